@@ -1,0 +1,51 @@
+# The two commands a fresh Debian machine needs: `make demo` and `make test`. Each first
+# installs the Debian packages that are missing, then builds with CMake.
+BUILD      ?= build
+JOBS       ?= $(shell nproc)
+CMAKE_ARGS ?=
+BUILD_DEPS := build-essential cmake pkg-config libcriterion-dev python3 procps
+BENCH_DEPS := golang-go libuv1-dev python3-uvloop time util-linux
+
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+define apt_install
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+endef
+
+.PHONY: all deps bench-deps build demo test bench install format clean
+
+all: build
+
+deps:
+	$(call apt_install,$(BUILD_DEPS))
+
+bench-deps:
+	$(call apt_install,$(BUILD_DEPS) $(BENCH_DEPS))
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+demo: build
+	@./demo.sh $(BUILD)
+
+test: build
+	@cd $(BUILD) && ctest -j $(JOBS) --output-on-failure --timeout 600
+
+bench: bench-deps build
+	@./bench/run.sh $(BUILD)
+
+install: build
+	@cmake --install $(BUILD) $(if $(PREFIX),--prefix $(PREFIX),)
+
+format:
+	@clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,22 @@
+/* acio: Python's asyncio, natively in C. This umbrella header is the only one users
+ * include; it pulls in one header per area. */
+#ifndef ACIO_H
+#define ACIO_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#include "acio/common.h"
+#include "acio/version.h"
+#include "acio/error.h"
+#include "acio/coro.h"
+#include "acio/loop.h"
+#include "acio/future.h"
+#include "acio/task.h"
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,47 @@
+/* Error codes. Every function that can fail returns int: 0 on success, a negative code on
+ * failure. Codes are negated errno values (-ECANCELED, -ETIMEDOUT, ...) or acio's own,
+ * which live below ACIO_ERR_BASE so they never collide with errno. One X-macro list
+ * drives the enum, acio_strerror() and acio_err_name(). */
+#ifndef ACIO_ERROR_H
+#define ACIO_ERROR_H
+
+#include <errno.h>
+
+#include "common.h"
+
+#define ACIO_ERR_BASE (-4000)
+
+/* XX(name, offset, message). acio's own codes: ACIO_<name> = ACIO_ERR_BASE - offset. */
+#define ACIO_OWN_ERRORS(XX)                                                                        \
+    XX(EINVALSTATE, 1, "invalid state: the future is already done, or not done yet")               \
+    XX(ECLOSED, 2, "the event loop is closed; create a new one")                                   \
+    XX(ERUNNING, 3, "the event loop is already running (cannot run a loop inside a running loop)") \
+    XX(ENOLOOP, 4, "no running event loop in this thread; call this from a task or callback")      \
+    XX(ENOTASK, 5, "not called from inside a task: await needs a running task")                    \
+    XX(EWRONGTHREAD, 6, "called from a thread other than the loop's; use a *_threadsafe function") \
+    XX(ESTOPITERATION, 7, "the coroutine has finished (StopIteration)")                            \
+    XX(ESTOPASYNCITERATION, 8, "the async iterator is exhausted (StopAsyncIteration)")             \
+    XX(EQUEUEFULL, 9, "the queue is full (QueueFull)")                                             \
+    XX(EQUEUEEMPTY, 10, "the queue is empty (QueueEmpty)")                                         \
+    XX(EQUEUESHUTDOWN, 11, "the queue has been shut down (QueueShutDown)")                         \
+    XX(EINCOMPLETEREAD, 12, "the stream ended before the expected bytes arrived")                  \
+    XX(ELIMITOVERRUN, 13, "the separator was not found within the stream's limit")                 \
+    XX(EBROKENBARRIER, 14, "the barrier is broken")                                                \
+    XX(ENOTSTARTED, 15, "the loop is not running")                                                 \
+    XX(EGENERATOREXIT, 16, "the coroutine ignored a close request and yielded again")              \
+    XX(ECHILDDIED, 17, "a worker process died before returning a result")                          \
+    XX(EFAILED, 18, "the task failed (see its error message)")
+
+typedef enum {
+#define ACIO_XX_(name, off, msg) ACIO_##name = ACIO_ERR_BASE - (off),
+    ACIO_OWN_ERRORS(ACIO_XX_)
+#undef ACIO_XX_
+} acio_errno_t;
+
+/* A human sentence for any code acio returns (negated errno or acio's own). Never NULL;
+ * the string is static. */
+ACIO_EXTERN const char *acio_strerror(int code);
+/* The code's symbolic name ("ECANCELED", "ACIO_EQUEUEFULL"); "UNKNOWN" if not a code. */
+ACIO_EXTERN const char *acio_err_name(int code);
+
+#endif

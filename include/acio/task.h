@@ -1,0 +1,68 @@
+/* Tasks: asyncio.Task. A task drives a coroutine function on its own stack; it is also a
+ * future (acio_task_t is acio_future_t), finished with what the function returns.
+ *
+ * Inside a task, acio_await() suspends until a future is done without blocking the loop.
+ * Calling another coroutine function directly is a plain C call: it does not yield.
+ *
+ * Cancellation follows Python 3.11: acio_task_cancel() makes the pending (or the next)
+ * await return -ECANCELED; the task may clean up and await again. Because C has no
+ * exception to propagate, a task whose function returns while a cancellation is still
+ * requested (acio_task_cancelling() > 0) ends cancelled unless it called
+ * acio_task_uncancel(); see docs/cancellation.md. */
+#ifndef ACIO_TASK_H
+#define ACIO_TASK_H
+
+#include "common.h"
+#include "loop.h"
+
+/* create_task on the running loop. name may be NULL ("Task-N"). See
+ * acio_loop_create_task() for ownership of *out (NULL detaches the task).
+ * Errors: ACIO_ENOLOOP, -EINVAL, -ENOMEM, ACIO_ECLOSED. */
+ACIO_EXTERN int acio_create_task(acio_task_t **out, acio_coro_fn fn, void *arg, const char *name);
+
+/* await fut: inside a task, suspend until fut is done and return what
+ * acio_future_result() would. A done future returns at once without yielding.
+ * Returns -ECANCELED if this task is cancelled while waiting. Errors: ACIO_ENOTASK
+ * (not in a task), -EINVAL (NULL, a future of another loop, or the task itself). */
+ACIO_EXTERN int acio_await(acio_future_t *fut, void **result);
+
+/* asyncio.sleep: suspend the current task for seconds. sleep(0) yields for exactly one
+ * loop iteration. Returns 0, or -ECANCELED. Errors: ACIO_ENOTASK, -EINVAL (NaN). */
+ACIO_EXTERN int acio_sleep(double seconds);
+
+/* Fail the current task the way `raise` does: record code (negative) and a message, and
+ * return NULL so a coroutine function can `return acio_raise(-EIO, "read %s", path);`.
+ * The task ends failed when its function returns (or cancelled, for -ECANCELED).
+ * Outside a task it does nothing but return NULL. */
+ACIO_EXTERN void *acio_raise(int code, const char *fmt, ...) ACIO_PRINTF(2, 3);
+
+/* Request cancellation; msg (copied, may be NULL) becomes the cancelled error's message.
+ * Returns 1 if requested, 0 if the task is already done. */
+ACIO_EXTERN int acio_task_cancel(acio_task_t *task, const char *msg);
+/* Number of pending cancellation requests (Task.cancelling()). */
+ACIO_EXTERN int acio_task_cancelling(const acio_task_t *task);
+/* Decrement the count and return the new value (Task.uncancel()). */
+ACIO_EXTERN int acio_task_uncancel(acio_task_t *task);
+
+/* The task running now in this thread, or NULL. Borrowed reference. */
+ACIO_EXTERN acio_task_t *acio_current_task(void);
+ACIO_EXTERN bool acio_is_task(const acio_future_t *fut);
+ACIO_EXTERN const char *acio_task_get_name(const acio_task_t *task);
+ACIO_EXTERN int acio_task_set_name(acio_task_t *task, const char *name);
+/* The future the task is waiting on (borrowed), or NULL. */
+ACIO_EXTERN acio_future_t *acio_task_get_waiter(const acio_task_t *task);
+
+/* Fill out[0..cap) with borrowed pointers to the loop's pending tasks (asyncio.all_tasks)
+ * in creation order; returns how many there are (which may exceed cap). */
+ACIO_EXTERN size_t acio_all_tasks(acio_loop_t *loop, acio_task_t **out, size_t cap);
+
+/* asyncio.run: a new loop, main(arg) as its main task, run until it finishes; then the
+ * remaining tasks are cancelled and awaited, and the loop closed. Returns main's error
+ * code (0 on success) and stores its result in *result (may be NULL). If error_message
+ * is non-NULL and main failed, it receives a malloc'd copy of the message (free() it).
+ * SIGINT while running cancels the main task (as asyncio.run does). Errors: ACIO_ERUNNING
+ * (a loop is already running in this thread), -ENOMEM. */
+ACIO_EXTERN int acio_run(acio_coro_fn main, void *arg, void **result);
+ACIO_EXTERN int acio_run_ex(acio_coro_fn main, void *arg, void **result, char **error_message);
+
+#endif
