@@ -1,0 +1,54 @@
+/* spawn: the cost of a task's whole life. The main task creates N tasks whose function
+ * returns at once, then awaits each in creation order and drops its reference, as
+ * bench/py/bench.py does with asyncio.create_task and Go's twin with `go` + WaitGroup.
+ * Prints ns_per_op=<wall ns per task>. Usage: bench_spawn [N] (default 1e6). */
+#include <acio.h>
+
+#include "bench_util.h"
+
+static void *nothing(void *arg)
+{
+    return arg;
+}
+
+static void *bench_main(void *arg)
+{
+    long n = *(long *)arg;
+    acio_task_t **tasks = malloc((n ? (size_t)n : 1) * sizeof *tasks);
+    int64_t t0;
+    long made = 0;
+    int rc = 0;
+
+    if (tasks == NULL)
+        return acio_raise(-ENOMEM, "task array");
+    t0 = bench_now_ns();
+    for (; made < n; made++) {
+        if ((rc = acio_create_task(&tasks[made], nothing, NULL, NULL)) < 0)
+            break;
+    }
+    for (long i = 0; i < made; i++) {
+        int r = acio_await(tasks[i], NULL);
+        if (r < 0 && rc == 0)
+            rc = r;
+        acio_future_unref(tasks[i]);
+    }
+    int64_t dt = bench_now_ns() - t0;
+    free(tasks);
+    if (rc < 0)
+        return acio_raise(rc, "task %ld of %ld", made, n);
+    printf("ns_per_op=%.1f\n", n ? (double)dt / (double)n : 0.0);
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    long n = bench_count_arg(argc, argv, 1000000);
+    char *msg = NULL;
+    int rc = acio_run_ex(bench_main, &n, NULL, &msg);
+    if (rc < 0) {
+        fprintf(stderr, "bench_spawn: %s (%s)\n", acio_strerror(rc), msg ? msg : "");
+        free(msg);
+        return 1;
+    }
+    return 0;
+}

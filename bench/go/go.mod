@@ -1,0 +1,3 @@
+module acio/bench
+
+go 1.19

@@ -1,0 +1,149 @@
+// The Go anchor of acio's benchmarks: the same workloads as bench/acio/*.c and
+// bench/py/bench.py, written the way Go does them (goroutines, channels, WaitGroup,
+// time.AfterFunc). run.sh runs it with GOMAXPROCS=1 on one pinned core.
+//
+//	gobench switch|spawn|timers|idle_task_memory [N]
+//
+// Each workload prints one line of key=value figures; bench/run.sh turns them into JSON
+// lines and ratios. No dependencies beyond the standard library.
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// cpuMs is user + system CPU time of the process in ms (getrusage), as in bench_util.h.
+func cpuMs() float64 {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return float64(ru.Utime.Sec+ru.Stime.Sec)*1e3 + float64(ru.Utime.Usec+ru.Stime.Usec)/1e3
+}
+
+// statusKb reads a VmXXX field of /proc/self/status in kB.
+func statusKb(field string) int64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, field+":") {
+			f := strings.Fields(line)
+			v, _ := strconv.ParseInt(f[1], 10, 64)
+			return v
+		}
+	}
+	return -1
+}
+
+// switchBench: n switches between two goroutines over two unbuffered channels
+// (n/2 round trips; each send hands control to the blocked receiver).
+func switchBench(n int) {
+	rounds := n / 2
+	a := make(chan struct{})
+	b := make(chan struct{})
+	done := make(chan struct{})
+	t0 := time.Now()
+	go func() {
+		for i := 0; i < rounds; i++ {
+			<-a
+			b <- struct{}{}
+		}
+		close(done)
+	}()
+	for i := 0; i < rounds; i++ {
+		a <- struct{}{}
+		<-b
+	}
+	<-done
+	dt := time.Since(t0)
+	fmt.Printf("ns_per_op=%.1f\n", float64(dt.Nanoseconds())/float64(2*rounds))
+}
+
+// spawnBench: start n goroutines that return at once, then wait for all of them.
+func spawnBench(n int) {
+	var wg sync.WaitGroup
+	t0 := time.Now()
+	wg.Add(n)
+	for i := 0; i < n; i++ {
+		go func() { wg.Done() }()
+	}
+	wg.Wait()
+	dt := time.Since(t0)
+	fmt.Printf("ns_per_op=%.1f\n", float64(dt.Nanoseconds())/float64(n))
+}
+
+// timersBench: n time.AfterFunc with the same pseudo-random delays (whole
+// microseconds in [0, 1 s)) as the C and Python programs; wait until all fired.
+func timersBench(n int) {
+	var mu sync.Mutex
+	fired := 0
+	done := make(chan struct{})
+	cb := func() {
+		mu.Lock()
+		fired++
+		if fired == n {
+			close(done)
+		}
+		mu.Unlock()
+	}
+	c0 := cpuMs()
+	t0 := time.Now()
+	var state uint32 = 1
+	for i := 0; i < n; i++ {
+		state = (state*1103515245 + 12345) & 0x7fffffff
+		time.AfterFunc(time.Duration(state%1000000)*time.Microsecond, cb)
+	}
+	if n > 0 {
+		<-done
+	}
+	fmt.Printf("cpu_ms=%.1f wall_ms=%.1f\n", cpuMs()-c0, float64(time.Since(t0).Nanoseconds())/1e6)
+}
+
+// idleBench: n goroutines all blocked receiving from one channel (the shared future of
+// the other implementations); report peak RSS once all are blocked, then release them.
+func idleBench(n int) {
+	gate := make(chan struct{})
+	var started, finished sync.WaitGroup
+	started.Add(n)
+	finished.Add(n)
+	for i := 0; i < n; i++ {
+		go func() {
+			started.Done()
+			<-gate
+			finished.Done()
+		}()
+	}
+	started.Wait()
+	runtime.Gosched() // let the last one reach its receive
+	fmt.Printf("vmhwm_kb=%d vmpte_kb=%d\n", statusKb("VmHWM"), statusKb("VmPTE"))
+	close(gate)
+	finished.Wait()
+}
+
+func main() {
+	benches := map[string]func(int){
+		"switch": switchBench, "spawn": spawnBench, "timers": timersBench,
+		"idle_task_memory": idleBench,
+	}
+	if len(os.Args) < 2 || benches[os.Args[1]] == nil {
+		fmt.Fprintln(os.Stderr, "usage: gobench switch|spawn|timers|idle_task_memory [N]")
+		os.Exit(2)
+	}
+	n := 1000000
+	if len(os.Args) > 2 {
+		v, err := strconv.Atoi(os.Args[2])
+		if err != nil || v < 0 {
+			fmt.Fprintln(os.Stderr, "bad count", os.Args[2])
+			os.Exit(2)
+		}
+		n = v
+	}
+	benches[os.Args[1]](n)
+}

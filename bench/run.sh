@@ -1,0 +1,273 @@
+#!/usr/bin/env bash
+# acio's benchmarks, run side by side with the anchors in one go:
+#
+#     bench/run.sh <builddir>          (what `make bench` runs)
+#
+# Each bench runs the same workload in acio (bench/acio/*.c, built by CMake into
+# <builddir>/bench) and in each anchor: asyncio and uvloop (bench/py/bench.py under
+# Debian's /usr/bin/python3), Go (bench/go, built here with `go build`) and, for timers,
+# libuv (bench/uv, built here against pkg-config's libuv). Every process is pinned to one
+# core with taskset and bounded with timeout. For each bench the script prints every
+# figure, the ratio of acio to every anchor and whether the issue's targets are met,
+# then one JSON line per figure:
+#     {"bench": "switch", "impl": "acio", "value": 9.1, "unit": "ns/op"}
+# (also written to <builddir>/bench/results.jsonl). All figures are lower-is-better.
+#
+# Adding a bench: write the workload for each implementation (each prints one line of
+# key=value figures), add a bench_<name> function below in the same shape (run_impl
+# for every implementation, then compare and target), and add <name> to ALL_BENCHES.
+#
+# Environment: ACIO_BENCH_N (workload size, default 1000000), ACIO_BENCH_ONLY (a space-
+# separated list of benches), ACIO_BENCH_TIMEOUT (seconds per process, default 300),
+# ACIO_BENCH_CPU (the core to pin to, default 1).
+set -uo pipefail
+
+ALL_BENCHES="switch spawn timers idle_task_memory"
+
+if [ $# -lt 1 ] || [ ! -d "$1" ]; then
+    echo "usage: $0 <cmake build directory>" >&2
+    exit 2
+fi
+BUILD=$(cd "$1" && pwd)
+HERE=$(cd "$(dirname "$0")" && pwd)
+BIN=$BUILD/bench
+PY=/usr/bin/python3
+N=${ACIO_BENCH_N:-1000000}
+TIMEOUT=${ACIO_BENCH_TIMEOUT:-300}
+CPU=${ACIO_BENCH_CPU:-1}
+BENCHES=${ACIO_BENCH_ONLY:-$ALL_BENCHES}
+JSONL=$BIN/results.jsonl
+GOBIN=$BIN/gobench
+UVBIN=$BIN/uv_timers
+
+declare -A VAL  # "bench/impl" -> value
+declare -A UNIT # "bench" -> unit
+FAILURES=0
+
+mkdir -p "$BIN"
+: >"$JSONL"
+
+# ---- helpers ---------------------------------------------------------------------------
+
+# calc EXPR: floating-point arithmetic through awk.
+calc() { awk "BEGIN { printf \"%.6g\", $1 }"; }
+
+# kv LINE KEY: the value of KEY=value in LINE (empty if absent).
+kv() { sed -n "s/.*\\b$2=\\([-0-9.e+]*\\).*/\\1/p" <<<"$1"; }
+
+# run_impl BENCH IMPL CMD...: run one workload process pinned and bounded; its stdout
+# line goes to the global LINE. Returns non-zero (and says why) if it failed.
+LINE=""
+run_impl() {
+    local bench=$1 impl=$2 err rc
+    shift 2
+    LINE=""
+    local prog=$1 i=1
+    # The program is the first word after `env` and its VAR=value assignments.
+    if [ "$prog" = env ]; then
+        while [[ ${!i} == env || ${!i} == *=* ]]; do i=$((i + 1)); done
+        prog=${!i}
+    fi
+    if [ ! -x "$prog" ]; then
+        printf '  %-9s skipped: %s not built\n' "$impl" "$prog"
+        FAILURES=$((FAILURES + 1))
+        return 1
+    fi
+    err=$(mktemp)
+    LINE=$(timeout --kill-after=10 "$TIMEOUT" taskset -c "$CPU" "$@" 2>"$err")
+    rc=$?
+    if [ $rc -ne 0 ] || [ -z "$LINE" ]; then
+        if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+            printf '  %-9s FAILED: timed out after %ss: %s\n' "$impl" "$TIMEOUT" "$*"
+        else
+            printf '  %-9s FAILED (exit %d): %s\n' "$impl" "$rc" "$*"
+        fi
+        sed 's/^/            | /' "$err" | head -20
+        rm -f "$err"
+        FAILURES=$((FAILURES + 1))
+        LINE=""
+        return 1
+    fi
+    rm -f "$err"
+    return 0
+}
+
+# record BENCH IMPL VALUE UNIT [NOTE]: keep a figure, print it, add its JSON line.
+record() {
+    local bench=$1 impl=$2 value=$3 unit=$4 note=${5:-}
+    VAL[$bench/$impl]=$value
+    UNIT[$bench]=$unit
+    printf '  %-9s %12s %-10s %s\n' "$impl" "$value" "$unit" "$note"
+    printf '{"bench": "%s", "impl": "%s", "value": %s, "unit": "%s"}\n' \
+        "$bench" "$impl" "$value" "$unit" >>"$JSONL"
+}
+
+# compare BENCH ANCHOR...: print acio's figure as a ratio of each anchor's.
+compare() {
+    local bench=$1 a=${VAL[$1/acio]:-} anchor b
+    shift
+    [ -n "$a" ] || return 0
+    for anchor in "$@"; do
+        b=${VAL[$bench/$anchor]:-}
+        [ -n "$b" ] || continue
+        if [ "$(calc "$a > 0")" = 1 ]; then
+            printf '  acio / %-8s = %-10s (acio %sx better)\n' "$anchor" \
+                "$(calc "$a / $b")" "$(calc "$b / $a")"
+        else
+            printf '  acio / %-8s = %s\n' "$anchor" "$(calc "$a / $b")"
+        fi
+    done
+}
+
+# target BENCH ANCHOR OP LIMIT TEXT: check acio against LIMIT times ANCHOR's figure, or
+# against the absolute LIMIT when ANCHOR is "-". OP is <= or <.
+target() {
+    local bench=$1 anchor=$2 op=$3 limit=$4 text=$5 a=${VAL[$1/acio]:-} bound verdict
+    if [ "$anchor" = - ]; then
+        bound=$limit
+    else
+        [ -n "${VAL[$bench/$anchor]:-}" ] || {
+            printf '  target %-34s unknown (no %s figure)\n' "$text" "$anchor"
+            return
+        }
+        bound=$(calc "$limit * ${VAL[$bench/$anchor]}")
+    fi
+    if [ -z "$a" ]; then
+        printf '  target %-34s unknown (no acio figure)\n' "$text"
+        return
+    fi
+    if [ "$(calc "$a $op $bound")" = 1 ]; then verdict=MET; else verdict=MISSED; fi
+    printf '  target %-34s %-6s (acio %s %s, bound %s; at %s%% of the bound)\n' "$text" \
+        "$verdict" "$a" "${UNIT[$bench]}" "$bound" "$(calc "int(100 * $a / $bound + 0.5)")"
+}
+
+header() { printf '\n== %s: %s\n' "$1" "$2"; }
+
+# ---- building the anchors ----------------------------------------------------------------
+
+build_anchors() {
+    if command -v go >/dev/null; then
+        (cd "$HERE/go" && GOCACHE=$BIN/go-cache GOPATH=$BIN/go-path GOTOOLCHAIN=local \
+            GOPROXY=off GOFLAGS=-mod=mod go build -o "$GOBIN" .) ||
+            echo "warning: could not build the Go anchor" >&2
+    else
+        echo "warning: go not installed (make bench-deps installs golang-go)" >&2
+    fi
+    if pkg-config --exists libuv 2>/dev/null; then
+        # shellcheck disable=SC2046
+        cc -O2 -Wall -Wextra -o "$UVBIN" "$HERE/uv/timers.c" $(pkg-config --cflags --libs libuv) ||
+            echo "warning: could not build the libuv anchor" >&2
+    else
+        echo "warning: libuv not found (make bench-deps installs libuv1-dev)" >&2
+    fi
+    if ! $PY -c 'import uvloop' 2>/dev/null; then
+        echo "warning: uvloop missing for $PY (make bench-deps installs python3-uvloop)" >&2
+    fi
+}
+
+# run_one BENCH IMPL KEY UNIT CMD...: run CMD and record the KEY=value of its line as
+# the figure (the other key=value pairs are shown beside it).
+run_one() {
+    local bench=$1 impl=$2 key=$3 unit=$4 v
+    shift 4
+    run_impl "$bench" "$impl" "$@" || return 0
+    v=$(kv "$LINE" "$key")
+    if [ -z "$v" ]; then
+        printf '  %-9s FAILED: no %s= in output: %s\n' "$impl" "$key" "$LINE"
+        FAILURES=$((FAILURES + 1))
+        return 0
+    fi
+    record "$bench" "$impl" "$v" "$unit" "$(sed "s/\\b$key=[^ ]*//; s/^ *//" <<<"$LINE")"
+}
+# run_standard BENCH KEY UNIT: the workload in acio, asyncio, uvloop and Go.
+run_standard() {
+    local bench=$1 key=$2 unit=$3
+    run_one "$bench" acio "$key" "$unit" "$BIN/bench_$bench" "$N"
+    run_one "$bench" asyncio "$key" "$unit" "$PY" "$HERE/py/bench.py" "$bench" "$N"
+    run_one "$bench" uvloop "$key" "$unit" "$PY" "$HERE/py/bench.py" --uvloop "$bench" "$N"
+    run_one "$bench" go "$key" "$unit" env GOMAXPROCS=1 "$GOBIN" "$bench" "$N"
+}
+
+# ---- the benches ---------------------------------------------------------------------
+
+bench_switch() {
+    header switch "two tasks handing control to each other through futures, $N switches (Go: unbuffered channels)"
+    run_standard switch ns_per_op ns/op
+    compare switch asyncio uvloop go
+    target switch asyncio '<=' 0.02 "switch <= 1/50 asyncio"
+    target switch go '<=' 0.5 "switch <= 1/2 Go"
+}
+
+bench_spawn() {
+    header spawn "create $N tasks that return at once, then await them all"
+    run_standard spawn ns_per_op ns/op
+    compare spawn asyncio uvloop go
+    target spawn asyncio '<=' 0.02 "spawn <= 1/50 asyncio"
+    target spawn go '<=' 0.2 "spawn <= 1/5 Go"
+}
+
+bench_timers() {
+    header timers "$N call_later, delays pseudo-random over 1 s, until all fired (CPU user+sys)"
+    run_standard timers cpu_ms ms
+    run_one timers libuv cpu_ms ms "$UVBIN" "$N"
+    compare timers asyncio uvloop go libuv
+    target timers asyncio '<=' 0.05 "timers <= 1/20 asyncio CPU"
+    target timers libuv '<' 1 "timers < libuv CPU"
+}
+
+# idle_one IMPL CMD...: peak RSS (and page tables) with N idle tasks minus with 0.
+idle_one() {
+    local impl=$1 hwm pte hwm0 pte0
+    shift
+    run_impl idle_task_memory "$impl" "$@" 0 || return 0
+    hwm0=$(kv "$LINE" vmhwm_kb) pte0=$(kv "$LINE" vmpte_kb)
+    run_impl idle_task_memory "$impl" "$@" "$N" || return 0
+    hwm=$(kv "$LINE" vmhwm_kb) pte=$(kv "$LINE" vmpte_kb)
+    if [ -z "$hwm" ] || [ -z "$hwm0" ] || [ "$N" -eq 0 ]; then
+        printf '  %-9s FAILED: bad output: %s\n' "$impl" "$LINE"
+        FAILURES=$((FAILURES + 1))
+        return 0
+    fi
+    record idle_task_memory "$impl" "$(calc "int(($hwm - $hwm0) * 1024 / $N + 0.5)")" \
+        bytes/task "(VmHWM $hwm0 -> $hwm kB)"
+    if [ "$impl" = acio ] && [ -n "$pte" ] && [ -n "$pte0" ]; then
+        record idle_task_pte acio "$(calc "int(($pte - $pte0) * 1024 / $N + 0.5)")" \
+            bytes/task "page tables (VmPTE $pte0 -> $pte kB), informational"
+    fi
+}
+
+bench_idle_task_memory() {
+    header idle_task_memory "$N tasks suspended at once on one shared future; peak RSS per task"
+    idle_one acio "$BIN/bench_idle_task_memory"
+    idle_one asyncio "$PY" "$HERE/py/bench.py" idle_task_memory
+    idle_one uvloop "$PY" "$HERE/py/bench.py" --uvloop idle_task_memory
+    idle_one go env GOMAXPROCS=1 "$GOBIN" idle_task_memory
+    compare idle_task_memory asyncio uvloop go
+    target idle_task_memory - '<=' 4608 "idle task <= 4.5 KiB"
+}
+
+# ---- main ------------------------------------------------------------------------------
+
+echo "acio benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores, Linux $(uname -r)"
+echo "acio $(git -C "$HERE" rev-parse --short HEAD 2>/dev/null || echo '?'); $($PY --version 2>&1)," \
+    "uvloop $($PY -c 'import uvloop; print(uvloop.__version__)' 2>/dev/null || echo none)," \
+    "$(go version 2>/dev/null | awk '{print $3}' || echo 'no go'), libuv $(pkg-config --modversion libuv 2>/dev/null || echo none)"
+echo "each process pinned with taskset -c $CPU, N=$N, timeout ${TIMEOUT}s each"
+build_anchors
+
+for b in $BENCHES; do
+    if declare -F "bench_$b" >/dev/null; then
+        "bench_$b"
+    else
+        echo "unknown bench: $b (known: $ALL_BENCHES)" >&2
+        FAILURES=$((FAILURES + 1))
+    fi
+done
+
+printf '\n== JSON (also in %s)\n' "$JSONL"
+cat "$JSONL"
+if [ $FAILURES -ne 0 ]; then
+    echo "$FAILURES run(s) failed" >&2
+    exit 1
+fi
