@@ -14,6 +14,7 @@ extern "C" {
 #include "acio/loop.h"
 #include "acio/future.h"
 #include "acio/task.h"
+#include "acio/sync.h"
 #include "acio/compose.h"
 
 #ifdef __cplusplus
