@@ -15,6 +15,7 @@ extern "C" {
 #include "acio/future.h"
 #include "acio/task.h"
 #include "acio/sync.h"
+#include "acio/queue.h"
 #include "acio/compose.h"
 
 #ifdef __cplusplus
