@@ -16,6 +16,7 @@ extern "C" {
 #include "acio/task.h"
 #include "acio/sync.h"
 #include "acio/queue.h"
+#include "acio/aiter.h"
 #include "acio/compose.h"
 
 #ifdef __cplusplus
