@@ -1,0 +1,183 @@
+/* Differential scenarios for the entry points and error reporting: asyncio.run's
+ * shutdown (leftover tasks cancelled, their cleanup awaited), run_until_complete (the
+ * loop stops one iteration after the future is done; stopping early is an error), and
+ * the exception handler for errors nobody retrieved. Each function mirrors the scenario
+ * of the same name in scenarios.py; see diff.h. */
+#include "diff.h"
+
+/* ---- run_cancels_leftovers */
+
+typedef struct {
+    const char *name;
+    double delay;
+} rcl_arg_t;
+
+static void *rcl_leftover(void *arg)
+{
+    const rcl_arg_t *a = arg;
+    say("%s started", a->name);
+    if (acio_sleep(100) == -ECANCELED) {
+        TRY(acio_sleep(a->delay));
+        say("%s cleanup after %g", a->name, a->delay);
+    }
+    return NULL; /* still cancelling: ends cancelled, like the Python twin's `raise` */
+}
+
+static void *rcl_main(void *arg)
+{
+    (void)arg;
+    static const rcl_arg_t args[] = {{"A", 0.15}, {"B", 0.05}, {"C", 0.10}, {"D", 0.20}};
+    for (int i = 0; i < 3; i++)
+        TRY(acio_create_task(NULL, rcl_leftover, (void *)&args[i], NULL));
+    TRY(acio_sleep(0));
+    /* Created in main's last step: its first step runs in the iteration that sees main
+     * done, before run() cancels what is left. */
+    TRY(acio_create_task(NULL, rcl_leftover, (void *)&args[3], NULL));
+    say("main returns");
+    return DIFF_PTR(3);
+}
+
+DIFF_SCENARIO(run_cancels_leftovers)
+{
+    void *r = NULL;
+    TRY(acio_run(rcl_main, NULL, &r));
+    say("run returned %ld", DIFF_INT(r));
+}
+
+/* ---- run_until_complete: a callback chain shows where the loop stops */
+
+static acio_loop_t *ruc_loop;
+
+static void ruc_ping(void *data)
+{
+    long n = DIFF_INT(data);
+    say("ping %ld", n);
+    if (n < 6)
+        TRY(acio_loop_call_soon(ruc_loop, ruc_ping, DIFF_PTR(n + 1), NULL));
+}
+
+static void *ruc_work(void *arg)
+{
+    (void)arg;
+    say("work step 1");
+    TRY(acio_sleep(0));
+    say("work step 2");
+    return DIFF_PTR(9);
+}
+
+static void ruc_set_result(void *fut)
+{
+    TRY(acio_future_set_result(fut, "from timer"));
+}
+
+DIFF_SCENARIO(run_until_complete)
+{
+    acio_task_t *t;
+    acio_future_t *fut;
+    void *r = NULL;
+    TRY(acio_loop_new(&ruc_loop));
+    TRY(acio_loop_call_soon(ruc_loop, ruc_ping, DIFF_PTR(0), NULL));
+    TRY(acio_loop_create_task(ruc_loop, &t, ruc_work, NULL, NULL));
+    TRY(acio_loop_run_until_complete(ruc_loop, t, &r));
+    say("result %ld", DIFF_INT(r));
+    TRY(acio_future_new(ruc_loop, &fut));
+    TRY(acio_loop_call_later(ruc_loop, 0.05, ruc_set_result, fut, NULL));
+    TRY(acio_loop_run_until_complete(ruc_loop, fut, &r));
+    say("fut result %s", (const char *)r);
+    TRY(acio_loop_run_until_complete(ruc_loop, fut, &r));
+    say("fut done again %s", (const char *)r);
+    acio_future_unref(fut);
+    acio_future_unref(t);
+    TRY(acio_loop_close(ruc_loop));
+}
+
+/* ---- run_until_complete_stopped */
+
+static void ructs_set_result(void *fut)
+{
+    TRY(acio_future_set_result(fut, DIFF_PTR(4)));
+}
+
+DIFF_SCENARIO(run_until_complete_stopped)
+{
+    acio_loop_t *loop;
+    acio_future_t *fut;
+    void *r = NULL;
+    TRY(acio_loop_new(&loop));
+    TRY(acio_future_new(loop, &fut));
+    TRY(acio_loop_call_soon(loop, diff_cb_say, "before stop", NULL));
+    TRY(acio_loop_call_soon(loop, diff_cb_stop, loop, NULL));
+    int rc = acio_loop_run_until_complete(loop, fut, &r);
+    if (rc == 0)
+        say("completed?");
+    else if (rc == ACIO_ENOTSTARTED)
+        say("stopped before the future completed");
+    else
+        say("run_until_complete: %s", acio_err_name(rc));
+    say("fut done: %s", tf(acio_future_done(fut)));
+    TRY(acio_loop_call_soon(loop, ructs_set_result, fut, NULL));
+    TRY(acio_loop_run_until_complete(loop, fut, &r));
+    say("second try: %ld", DIFF_INT(r));
+    acio_future_unref(fut);
+    TRY(acio_loop_close(loop));
+}
+
+/* ---- the exception handler */
+
+static void report(acio_loop_t *loop, const acio_error_context_t *ctx, void *data)
+{
+    (void)loop, (void)data;
+    if (ctx->code != 0)
+        say("handler: %s", diff_err_text(ctx->code, ctx->error_message));
+    else
+        say("handler: no exception");
+}
+
+/* An unretrieved task error is reported when CPython frees the task (at the end of the
+ * iteration in which it finished) and when acio's detached task ends; nothing else
+ * happens in that iteration, so both orders agree. */
+static void *eht_bad(void *arg)
+{
+    (void)arg;
+    TRY(acio_sleep(0));
+    say("bad raises");
+    return acio_raise(-EINVAL, "nobody listens");
+}
+
+static void *eht_main(void *arg)
+{
+    (void)arg;
+    acio_loop_set_exception_handler(acio_get_running_loop(), report, NULL);
+    TRY(acio_create_task(NULL, eht_bad, NULL, NULL));
+    TRY(acio_sleep(0.05));
+    say("main done");
+    return NULL;
+}
+
+DIFF_SCENARIO(exception_handler_task)
+{
+    diff_run(eht_main);
+}
+
+static void *ehf_main(void *arg)
+{
+    (void)arg;
+    acio_loop_set_exception_handler(acio_get_running_loop(), report, NULL);
+    acio_future_t *fut = diff_future_new();
+    TRY(acio_future_set_error(fut, -EIO, "lost error"));
+    say("dropping the unretrieved future");
+    acio_future_unref(fut);
+    say("dropped");
+    acio_future_t *kept = diff_future_new();
+    TRY(acio_future_set_error(kept, -EIO, "seen error"));
+    int rc = acio_future_error(kept);
+    say("retrieved: %s", diff_err_text(rc, acio_future_error_message(kept)));
+    acio_future_unref(kept);
+    say("dropped the retrieved one (no report)");
+    return NULL;
+}
+
+DIFF_SCENARIO(exception_handler_future)
+{
+    diff_run(ehf_main);
+}
