@@ -51,8 +51,7 @@ ACIO_EXTERN const char *acio_future_error_message(const acio_future_t *fut);
  * Errors: -EINVAL, -ENOMEM. */
 ACIO_EXTERN int acio_future_add_done_callback(acio_future_t *fut, acio_future_cb cb, void *data);
 /* Remove every registration of (cb, data); returns how many were removed. */
-ACIO_EXTERN int acio_future_remove_done_callback(acio_future_t *fut, acio_future_cb cb,
-                                                 void *data);
+ACIO_EXTERN int acio_future_remove_done_callback(acio_future_t *fut, acio_future_cb cb, void *data);
 ACIO_EXTERN acio_loop_t *acio_future_get_loop(const acio_future_t *fut);
 
 /* A short description shown in task dumps for tasks that await this future ("sleep",

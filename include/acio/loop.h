@@ -40,8 +40,7 @@ ACIO_EXTERN int acio_loop_run_forever(acio_loop_t *loop);
 /* Run until fut is done, then return what awaiting it would: 0 and *result, or its error
  * code (-ECANCELED if cancelled). If the loop is stopped before fut is done, returns
  * ACIO_ENOTSTARTED ("Event loop stopped before Future completed"). result may be NULL. */
-ACIO_EXTERN int acio_loop_run_until_complete(acio_loop_t *loop, acio_future_t *fut,
-                                             void **result);
+ACIO_EXTERN int acio_loop_run_until_complete(acio_loop_t *loop, acio_future_t *fut, void **result);
 /* Stop after the current iteration (run_forever then returns). */
 ACIO_EXTERN int acio_loop_stop(acio_loop_t *loop);
 /* The loop running in this thread, or NULL (asyncio.get_running_loop without the raise;
@@ -70,8 +69,8 @@ ACIO_EXTERN int acio_loop_call_soon_threadsafe(acio_loop_t *loop, acio_handle_cb
 ACIO_EXTERN int acio_loop_stop_threadsafe(acio_loop_t *loop);
 /* Run cb after delay seconds (negative counts as 0), or at loop time when. Timers with
  * the same deadline run in the order they were scheduled. -EINVAL for NaN. */
-ACIO_EXTERN int acio_loop_call_later(acio_loop_t *loop, double delay, acio_handle_cb cb,
-                                     void *data, acio_handle_t **handle);
+ACIO_EXTERN int acio_loop_call_later(acio_loop_t *loop, double delay, acio_handle_cb cb, void *data,
+                                     acio_handle_t **handle);
 ACIO_EXTERN int acio_loop_call_at(acio_loop_t *loop, double when, acio_handle_cb cb, void *data,
                                   acio_handle_t **handle);
 
@@ -120,8 +119,8 @@ ACIO_EXTERN int acio_loop_set_task_stack_size(acio_loop_t *loop, size_t size);
 /* What the exception handler receives (asyncio's context dict). Any field may be
  * NULL/0. The pointers are valid during the call only. */
 typedef struct {
-    const char *message;  /* what happened, always set */
-    int code;             /* the error code involved, or 0 */
+    const char *message;       /* what happened, always set */
+    int code;                  /* the error code involved, or 0 */
     const char *error_message; /* the failed task's/future's error message, or NULL */
     acio_future_t *future;     /* the future or task concerned */
     acio_handle_t *handle;

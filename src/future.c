@@ -1,0 +1,321 @@
+/* Futures (asyncio.Future): states, results and errors, done callbacks. Callbacks are
+ * never run inline: finishing a future schedules each with call_soon, in the order they
+ * were added, exactly as asyncio's __schedule_callbacks does. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "future.h"
+
+#define FUTURE_CACHE_MAX 1024
+
+static __thread acio_future_t *cache;
+static __thread size_t cache_len;
+
+void acio__future_init(acio_future_t *f, acio_loop_t *loop, bool is_task)
+{
+    memset(f, 0, sizeof *f);
+    f->loop = loop;
+    f->refcnt = 1;
+    f->is_task = is_task;
+    loop->refcnt++;
+}
+
+int acio_future_new(acio_loop_t *loop, acio_future_t **out)
+{
+    if (!out)
+        return -EINVAL;
+    *out = NULL;
+    int rc = acio__loop_check(loop);
+    if (rc)
+        return rc;
+    acio_future_t *f;
+#ifndef ACIO_ASAN
+    if (cache) {
+        f = cache;
+        cache = (acio_future_t *)f->data;
+        cache_len--;
+    } else
+#endif
+    {
+        f = acio__malloc(sizeof *f);
+        if (!f)
+            return -ENOMEM;
+    }
+    acio__future_init(f, loop, false);
+    f->origin = ACIO_CALLER();
+    *out = f;
+    return 0;
+}
+
+acio_future_t *acio_future_ref(acio_future_t *f)
+{
+    if (f)
+        f->refcnt++;
+    return f;
+}
+
+void acio__future_report_unretrieved(acio_future_t *f)
+{
+    if (f->state != ACIO_FUTURE_FINISHED || !f->err || f->retrieved)
+        return;
+    f->retrieved = true;
+    char where[256];
+    acio_error_context_t ctx = {
+        .message = f->is_task ? "Task exception was never retrieved"
+                              : "Future exception was never retrieved",
+        .code = f->err,
+        .error_message = f->message,
+        .future = f,
+        .origin = acio__describe_address(f->origin, where, sizeof where),
+    };
+    acio_loop_call_exception_handler(f->loop, &ctx);
+}
+
+void acio_future_unref(acio_future_t *f)
+{
+    if (!f || --f->refcnt)
+        return;
+    /* Keep it alive while the handler looks at it. */
+    f->refcnt = 1;
+    acio__future_report_unretrieved(f);
+    if (--f->refcnt)
+        return;
+    acio_loop_t *loop = f->loop;
+    acio__free(f->message);
+    if (f->cbs)
+        acio__free(f->cbs);
+    if (f->is_task) {
+        acio__task_free(f);
+    } else {
+#ifndef ACIO_ASAN
+        if (cache_len < FUTURE_CACHE_MAX) {
+            f->data = cache;
+            cache = f;
+            cache_len++;
+        } else
+#endif
+            acio__free(f);
+    }
+    acio__loop_unref(loop);
+}
+
+static void fut_trampoline(void *data);
+
+static int schedule_one(acio_future_t *f, acio_future_cb cb, void *data)
+{
+    if (cb == acio__task_wakeup) {
+        acio__task_schedule_wakeup(data);
+        return 0;
+    }
+    acio_handle_t *h = acio__handle_new(f->loop, fut_trampoline, NULL);
+    if (!h)
+        return -ENOMEM;
+    h->data = h;
+    h->fut_cb = cb;
+    h->fut = acio_future_ref(f);
+    h->fut_data = data;
+    acio__loop_schedule(f->loop, h);
+    acio__handle_release(h);
+    return 0;
+}
+
+static void fut_trampoline(void *data)
+{
+    acio_handle_t *h = data;
+    acio_future_t *f = h->fut;
+    h->fut = NULL;
+    h->fut_cb(f, h->fut_data);
+    acio_future_unref(f);
+}
+
+void acio__future_schedule_callbacks(acio_future_t *f)
+{
+    uint32_t n = f->ncbs;
+    f->ncbs = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        acio_cb_entry_t e = i == 0 ? f->cb0 : f->cbs[i - 1];
+        if (schedule_one(f, e.cb, e.data) < 0) {
+            /* Out of memory: run it now rather than lose it (the only inline call). */
+            e.cb(f, e.data);
+        }
+    }
+}
+
+void acio__future_finish(acio_future_t *f, int err, void *result, char *message)
+{
+    f->state = err == -ECANCELED ? ACIO_FUTURE_CANCELLED : ACIO_FUTURE_FINISHED;
+    f->err = err;
+    f->result = result;
+    acio__free(f->message);
+    f->message = message;
+    f->retrieved = err == 0 || err == -ECANCELED;
+    acio__future_schedule_callbacks(f);
+}
+
+static char *vformat(const char *fmt, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    if (n < 0)
+        return NULL;
+    char *s = acio__malloc((size_t)n + 1);
+    if (s)
+        vsnprintf(s, (size_t)n + 1, fmt, ap);
+    return s;
+}
+
+int acio_future_set_result(acio_future_t *f, void *result)
+{
+    if (!f || f->is_task)
+        return -EINVAL;
+    if (f->state != ACIO_FUTURE_PENDING)
+        return ACIO_EINVALSTATE;
+    acio__future_finish(f, 0, result, NULL);
+    return 0;
+}
+
+int acio_future_set_error(acio_future_t *f, int code, const char *fmt, ...)
+{
+    if (!f || f->is_task || code >= 0 || code == -ECANCELED)
+        return -EINVAL;
+    if (f->state != ACIO_FUTURE_PENDING)
+        return ACIO_EINVALSTATE;
+    char *msg = NULL;
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        msg = vformat(fmt, ap);
+        va_end(ap);
+    }
+    acio__future_finish(f, code, NULL, msg);
+    return 0;
+}
+
+int acio__task_cancel_impl(acio_future_t *t, const char *msg);
+
+int acio_future_cancel(acio_future_t *f, const char *msg)
+{
+    if (!f)
+        return 0;
+    if (f->is_task)
+        return acio__task_cancel_impl(f, msg);
+    if (f->state != ACIO_FUTURE_PENDING)
+        return 0;
+    acio__future_finish(f, -ECANCELED, NULL, msg ? acio__strdup(msg) : NULL);
+    return 1;
+}
+
+acio_future_state_t acio_future_state(const acio_future_t *f)
+{
+    return f ? (acio_future_state_t)f->state : ACIO_FUTURE_PENDING;
+}
+bool acio_future_done(const acio_future_t *f)
+{
+    return f && f->state != ACIO_FUTURE_PENDING;
+}
+bool acio_future_cancelled(const acio_future_t *f)
+{
+    return f && f->state == ACIO_FUTURE_CANCELLED;
+}
+
+int acio_future_result(acio_future_t *f, void **result)
+{
+    if (result)
+        *result = NULL;
+    if (!f)
+        return -EINVAL;
+    if (f->state == ACIO_FUTURE_PENDING)
+        return ACIO_EINVALSTATE;
+    f->retrieved = true;
+    if (f->err)
+        return f->err;
+    if (result)
+        *result = f->result;
+    return 0;
+}
+
+int acio_future_error(acio_future_t *f)
+{
+    if (!f)
+        return -EINVAL;
+    if (f->state == ACIO_FUTURE_PENDING)
+        return ACIO_EINVALSTATE;
+    f->retrieved = true;
+    return f->err;
+}
+
+const char *acio_future_error_message(const acio_future_t *f)
+{
+    return f ? f->message : NULL;
+}
+
+int acio_future_add_done_callback(acio_future_t *f, acio_future_cb cb, void *data)
+{
+    if (!f || !cb)
+        return -EINVAL;
+    if (f->state != ACIO_FUTURE_PENDING)
+        return schedule_one(f, cb, data);
+    if (f->ncbs == 0) {
+        f->cb0 = (acio_cb_entry_t){cb, data};
+    } else {
+        if (f->ncbs - 1 == f->cbs_cap) {
+            uint32_t cap = f->cbs_cap ? f->cbs_cap * 2 : 4;
+            acio_cb_entry_t *n = acio__realloc(f->cbs, cap * sizeof *n);
+            if (!n)
+                return -ENOMEM;
+            f->cbs = n;
+            f->cbs_cap = cap;
+        }
+        f->cbs[f->ncbs - 1] = (acio_cb_entry_t){cb, data};
+    }
+    f->ncbs++;
+    return 0;
+}
+
+int acio_future_remove_done_callback(acio_future_t *f, acio_future_cb cb, void *data)
+{
+    if (!f)
+        return 0;
+    uint32_t kept = 0, removed = 0;
+    for (uint32_t i = 0; i < f->ncbs; i++) {
+        acio_cb_entry_t e = i == 0 ? f->cb0 : f->cbs[i - 1];
+        if (e.cb == cb && e.data == data) {
+            removed++;
+            continue;
+        }
+        if (kept == 0)
+            f->cb0 = e;
+        else
+            f->cbs[kept - 1] = e;
+        kept++;
+    }
+    f->ncbs = kept;
+    return (int)removed;
+}
+
+acio_loop_t *acio_future_get_loop(const acio_future_t *f)
+{
+    return f ? f->loop : NULL;
+}
+void acio_future_set_label(acio_future_t *f, const char *label)
+{
+    if (f)
+        f->label = label;
+}
+const char *acio_future_get_label(const acio_future_t *f)
+{
+    return f ? f->label : NULL;
+}
+void acio_future_set_data(acio_future_t *f, void *data)
+{
+    if (f)
+        f->data = data;
+}
+void *acio_future_get_data(const acio_future_t *f)
+{
+    return f ? f->data : NULL;
+}

@@ -1,0 +1,35 @@
+/* Internal helpers shared by every source file: the allocator hook, branch hints,
+ * container_of, and the internal naming rule (acio__ for non-static internals). */
+#ifndef ACIO_INTERNAL_H
+#define ACIO_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "acio.h"
+
+#define ACIO_LIKELY(x)                       __builtin_expect(!!(x), 1)
+#define ACIO_UNLIKELY(x)                     __builtin_expect(!!(x), 0)
+#define ACIO_HIDDEN                          __attribute__((visibility("hidden")))
+#define acio_container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
+
+/* All of acio's heap memory goes through these, so a test can fail allocations. */
+void *acio__malloc(size_t size);
+void *acio__calloc(size_t n, size_t size);
+void *acio__realloc(void *p, size_t size);
+void acio__free(void *p);
+char *acio__strdup(const char *s);
+
+/* Failing allocations on purpose (tests): the nth allocation from now fails, 0 = never. */
+void acio__alloc_fail_after(long n);
+
+/* Report an impossible state and abort: used only for corrupted internal invariants
+ * (a stack overflow, a switch into a dead coroutine), never for user errors. */
+_Noreturn void acio__fatal(const char *fmt, ...) ACIO_PRINTF(1, 2);
+
+/* Where the caller of a public function is, for "created at" reports. */
+#define ACIO_CALLER() __builtin_return_address(0)
+/* Describe a code address as "symbol+0xoff (object)". buf must hold 256 bytes. */
+const char *acio__describe_address(void *addr, char *buf, size_t len);
+
+#endif
