@@ -172,8 +172,7 @@ typedef struct acio_timeout_s {
 #define acio_timeout_enter(t, delay) acio_timeout_enter_loc((t), (delay), __FILE__, __LINE__)
 /* asyncio.timeout_at(when): the deadline is an absolute loop time (acio_loop_time). */
 #define acio_timeout_enter_at(t, when) acio_timeout_enter_at_loc((t), (when), __FILE__, __LINE__)
-ACIO_EXTERN int acio_timeout_enter_loc(acio_timeout_t *t, double delay, const char *file,
-                                       int line);
+ACIO_EXTERN int acio_timeout_enter_loc(acio_timeout_t *t, double delay, const char *file, int line);
 ACIO_EXTERN int acio_timeout_enter_at_loc(acio_timeout_t *t, double when, const char *file,
                                           int line);
 
@@ -218,9 +217,8 @@ ACIO_EXTERN int acio_taskgroup_enter(acio_taskgroup_t *tg);
  * task (so the body's pending await returns -ECANCELED; pass that rc to exit). *out,
  * if out is non-NULL, is a new reference. Errors: ACIO_EINVALSTATE (not entered,
  * finished, or shutting down after a failure), -EINVAL, -ENOMEM; fn never runs then. */
-ACIO_EXTERN int acio_taskgroup_create_task(acio_taskgroup_t *tg, acio_task_t **out,
-                                           acio_coro_fn fn, void *arg,
-                                           const acio_task_opts_t *opts);
+ACIO_EXTERN int acio_taskgroup_create_task(acio_taskgroup_t *tg, acio_task_t **out, acio_coro_fn fn,
+                                           void *arg, const acio_task_opts_t *opts);
 /* __aexit__: rc is the body's outcome. Waits until every child is done (cancelling them
  * all if rc is an error or the parent is cancelled meanwhile). Returns 0, -ECANCELED (the
  * parent was cancelled from outside and no child failed), or the code of the first
