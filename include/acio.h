@@ -18,6 +18,7 @@ extern "C" {
 #include "acio/queue.h"
 #include "acio/aiter.h"
 #include "acio/compose.h"
+#include "acio/executor.h"
 
 #ifdef __cplusplus
 }
