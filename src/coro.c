@@ -64,7 +64,7 @@ static void write_str(const char *s)
     (void)!write(2, s, strlen(s));
 }
 
-static void segv_handler(int sig, siginfo_t *si, void *uc)
+static __attribute__((unused)) void segv_handler(int sig, siginfo_t *si, void *uc)
 {
     (void)uc;
     acio_coro_t *co = acio__coro_running;

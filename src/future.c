@@ -10,8 +10,10 @@
 
 #define FUTURE_CACHE_MAX 1024
 
+#ifndef ACIO_ASAN
 static __thread acio_future_t *cache;
 static __thread size_t cache_len;
+#endif
 
 void acio__future_init(acio_future_t *f, acio_loop_t *loop, bool is_task)
 {

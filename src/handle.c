@@ -7,8 +7,10 @@
 
 #define HANDLE_CACHE_MAX 4096
 
+#ifndef ACIO_ASAN
 static __thread acio_handle_t *cache;
 static __thread size_t cache_len;
+#endif
 
 acio_handle_t *acio__handle_new(acio_loop_t *loop, acio_handle_cb cb, void *data)
 {

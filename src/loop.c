@@ -86,12 +86,14 @@ bool acio_loop_is_running(const acio_loop_t *loop)
 }
 double acio_loop_time(const acio_loop_t *loop)
 {
-    return loop ? (double)loop->now / 1e9 : 0.0;
+    return loop ? (double)acio__loop_now((acio_loop_t *)loop) / 1e9 : 0.0;
 }
 void acio_loop_update_time(acio_loop_t *loop)
 {
-    if (loop)
+    if (loop) {
         loop->now = acio__now_ns();
+        loop->now_valid = true;
+    }
 }
 void acio_loop_set_data(acio_loop_t *loop, void *data)
 {
@@ -217,15 +219,17 @@ void acio__loop_drain_threadsafe(acio_loop_t *loop)
 static void run_once(acio_loop_t *loop)
 {
     int64_t timeout;
-    if (loop->ready_head || loop->stopping)
+    if (loop->ready_head || loop->stopping) {
         timeout = 0;
-    else
+    } else {
+        loop->now_valid = false; /* the timeout must come from a fresh reading */
         timeout = acio__timers_next_timeout(loop);
+    }
 
     if (timeout != 0 || loop->nwatched > 0) {
         int n = acio__poller_wait(loop->poller, timeout, loop->events,
                                   (int)(sizeof loop->events / sizeof loop->events[0]));
-        loop->now = acio__now_ns();
+        loop->now_valid = false;
         for (int i = 0; i < n; i++) {
             int fd = loop->events[i].fd;
             if (fd == loop->wakefd) {
@@ -237,7 +241,7 @@ static void run_once(acio_loop_t *loop)
             }
         }
     } else {
-        loop->now = acio__now_ns();
+        loop->now_valid = false;
     }
     if (atomic_load_explicit(&loop->ts_pending, memory_order_relaxed))
         acio__loop_drain_threadsafe(loop);
@@ -254,6 +258,8 @@ static void run_once(acio_loop_t *loop)
     while (h) {
         acio_handle_t *next = h->next;
         h->flags &= (uint8_t)~HANDLE_QUEUED;
+        /* A task's embedded step handle may be freed with its task by the callback. */
+        bool embedded = h->flags & HANDLE_EMBEDDED;
         if (!(h->flags & HANDLE_CANCELLED)) {
             if (ACIO_UNLIKELY(timed)) {
                 atomic_fetch_add_explicit(&loop->progress, 1, memory_order_relaxed);
@@ -266,7 +272,8 @@ static void run_once(acio_loop_t *loop)
                 h->cb(h->data);
             }
         }
-        acio__handle_release(h);
+        if (!embedded)
+            acio__handle_release(h);
         h = next;
     }
     if (timed)
@@ -284,7 +291,7 @@ int acio_loop_run_forever(acio_loop_t *loop)
     loop->running = true;
     loop->thread = pthread_self();
     acio__running_loop = loop;
-    loop->now = acio__now_ns();
+    loop->now_valid = false;
     while (!loop->stopping)
         run_once(loop);
     loop->stopping = false;

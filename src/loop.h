@@ -61,7 +61,11 @@ struct acio_loop_s {
     acio_timer_entry_t *heap;
     size_t heap_len, heap_cap, timers_cancelled;
     uint64_t timer_seq;
-    int64_t now; /* ns, CLOCK_MONOTONIC, read once per iteration */
+    /* ns, CLOCK_MONOTONIC. Read lazily, at most once per iteration after the poll: an
+     * iteration with no timers and nobody asking the time reads no clock (on a VM a
+     * clock read costs as much as a task switch). */
+    int64_t now;
+    bool now_valid;
     /* I/O */
     acio_poller_t *poller;
     acio_fd_entry_t *fds;
@@ -102,6 +106,14 @@ struct acio_loop_s {
 extern __thread acio_loop_t *acio__running_loop;
 
 int64_t acio__now_ns(void);
+static inline int64_t acio__loop_now(acio_loop_t *loop)
+{
+    if (!loop->now_valid) {
+        loop->now = acio__now_ns();
+        loop->now_valid = true;
+    }
+    return loop->now;
+}
 /* A handle from the thread's pool with one reference. NULL on ENOMEM. */
 acio_handle_t *acio__handle_new(acio_loop_t *loop, acio_handle_cb cb, void *data);
 void acio__handle_release(acio_handle_t *h);

@@ -46,8 +46,10 @@ struct acio_task_s {
 };
 
 static atomic_ulong task_counter;
+#ifndef ACIO_ASAN
 static __thread acio_task_impl_t *cache;
 static __thread size_t cache_len;
+#endif
 #define TASK_CACHE_MAX 1024
 
 static char dump_token;

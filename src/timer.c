@@ -119,12 +119,15 @@ int64_t acio__timers_next_timeout(acio_loop_t *loop)
     drop_cancelled_top(loop);
     if (!loop->heap_len)
         return -1;
-    int64_t d = loop->heap[0].when - loop->now;
+    int64_t d = loop->heap[0].when - acio__loop_now(loop);
     return d > 0 ? d : 0;
 }
 
 void acio__timers_run_due(acio_loop_t *loop)
 {
+    if (!loop->heap_len)
+        return;
+    int64_t now = acio__loop_now(loop);
     while (loop->heap_len) {
         acio_timer_entry_t *top = &loop->heap[0];
         acio_handle_t *h = top->h;
@@ -135,7 +138,7 @@ void acio__timers_run_due(acio_loop_t *loop)
             acio__handle_release(h);
             continue;
         }
-        if (top->when > loop->now)
+        if (top->when > now)
             break;
         pop_top(loop);
         /* The heap's reference moves to the ready FIFO. */
@@ -201,7 +204,7 @@ int acio_loop_call_later(acio_loop_t *loop, double delay, acio_handle_cb cb, voi
         return -EINVAL;
     if (delay < 0)
         delay = 0;
-    return schedule_at(loop, loop->now + seconds_to_ns(delay), cb, data, handle);
+    return schedule_at(loop, acio__loop_now(loop) + seconds_to_ns(delay), cb, data, handle);
 }
 
 int acio_loop_call_at(acio_loop_t *loop, double when, acio_handle_cb cb, void *data,

@@ -1,39 +1,70 @@
-/* Async generators on stackful coroutines.
+/* Async generators, each body running as its own task.
  *
- * The body runs on its own coroutine, resumed from inside the consumer's anext call, so
- * it runs in the consumer's task exactly as a Python async generator runs in the task
- * that awaits __anext__(). A body can leave its coroutine in two ways:
- *   - acio_agen_yield(): it sets gen->yielded and suspends; anext returns the value;
- *   - an await (acio_await, acio_sleep, a lock...): the task layer suspends the running
- *     coroutine with a yield, which lands in our resume call without gen->yielded.
- * In the second case we pass that suspension on unchanged, yielding the same value from
- * the consumer's coroutine to the task's driver, and when the task is resumed we hand
- * what it was resumed with back down to the body: Python's `yield from` delegation,
- * one level deep per generator. The task layer never needs to know a generator is
- * involved. */
+ * acio_await() suspends only the coroutine of the running task itself (a coroutine
+ * resumed from inside a task cannot await), so a body that awaits needs a task of its
+ * own. The consumer and the body then take turns through two futures:
+ *   - item: created by each request (anext/asend/athrow/aclose) and awaited by the
+ *     consumer; the body finishes it when it yields a value or returns;
+ *   - req: created by the body at each acio_agen_yield() and awaited there; the next
+ *     request finishes it, with what to return from the yield.
+ * Only one side runs at a time, as in Python. The difference is time: each value
+ * costs two loop iterations (the body's wake-up, then the consumer's), where a Python
+ * async generator that does not await hands values over without yielding to the loop.
+ * docs/aiter.md lists this deviation.
+ *
+ * Cancelling the consumer while it waits for a value cancels the body's task, so the
+ * body's pending await returns -ECANCELED as the CancelledError would reach it in
+ * Python; the consumer then waits for the body to hand over (usually by returning
+ * -ECANCELED) and returns that.
+ *
+ * Lifetime: the body's task points at the generator, so the generator's memory is
+ * released only once the body has finished. acio_agen_free() on a generator whose body
+ * is still suspended closes it when it can (inside a task of the same loop), and
+ * otherwise cancels the body's task and leaves the release to the body's end. */
 #include <errno.h>
 
 #include "internal.h"
 
 struct acio_agen_s {
     acio_aiter_t it; /* first: the protocol view */
-    acio_coro_t *co;
     acio_agen_fn fn;
     void *arg;
-    void *out;       /* the value being yielded */
-    void *sent;      /* what asend sent, for the pending acio_agen_yield */
-    int resume_code; /* what the pending acio_agen_yield returns: 0, athrow's, close */
-    int result;      /* the body's return value */
-    bool yielded;    /* the body left through acio_agen_yield (not an await) */
+    size_t stack_size;
+    acio_task_t *task;   /* the body's task (our reference), from the first request */
+    acio_future_t *item; /* the pending request's future (the requester's reference) */
+    acio_future_t *req;  /* the body's pending yield (our reference) */
+    void *out;           /* the value yielded */
+    void *sent;          /* for the pending yield: what asend sent */
+    int resume_code;     /* for the pending yield: 0, athrow's code, ACIO_EGENERATOREXIT */
+    int result;          /* the body's return value */
     bool started;
-    bool running; /* a consumer is inside anext/asend/athrow/aclose */
-    bool finished;
+    bool running;  /* a request is in progress */
+    bool ended;    /* the body has returned */
+    bool finished; /* no more values: ended, failed or closed */
+    bool freed;    /* acio_agen_free() was called while the body was still alive */
 };
 
-static void *agen_entry(void *arg)
+static void agen_release(acio_agen_t *gen)
+{
+    if (gen->task != NULL) {
+        acio_future_error(gen->task); /* its outcome was delivered through item */
+        acio_future_unref(gen->task);
+    }
+    acio_future_unref(gen->req);
+    acio__free(gen);
+}
+
+static void *agen_task(void *arg)
 {
     acio_agen_t *gen = arg;
     gen->result = gen->fn(gen, gen->arg);
+    gen->ended = true;
+    if (gen->item != NULL && !acio_future_done(gen->item))
+        acio_future_set_result(gen->item, NULL);
+    if (gen->freed) {
+        /* Nobody can reach the generator any more; the loop still holds the task. */
+        agen_release(gen);
+    }
     return NULL;
 }
 
@@ -47,18 +78,14 @@ static int it_aclose(acio_aiter_t *it) { return acio_agen_aclose((acio_agen_t *)
 int acio_agen_new(acio_agen_t **out, acio_agen_fn fn, void *arg, size_t stack_size)
 {
     acio_agen_t *gen;
-    int rc;
     if (out == NULL || fn == NULL)
         return -EINVAL;
     gen = acio__calloc(1, sizeof(*gen));
     if (gen == NULL)
         return -ENOMEM;
-    if ((rc = acio_coro_new(&gen->co, agen_entry, gen, stack_size)) < 0) {
-        acio__free(gen);
-        return rc;
-    }
     gen->fn = fn;
     gen->arg = arg;
+    gen->stack_size = stack_size;
     gen->it.anext = it_anext;
     gen->it.aclose = it_aclose;
     gen->it.data = gen;
@@ -69,41 +96,64 @@ int acio_agen_new(acio_agen_t **out, acio_agen_fn fn, void *arg, size_t stack_si
 acio_aiter_t *acio_agen_aiter(acio_agen_t *gen) { return gen ? &gen->it : NULL; }
 bool acio_agen_finished(const acio_agen_t *gen) { return gen == NULL || gen->finished; }
 
-/* Resume the body until it yields a value or returns, relaying its awaits through the
- * consumer's task. Returns 0 (yielded), ACIO_ESTOPASYNCITERATION or the body's error. */
-static int drive(acio_agen_t *gen, void **value)
+/* One request: start or resume the body and wait until it yields or returns.
+ * Returns 0 (*value set), ACIO_ESTOPASYNCITERATION, or the body's error. */
+static int request(acio_agen_t *gen, int code, void *send, void **value)
 {
-    void *down = NULL, *up = NULL;
+    acio_loop_t *loop = acio_get_running_loop();
+    acio_future_t *item, *req;
     int rc;
 
-    gen->running = true;
-    gen->started = true;
-    for (;;) {
-        gen->yielded = false;
-        rc = acio_coro_resume(gen->co, down, &up);
-        if (rc == ACIO_ESTOPITERATION) {
-            gen->finished = true;
-            rc = gen->result == 0 ? ACIO_ESTOPASYNCITERATION : gen->result;
-            break;
+    if (acio_current_task() == NULL || loop == NULL)
+        return ACIO_ENOTASK;
+    if (gen->task != NULL && acio_future_get_loop(gen->task) != loop)
+        return -EINVAL;
+    if ((rc = acio_future_new(loop, &item)) < 0)
+        return rc;
+    acio_future_set_label(item, "agen.anext");
+    if (!gen->started) {
+        acio_task_opts_t opts = {.name = NULL, .stack_size = gen->stack_size, .eager = false};
+        if ((rc = acio_loop_create_task(loop, &gen->task, agen_task, gen, &opts)) < 0) {
+            acio_future_unref(item);
+            return rc;
         }
-        if (rc < 0)
-            break;
-        if (gen->yielded) {
-            if (value != NULL)
-                *value = gen->out;
-            break;
-        }
-        /* The body awaits: suspend our own coroutine the same way. Outside a coroutine
-         * the task layer could not have suspended the body, so this cannot happen
-         * unless the body switched coroutines on its own. */
-        if (acio_coro_current() == NULL) {
-            rc = ACIO_ENOTASK;
-            break;
-        }
-        down = acio_coro_yield(up);
+        gen->started = true;
+    } else {
+        gen->resume_code = code;
+        gen->sent = send;
+        req = gen->req;
+        gen->req = NULL;
+        acio_future_set_result(req, NULL);
+        acio_future_unref(req);
     }
+    gen->item = item;
+    gen->running = true;
+
+    rc = acio_await(item, NULL);
+    if (rc < 0) {
+        /* We were cancelled while the body runs: deliver the cancellation to the body,
+         * then wait for it to hand over. Each round needs the body to make progress;
+         * a body that ignores cancellation blocks its consumer, as in Python. */
+        acio_task_cancel(gen->task, NULL);
+        while (!acio_future_done(item))
+            if (acio_await(item, NULL) == ACIO_ENOTASK)
+                break;
+    }
+    gen->item = NULL;
     gen->running = false;
-    return rc;
+    acio_future_unref(item);
+
+    if (gen->ended) {
+        gen->finished = true;
+        return gen->result == 0 ? ACIO_ESTOPASYNCITERATION : gen->result;
+    }
+    if (gen->req == NULL) {
+        /* Neither yielded nor ended: only possible if the wait above was abandoned. */
+        return rc < 0 ? rc : -EINVAL;
+    }
+    if (value != NULL)
+        *value = gen->out;
+    return 0;
 }
 
 int acio_agen_asend(acio_agen_t *gen, void *send, void **value)
@@ -116,9 +166,7 @@ int acio_agen_asend(acio_agen_t *gen, void *send, void **value)
         return ACIO_ESTOPASYNCITERATION;
     if (!gen->started && send != NULL)
         return -EINVAL; /* "can't send non-None value to a just-started async generator" */
-    gen->sent = send;
-    gen->resume_code = 0;
-    return drive(gen, value);
+    return request(gen, 0, send, value);
 }
 
 int acio_agen_anext(acio_agen_t *gen, void **value) { return acio_agen_asend(gen, NULL, value); }
@@ -136,9 +184,7 @@ int acio_agen_athrow(acio_agen_t *gen, int code, void **value)
         gen->finished = true;
         return code;
     }
-    gen->sent = NULL;
-    gen->resume_code = code;
-    return drive(gen, value);
+    return request(gen, code, NULL, value);
 }
 
 int acio_agen_aclose(acio_agen_t *gen)
@@ -152,11 +198,10 @@ int acio_agen_aclose(acio_agen_t *gen)
         gen->finished = true;
         return 0;
     }
-    gen->sent = NULL;
-    gen->resume_code = ACIO_EGENERATOREXIT;
-    rc = drive(gen, NULL);
+    rc = request(gen, ACIO_EGENERATOREXIT, NULL, NULL);
     if (rc == 0)
         return ACIO_EGENERATOREXIT; /* it yielded instead of finishing */
+    gen->finished = true;
     if (rc == ACIO_ESTOPASYNCITERATION || rc == ACIO_EGENERATOREXIT)
         return 0;
     return rc;
@@ -164,12 +209,31 @@ int acio_agen_aclose(acio_agen_t *gen)
 
 int acio_agen_yield(acio_agen_t *gen, void *value, void **sent)
 {
+    acio_future_t *req;
     int rc;
-    if (gen == NULL || acio_coro_current() != gen->co)
+
+    if (sent != NULL)
+        *sent = NULL;
+    if (gen == NULL || gen->task == NULL || acio_current_task() != gen->task)
         return -EINVAL;
+    if ((rc = acio_future_new(acio_future_get_loop(gen->task), &req)) < 0)
+        return rc;
+    acio_future_set_label(req, "agen.yield");
+    gen->req = acio_future_ref(req);
     gen->out = value;
-    gen->yielded = true;
-    acio_coro_yield(value);
+    if (gen->item != NULL && !acio_future_done(gen->item))
+        acio_future_set_result(gen->item, NULL);
+    rc = acio_await(req, NULL);
+    acio_future_unref(req);
+    if (rc < 0) {
+        /* Cancelled at the yield (the loop is shutting down, or the generator was freed
+         * from outside a task): no request is coming. */
+        if (gen->req == req) {
+            gen->req = NULL;
+            acio_future_unref(req);
+        }
+        return rc;
+    }
     rc = gen->resume_code;
     if (sent != NULL)
         *sent = gen->sent;
@@ -185,9 +249,19 @@ int acio_agen_free(acio_agen_t *gen)
         return 0;
     if (gen->running)
         return ACIO_ERUNNING;
-    if (gen->started && !gen->finished)
-        rc = acio_agen_aclose(gen);
-    acio_coro_free(gen->co);
-    acio__free(gen);
+    if (gen->task != NULL && !acio_future_done(gen->task)) {
+        acio_loop_t *loop = acio_future_get_loop(gen->task);
+        if (acio_current_task() != NULL && acio_get_running_loop() == loop)
+            rc = acio_agen_aclose(gen);
+        if (!acio_future_done(gen->task)) {
+            /* Still alive (it yielded again, or we are not in a task): cancel it and
+             * let it release the generator when it ends. */
+            gen->freed = true;
+            gen->finished = true;
+            acio_task_cancel(gen->task, NULL);
+            return rc;
+        }
+    }
+    agen_release(gen);
     return rc;
 }

@@ -27,9 +27,9 @@ typedef struct gather_s {
     /* One for the children (dropped when the last one is done), one for the done
      * callback on the outer future. */
     int refs;
-    /* Set while gather itself finishes outer, so the outer's done callback can tell that
+    /* Set when gather itself finishes outer, so the outer's done callback can tell that
      * from a cancellation requested by someone else. */
-    bool settling;
+    bool settled;
     acio_future_t *children[];
 } gather_t;
 
@@ -59,14 +59,13 @@ static void gather_fill_results(gather_t *g)
 static void gather_fail(gather_t *g, acio_future_t *child, int code)
 {
     const char *msg = acio_future_error_message(child);
-    g->settling = true;
+    g->settled = true;
     if (code == -ECANCELED)
         (void)acio_future_cancel(g->outer, msg);
     else if (msg != NULL)
         (void)acio_future_set_error(g->outer, code, "%s", msg);
     else
         (void)acio_future_set_error(g->outer, code, NULL);
-    g->settling = false;
 }
 
 static void gather_child_done(acio_future_t *child, void *data)
@@ -84,9 +83,8 @@ static void gather_child_done(acio_future_t *child, void *data)
         gather_fail(g, child, code);
     } else if (g->nfinished == g->n) {
         gather_fill_results(g);
-        g->settling = true;
+        g->settled = true;
         (void)acio_future_set_result(g->outer, g->results);
-        g->settling = false;
     }
     if (g->nfinished == g->n) {
         for (size_t i = 0; i < g->n; i++)
@@ -99,7 +97,7 @@ static void gather_outer_done(acio_future_t *outer, void *data)
 {
     gather_t *g = data;
     /* Someone cancelled the gather: pass it on to the children still running. */
-    if (acio_future_cancelled(outer) && g->nfinished < g->n) {
+    if (acio_future_cancelled(outer) && !g->settled && g->nfinished < g->n) {
         const char *msg = acio_future_error_message(outer);
         for (size_t i = 0; i < g->n; i++)
             if (!acio_future_done(g->children[i]))
@@ -159,7 +157,7 @@ int acio_gather(acio_future_t **out, acio_future_t *const *futs, size_t n, unsig
     g->nfinished = 0;
     g->flags = flags;
     g->refs = 2;
-    g->settling = false;
+    g->settled = false;
     if ((rc = acio_future_add_done_callback(outer, gather_outer_done, g)) < 0)
         goto fail;
     for (size_t i = 0; i < n; i++) {

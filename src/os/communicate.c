@@ -1,0 +1,79 @@
+/* Process.communicate(input): feed stdin, collect stdout and stderr, wait for the exit.
+ *
+ * asyncio gathers three coroutines. Here the pipes already make progress on their own
+ * (the writer flushes and the readers fill their buffers from loop callbacks), so one
+ * task can await them one after the other and they still advance together: while we wait
+ * for stdin to be flushed, stdout and stderr keep being read. The readers are switched to
+ * unlimited buffering first; otherwise a child blocked on a full stderr pipe would never
+ * close stdout, and we would wait for each other forever. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "os/process.h"
+
+static void give(void *data, size_t len, void **out, size_t *out_len)
+{
+    if (out)
+        *out = data;
+    else
+        free(data);
+    if (out_len)
+        *out_len = len;
+}
+
+int acio_process_communicate(acio_process_t *p, const void *input, size_t input_len,
+                             void **out_data, size_t *out_len, void **err_data, size_t *err_len)
+{
+    if (!p || (input && !p->in) || (!input && input_len))
+        return -EINVAL;
+    if (!acio_current_task())
+        return ACIO_ENOTASK;
+    if (out_data)
+        *out_data = NULL;
+    if (err_data)
+        *err_data = NULL;
+    give(NULL, 0, NULL, out_len);
+    give(NULL, 0, NULL, err_len);
+
+    if (p->out)
+        acio__pipe_reader_set_unlimited(p->out, true);
+    if (p->err)
+        acio__pipe_reader_set_unlimited(p->err, true);
+
+    int rc = 0;
+    if (input) {
+        rc = acio_pipe_writer_write(p->in, input, input_len);
+        /* The child may exit or close its stdin without reading: Python ignores
+         * BrokenPipeError and ConnectionResetError here. */
+        if (rc == -EPIPE || rc == -ECONNRESET)
+            rc = 0;
+        acio_pipe_writer_close(p->in);
+        if (rc == 0) {
+            rc = acio_pipe_writer_wait_closed(p->in);
+            if (rc == -EPIPE || rc == -ECONNRESET)
+                rc = 0;
+        }
+    }
+
+    void *out = NULL, *err = NULL;
+    size_t olen = 0, elen = 0;
+    if (rc == 0 && p->out)
+        rc = acio_pipe_reader_read_all(p->out, &out, &olen);
+    if (rc == 0 && p->err)
+        rc = acio_pipe_reader_read_all(p->err, &err, &elen);
+    if (rc == 0)
+        rc = acio_process_wait(p, NULL);
+
+    if (p->out)
+        acio__pipe_reader_set_unlimited(p->out, false);
+    if (p->err)
+        acio__pipe_reader_set_unlimited(p->err, false);
+    if (rc < 0) {
+        free(out);
+        free(err);
+        return rc;
+    }
+    give(out, olen, out_data, out_len);
+    give(err, elen, err_data, err_len);
+    return 0;
+}

@@ -1,0 +1,84 @@
+/* Internal interfaces shared by the files of the os layer (src/os/): signals, child
+ * processes, pipes and files. Nothing here is exported; tests reach it through the static
+ * library. */
+#ifndef ACIO_OS_INTERNAL_H
+#define ACIO_OS_INTERNAL_H
+
+#include <sys/types.h>
+
+#include "internal.h"
+#include "acio/signal.h"
+#include "acio/subprocess.h"
+#include "acio/file.h"
+
+/* ---- waiter.c ---- */
+
+/* The os layer's one way of suspending a task until a callback says "something changed":
+ * a fresh future stored in *slot while the task awaits it. The waker finishes it with a
+ * plain result, never an error, so no future is left with an unretrieved error when the
+ * waiting task was cancelled; the woken task re-checks the object's state.
+ * acio__os_wait returns 0 when woken, -ECANCELED, ACIO_ENOTASK, -EBUSY (another task
+ * already waits in *slot) or -ENOMEM. */
+int acio__os_wait(acio_loop_t *loop, acio_future_t **slot, const char *label);
+void acio__os_wake(acio_future_t **slot);
+
+/* ---- signal.c ---- */
+
+/* A second, internal handler slot per (loop, signo), independent of the user's
+ * acio_loop_add_signal_handler() one, so acio's own SIGCHLD watcher and a user's SIGCHLD
+ * handler coexist. Same errors as the public function; remove returns 1 or 0. */
+int acio__signal_add_internal(acio_loop_t *loop, int signo, acio_signal_cb cb, void *data);
+int acio__signal_remove_internal(acio_loop_t *loop, int signo);
+
+/* ---- child_watcher.c ---- */
+
+/* Watches one child until it exits, then calls cb(data, returncode) on the loop, once,
+ * with Python's returncode (exit status, or -signo when killed by a signal). The watcher
+ * reaps the child itself (waitpid on that pid only, never -1). */
+typedef void (*acio__child_exit_cb)(void *data, int returncode);
+typedef struct acio__child_watch_s acio__child_watch_t;
+
+/* Start watching pid (a child of this process that nobody else reaps). Uses a pidfd when
+ * the kernel has pidfd_open(2), else a SIGCHLD handler that polls the loop's known pids.
+ * Ownership: *out is released with acio__child_watch_free(), which stops watching (the
+ * callback is then never called) but does not reap. Errors: -ENOMEM, -EMFILE, ... */
+int acio__child_watch_start(acio_loop_t *loop, pid_t pid, acio__child_exit_cb cb, void *data,
+                            acio__child_watch_t **out);
+void acio__child_watch_free(acio__child_watch_t *w);
+/* Send a signal to the watched child (pidfd_send_signal when there is a pidfd, so it can
+ * never hit a recycled pid). Errors: negated errno. */
+int acio__child_watch_signal(acio__child_watch_t *w, int signo);
+/* Tests: force the SIGCHLD fallback (true) or let pidfd be used (false). */
+void acio__child_watch_force_sigchld(bool force);
+
+/* ---- pipe_reader.c, pipe_writer.c ---- */
+
+/* Wrap the parent's end of a pipe. The fd becomes the object's (set non-blocking, closed
+ * by the free function). The reader starts reading at once into its buffer and pauses
+ * when it holds more than 2 * limit bytes (limit 0: 64 KiB), as asyncio's pipe transport
+ * with a StreamReader does. Errors: -ENOMEM, the loop's add_reader errors. On error the
+ * fd is left open for the caller. */
+int acio__pipe_reader_new(acio_loop_t *loop, int fd, size_t limit, acio_pipe_reader_t **out);
+void acio__pipe_reader_free(acio_pipe_reader_t *r);
+/* Buffer without limit from now on (communicate: both outputs must drain concurrently,
+ * or a child blocked on a full stderr pipe never closes stdout). */
+void acio__pipe_reader_set_unlimited(acio_pipe_reader_t *r, bool unlimited);
+int acio__pipe_writer_new(acio_loop_t *loop, int fd, acio_pipe_writer_t **out);
+void acio__pipe_writer_free(acio_pipe_writer_t *w);
+
+/* ---- worker.c ---- */
+
+/* A blocking function run on the os layer's worker threads. It must not touch the loop;
+ * its return value becomes the future's result. */
+typedef void *(*acio__work_fn)(void *arg);
+
+/* Run fn(arg) on a worker thread and return a future on loop that finishes with its
+ * return value. The future is finished on the loop's thread through
+ * acio_loop_call_soon_threadsafe(). fn always runs to completion, even if the future is
+ * cancelled meanwhile; done(arg) (may be NULL) is then called on the loop's thread after
+ * fn returns, whatever happened to the future, so arg can be released there.
+ * Ownership: *out is one reference for the caller. Errors: -ENOMEM, -EAGAIN (no thread). */
+int acio__work_submit(acio_loop_t *loop, acio__work_fn fn, void *arg, void (*done)(void *arg),
+                      acio_future_t **out);
+
+#endif
