@@ -22,8 +22,8 @@
 struct acio__child_watch_s {
     acio_loop_t *loop;
     pid_t pid;
-    int pidfd;   /* -1 in SIGCHLD mode or once fired */
-    bool fired;  /* exit observed and reported */
+    int pidfd;  /* -1 in SIGCHLD mode or once fired */
+    bool fired; /* exit observed and reported */
     acio__child_exit_cb cb;
     void *data;
     struct acio__child_watch_s *next; /* SIGCHLD mode: the loop's list */
@@ -43,7 +43,10 @@ static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static sigchld_loop_t *registry;
 static bool force_sigchld;
 
-void acio__child_watch_force_sigchld(bool force) { force_sigchld = force; }
+void acio__child_watch_force_sigchld(bool force)
+{
+    force_sigchld = force;
+}
 
 /* Python's returncode: the exit status, or -signo for a death by signal. */
 static int returncode_of(int status)

@@ -96,7 +96,10 @@ static void job_unref(job_t *j)
 
 /* ---- the blocking side, on a worker thread ---- */
 
-static int flush_error(FILE *fp) { return fflush(fp) == 0 ? 0 : -errno; }
+static int flush_error(FILE *fp)
+{
+    return fflush(fp) == 0 ? 0 : -errno;
+}
 
 static void *run_job(void *arg)
 {
@@ -678,9 +681,18 @@ static int simple_op(acio_file_t *f, op_t op, off_t off, bool need_write)
     return rc;
 }
 
-int acio_file_flush(acio_file_t *f) { return simple_op(f, OP_FLUSH, 0, false); }
-int acio_file_fsync(acio_file_t *f) { return simple_op(f, OP_FSYNC, 0, false); }
-int acio_file_truncate(acio_file_t *f, off_t size) { return simple_op(f, OP_TRUNCATE, size, true); }
+int acio_file_flush(acio_file_t *f)
+{
+    return simple_op(f, OP_FLUSH, 0, false);
+}
+int acio_file_fsync(acio_file_t *f)
+{
+    return simple_op(f, OP_FSYNC, 0, false);
+}
+int acio_file_truncate(acio_file_t *f, off_t size)
+{
+    return simple_op(f, OP_TRUNCATE, size, true);
+}
 
 int acio_file_close(acio_file_t *f)
 {
@@ -706,5 +718,11 @@ int acio_file_close(acio_file_t *f)
     return rc < 0 ? rc : (int)(intptr_t)res;
 }
 
-const char *acio_file_name(const acio_file_t *f) { return f ? f->path : NULL; }
-int acio_file_fileno(const acio_file_t *f) { return f ? f->fd : -1; }
+const char *acio_file_name(const acio_file_t *f)
+{
+    return f ? f->path : NULL;
+}
+int acio_file_fileno(const acio_file_t *f)
+{
+    return f ? f->fd : -1;
+}

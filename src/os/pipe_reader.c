@@ -30,7 +30,10 @@ struct acio_pipe_reader_s {
     acio_future_t *waiter;
 };
 
-static size_t buffered(const acio_pipe_reader_t *r) { return r->end - r->start; }
+static size_t buffered(const acio_pipe_reader_t *r)
+{
+    return r->end - r->start;
+}
 
 static void on_readable(int fd, int events, void *data);
 
@@ -166,7 +169,10 @@ bool acio_pipe_reader_at_eof(const acio_pipe_reader_t *r)
     return r && r->eof && buffered(r) == 0;
 }
 
-size_t acio_pipe_reader_buffered(const acio_pipe_reader_t *r) { return r ? buffered(r) : 0; }
+size_t acio_pipe_reader_buffered(const acio_pipe_reader_t *r)
+{
+    return r ? buffered(r) : 0;
+}
 
 ssize_t acio_pipe_reader_read(acio_pipe_reader_t *r, void *buf, size_t n)
 {
@@ -236,8 +242,8 @@ ssize_t acio_pipe_reader_readline(acio_pipe_reader_t *r, void *buf, size_t cap)
     size_t scanned = 0;
     for (;;) {
         char *base = r->buf + r->start;
-        char *nl = buffered(r) > scanned ? memchr(base + scanned, '\n', buffered(r) - scanned)
-                                         : NULL;
+        char *nl =
+            buffered(r) > scanned ? memchr(base + scanned, '\n', buffered(r) - scanned) : NULL;
         if (nl) {
             size_t n = (size_t)(nl - base) + 1;
             if (n > r->limit) {

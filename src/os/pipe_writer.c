@@ -27,14 +27,17 @@ struct acio_pipe_writer_s {
     int fd;
     char *buf;
     size_t start, end, cap;
-    int error;     /* the first write error; later writes report it */
-    bool closing;  /* close() was called: close the fd once the buffer is empty */
-    bool writing;  /* registered with add_writer */
+    int error;    /* the first write error; later writes report it */
+    bool closing; /* close() was called: close the fd once the buffer is empty */
+    bool writing; /* registered with add_writer */
     acio_future_t *drain_waiter;
     acio_future_t *close_waiter;
 };
 
-static size_t pending(const acio_pipe_writer_t *w) { return w->end - w->start; }
+static size_t pending(const acio_pipe_writer_t *w)
+{
+    return w->end - w->start;
+}
 
 /* write(2) that turns SIGPIPE into -EPIPE for this call only. */
 static ssize_t write_nosigpipe(int fd, const void *data, size_t len)
@@ -230,7 +233,10 @@ void acio_pipe_writer_close(acio_pipe_writer_t *w)
         close_fd(w);
 }
 
-bool acio_pipe_writer_is_closing(const acio_pipe_writer_t *w) { return !w || w->closing || w->error; }
+bool acio_pipe_writer_is_closing(const acio_pipe_writer_t *w)
+{
+    return !w || w->closing || w->error;
+}
 
 int acio_pipe_writer_wait_closed(acio_pipe_writer_t *w)
 {
@@ -246,4 +252,7 @@ int acio_pipe_writer_wait_closed(acio_pipe_writer_t *w)
     return w->error;
 }
 
-size_t acio_pipe_writer_buffer_size(const acio_pipe_writer_t *w) { return w ? pending(w) : 0; }
+size_t acio_pipe_writer_buffer_size(const acio_pipe_writer_t *w)
+{
+    return w ? pending(w) : 0;
+}

@@ -52,9 +52,9 @@ typedef struct sigloop_s {
     int fd;
     handler_t user[NSIG];
     handler_t internal[NSIG];
-    int count;        /* registered handlers, user + internal */
-    int dispatching;  /* > 0 while handlers are being called: defer the free */
-    bool dead;        /* torn down during a dispatch; free when it ends */
+    int count;       /* registered handlers, user + internal */
+    int dispatching; /* > 0 while handlers are being called: defer the free */
+    bool dead;       /* torn down during a dispatch; free when it ends */
 } sigloop_t;
 
 static slot_t slots[SLOT_COUNT];
@@ -101,7 +101,10 @@ static bool signo_valid(int signo)
     return true;
 }
 
-static bool signo_catchable(int signo) { return signo != SIGKILL && signo != SIGSTOP; }
+static bool signo_catchable(int signo)
+{
+    return signo != SIGKILL && signo != SIGSTOP;
+}
 
 static sigloop_t *find_loop(acio_loop_t *loop)
 {
@@ -229,8 +232,7 @@ static void disposition_drop(int signo)
     sigaction(signo, &dispositions[signo].saved, NULL);
 }
 
-static int add_handler(acio_loop_t *loop, int signo, acio_signal_cb cb, void *data,
-                       bool internal)
+static int add_handler(acio_loop_t *loop, int signo, acio_signal_cb cb, void *data, bool internal)
 {
     if (!loop || !cb || !signo_valid(signo) || !signo_catchable(signo))
         return -EINVAL;

@@ -315,7 +315,10 @@ int acio_create_subprocess_shell(acio_process_t **out, const char *cmd,
     return create(out, argv[0], (char *const *)argv, opts, false);
 }
 
-int acio_process_pid(const acio_process_t *p) { return p ? p->pid : -1; }
+int acio_process_pid(const acio_process_t *p)
+{
+    return p ? p->pid : -1;
+}
 
 bool acio_process_returncode(const acio_process_t *p, int *returncode)
 {
@@ -387,12 +390,27 @@ int acio_process_send_signal(acio_process_t *p, int signo)
     return acio__child_watch_signal(p->watch, signo);
 }
 
-int acio_process_terminate(acio_process_t *p) { return acio_process_send_signal(p, SIGTERM); }
-int acio_process_kill(acio_process_t *p) { return acio_process_send_signal(p, SIGKILL); }
+int acio_process_terminate(acio_process_t *p)
+{
+    return acio_process_send_signal(p, SIGTERM);
+}
+int acio_process_kill(acio_process_t *p)
+{
+    return acio_process_send_signal(p, SIGKILL);
+}
 
-acio_pipe_writer_t *acio_process_stdin(acio_process_t *p) { return p ? p->in : NULL; }
-acio_pipe_reader_t *acio_process_stdout(acio_process_t *p) { return p ? p->out : NULL; }
-acio_pipe_reader_t *acio_process_stderr(acio_process_t *p) { return p ? p->err : NULL; }
+acio_pipe_writer_t *acio_process_stdin(acio_process_t *p)
+{
+    return p ? p->in : NULL;
+}
+acio_pipe_reader_t *acio_process_stdout(acio_process_t *p)
+{
+    return p ? p->out : NULL;
+}
+acio_pipe_reader_t *acio_process_stderr(acio_process_t *p)
+{
+    return p ? p->err : NULL;
+}
 
 void acio_process_free(acio_process_t *p)
 {
