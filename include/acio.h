@@ -19,6 +19,9 @@ extern "C" {
 #include "acio/aiter.h"
 #include "acio/compose.h"
 #include "acio/executor.h"
+#include "acio/signal.h"
+#include "acio/subprocess.h"
+#include "acio/file.h"
 
 #ifdef __cplusplus
 }
