@@ -182,8 +182,8 @@ void acio__bridge_complete(acio_job_t *job)
     acio_job_t *old = atomic_load_explicit(&br->done_head, memory_order_relaxed);
     do {
         job->done_next = old;
-    } while (!atomic_compare_exchange_weak_explicit(&br->done_head, &old, job,
-                                                    memory_order_release, memory_order_relaxed));
+    } while (!atomic_compare_exchange_weak_explicit(&br->done_head, &old, job, memory_order_release,
+                                                    memory_order_relaxed));
     if (!old)
         kick(br);
     acio__bridge_unref(br);

@@ -46,7 +46,7 @@ struct acio_job_s {
     char *message;
 
     /* Any thread. */
-    atomic_int refs;      /* one for the pool side, one for the loop side */
+    atomic_int refs; /* one for the pool side, one for the loop side */
     atomic_bool cancelled;
 
     /* Guarded by ex->mu. */
@@ -57,17 +57,17 @@ struct acio_job_s {
     acio_job_t *done_next;
 
     /* Loop thread only. */
-    acio_future_t *fut;              /* our reference, NULL once dropped */
-    acio_job_t *iprev, *inext;       /* the bridge's list of jobs in flight */
-    bool watching;                   /* a done callback on fut holds the loop-side ref */
-    bool loop_ref;                   /* the loop-side reference has not been dropped */
-    acio_job_t *free_next;           /* the bridge's free list */
+    acio_future_t *fut;        /* our reference, NULL once dropped */
+    acio_job_t *iprev, *inext; /* the bridge's list of jobs in flight */
+    bool watching;             /* a done callback on fut holds the loop-side ref */
+    bool loop_ref;             /* the loop-side reference has not been dropped */
+    acio_job_t *free_next;     /* the bridge's free list */
 };
 
 struct acio__worker_s {
     acio_executor_t *ex;
-    _Atomic uint32_t signal;  /* see park.c */
-    acio_job_t *handoff;      /* a job given directly by a submitter (under ex->mu) */
+    _Atomic uint32_t signal;   /* see park.c */
+    acio_job_t *handoff;       /* a job given directly by a submitter (under ex->mu) */
     acio__worker_t *idle_next; /* the executor's idle stack (under ex->mu) */
     /* Process pools: the worker process this thread drives. */
     pid_t child;
@@ -139,12 +139,12 @@ void acio__job_release_loop_side(acio_job_t *job);
 struct acio__bridge_s {
     atomic_int refs; /* the registry, plus one per job that points here */
     pthread_mutex_t mu;
-    acio_loop_t *loop;                /* under mu for workers; NULL once the loop closed */
-    _Atomic(acio_job_t *) done_head;  /* completed jobs, newest first (lock-free push) */
+    acio_loop_t *loop;               /* under mu for workers; NULL once the loop closed */
+    _Atomic(acio_job_t *) done_head; /* completed jobs, newest first (lock-free push) */
 
     /* Loop thread only. */
-    acio_job_t inflight;    /* sentinel of the circular list of this loop's jobs */
-    acio_job_t *free_jobs;  /* recycled jobs */
+    acio_job_t inflight;   /* sentinel of the circular list of this loop's jobs */
+    acio_job_t *free_jobs; /* recycled jobs */
     size_t nfree;
     acio_executor_t *default_ex;
     bool default_shutdown; /* shutdown_default_executor() was called */

@@ -65,11 +65,11 @@ int acio__executor_create(acio_executor_t **out, const acio_executor_opts_t *opt
     atomic_init(&ex->refs, 1);
     atomic_init(&ex->nspinning, 0);
     ex->kind = kind;
-    const char *name = opts && opts->name ? opts->name
-                                          : (kind == ACIO__EX_THREADS ? "acio-pool" : "acio-proc");
+    const char *name =
+        opts && opts->name ? opts->name : (kind == ACIO__EX_THREADS ? "acio-pool" : "acio-proc");
     snprintf(ex->name, sizeof ex->name, "%s", name);
     unsigned cpus = cpu_count();
-    ex->max_workers = opts && opts->max_workers ? opts->max_workers
+    ex->max_workers = opts && opts->max_workers  ? opts->max_workers
                       : kind == ACIO__EX_THREADS ? (cpus + 4 < 32 ? cpus + 4 : 32)
                                                  : cpus;
     ex->stack_size = opts ? opts->stack_size : 0;
@@ -418,7 +418,10 @@ int acio_executor_free(acio_executor_t *ex)
     return rc;
 }
 
-const char *acio_executor_get_name(const acio_executor_t *ex) { return ex ? ex->name : ""; }
+const char *acio_executor_get_name(const acio_executor_t *ex)
+{
+    return ex ? ex->name : "";
+}
 
 unsigned acio_executor_get_max_workers(const acio_executor_t *ex)
 {

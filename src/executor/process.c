@@ -127,8 +127,7 @@ static _Noreturn void child_main(int sock)
                        .msg_len = job.message ? (uint32_t)strlen(job.message) : 0,
                        .out_len = out_len};
         if (write_full(sock, &rep, sizeof rep) < 0 ||
-            write_full(sock, job.message, rep.msg_len) < 0 ||
-            write_full(sock, out, out_len) < 0)
+            write_full(sock, job.message, rep.msg_len) < 0 || write_full(sock, out, out_len) < 0)
             _exit(1);
         free(out);
         free(in);
@@ -217,8 +216,7 @@ void acio__process_run(acio__worker_t *w, acio_job_t *job)
         reap(w, how, sizeof how);
     }
     if (rc < 0) {
-        fail(job, ACIO_ECHILDDIED, "worker process could not take the job: %s",
-             strerror(-rc));
+        fail(job, ACIO_ECHILDDIED, "worker process could not take the job: %s", strerror(-rc));
         return;
     }
     reply_t rep;
@@ -255,8 +253,7 @@ void acio__process_run(acio__worker_t *w, acio_job_t *job)
         pthread_mutex_lock(&w->ex->mu);
         w->ex->died++;
         pthread_mutex_unlock(&w->ex->mu);
-        fail(job, ACIO_ECHILDDIED, "worker process %d %s before returning a result", (int)pid,
-             how);
+        fail(job, ACIO_ECHILDDIED, "worker process %d %s before returning a result", (int)pid, how);
         return;
     }
     if (rep.code != 0) {
