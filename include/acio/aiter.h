@@ -5,12 +5,15 @@
  * function: each call produces the next value (it may await, so call it from a task if
  * it does) or says ACIO_ESTOPASYNCITERATION when exhausted. ACIO_AFOR() loops over one.
  *
- * An async generator (acio_agen_t) runs a C function on its own coroutine stack; the
- * function hands values to its consumer with acio_agen_yield() and may await anything
- * in between. As in Python, the generator runs inside the consumer's task: while it
- * awaits, the task that asked for the next value is the one suspended, and cancelling
- * that task makes the generator's pending await return -ECANCELED. Nothing runs in the
- * background between two requests. */
+ * An async generator (acio_agen_t) runs a C function that hands values to its consumer
+ * with acio_agen_yield() and may await anything in between. The body runs as a task of
+ * its own, started by the first request, and takes turns with its consumer: only one of
+ * them runs at a time, and between two requests the body stays suspended at its yield,
+ * as in Python. Cancelling a consumer that waits for a value makes the body's pending
+ * await return -ECANCELED, as the CancelledError would reach a Python generator. One
+ * difference: each value costs two loop iterations (the body's wake-up, then the
+ * consumer's), where Python hands values over without going through the loop; see
+ * docs/aiter.md. */
 #ifndef ACIO_AITER_H
 #define ACIO_AITER_H
 
@@ -67,29 +70,33 @@ typedef struct acio_agen_s acio_agen_t;
 
 /* A generator body. It yields values with acio_agen_yield(gen, ...) and ends by
  * returning 0 (the consumer then gets ACIO_ESTOPASYNCITERATION) or a negative code (the
- * consumer's anext returns it once; the generator is then finished). Inside a body,
- * report errors by returning them, not with acio_raise(), which would mark the
- * consumer's task as failing. */
+ * consumer's request returns it once; the generator is then finished). It runs in a
+ * task of its own: acio_current_task() is that task, not the consumer's. */
 typedef int (*acio_agen_fn)(acio_agen_t *gen, void *arg);
 
-/* A new async generator that will run fn(gen, arg) on its own stack (stack_size 0: the
- * default, see acio_coro_set_default_stack_size), started by the first anext.
+/* A new async generator that will run fn(gen, arg) in a task of the loop of its first
+ * request, with a stack of stack_size bytes (0: the loop's default). Creating it
+ * allocates only the generator itself; nothing runs until the first request.
  * Ownership: *out is the caller's, released with acio_agen_free().
  * Errors: -EINVAL, -ENOMEM. */
 ACIO_EXTERN int acio_agen_new(acio_agen_t **out, acio_agen_fn fn, void *arg, size_t stack_size);
-/* Close the generator if it is suspended (running its cleanup, see acio_agen_aclose)
- * and free it. The memory is always released; the return value is the close result
- * (0, or ACIO_EGENERATOREXIT if the body yielded again while closing: its stack was
- * then discarded without unwinding). Returns ACIO_ERUNNING, freeing nothing, if a task
- * is inside its anext right now. NULL is a no-op. */
+/* Release the generator. If its body is suspended at a yield, it is closed first: from
+ * a task of its loop, like acio_agen_aclose() (the cleanup runs now and the return value
+ * is aclose's); otherwise (or if the body yields again while closing) the body's task is
+ * cancelled, its pending yield returns -ECANCELED, and the memory is released when the
+ * body returns. Returns ACIO_ERUNNING, changing nothing, while a request is in progress.
+ * NULL is a no-op. */
 ACIO_EXTERN int acio_agen_free(acio_agen_t *gen);
 
 /* The generator as an async iterator (borrowed; valid until acio_agen_free). */
 ACIO_EXTERN acio_aiter_t *acio_agen_aiter(acio_agen_t *gen);
 
-/* `await gen.__anext__()`: run the body until it yields (0, *value = the value), ends
- * (ACIO_ESTOPASYNCITERATION) or fails (its code). Errors: ACIO_ERUNNING (another task is
- * inside this generator: "already running"), -EINVAL. value may be NULL. */
+/* `await gen.__anext__()`, from a task: run the body until it yields (0, *value = the
+ * value), ends (ACIO_ESTOPASYNCITERATION) or fails (its code, once). Errors:
+ * ACIO_ERUNNING (another task is inside a request: "already running"), ACIO_ENOTASK,
+ * -EINVAL (NULL, or a generator started on another loop), -ENOMEM; if the caller is
+ * cancelled, usually -ECANCELED (whatever the body makes of its cancellation).
+ * value may be NULL. */
 ACIO_EXTERN int acio_agen_anext(acio_agen_t *gen, void **value);
 /* `await gen.asend(send)`: as anext, and the body's pending acio_agen_yield() receives
  * send. The first call must send NULL (-EINVAL otherwise, as in Python). */
@@ -108,9 +115,11 @@ ACIO_EXTERN int acio_agen_aclose(acio_agen_t *gen);
 
 /* Inside the body: hand value to the consumer and suspend until the next request.
  * Returns 0 (resumed by anext/asend; *sent receives the sent value, NULL for anext),
- * the code passed to athrow, or ACIO_EGENERATOREXIT when the generator is being closed:
- * the body must then clean up and return (yielding again is an error). sent may be NULL.
- * Errors: -EINVAL if gen is not the generator running now. */
+ * the code passed to athrow, ACIO_EGENERATOREXIT when the generator is being closed, or
+ * -ECANCELED when it is abandoned (freed outside a task, or the loop shuts down, as
+ * asyncio's shutdown_asyncgens closes generators). On ACIO_EGENERATOREXIT and
+ * -ECANCELED the body must clean up and return. sent may be NULL.
+ * Errors: -EINVAL if called outside gen's body, -ENOMEM. */
 ACIO_EXTERN int acio_agen_yield(acio_agen_t *gen, void *value, void **sent);
 
 /* True once the body has returned (or the generator was closed). */

@@ -73,7 +73,10 @@ static int it_anext(acio_aiter_t *it, void **value)
     return acio_agen_anext((acio_agen_t *)it, value);
 }
 
-static int it_aclose(acio_aiter_t *it) { return acio_agen_aclose((acio_agen_t *)it); }
+static int it_aclose(acio_aiter_t *it)
+{
+    return acio_agen_aclose((acio_agen_t *)it);
+}
 
 int acio_agen_new(acio_agen_t **out, acio_agen_fn fn, void *arg, size_t stack_size)
 {
@@ -93,8 +96,14 @@ int acio_agen_new(acio_agen_t **out, acio_agen_fn fn, void *arg, size_t stack_si
     return 0;
 }
 
-acio_aiter_t *acio_agen_aiter(acio_agen_t *gen) { return gen ? &gen->it : NULL; }
-bool acio_agen_finished(const acio_agen_t *gen) { return gen == NULL || gen->finished; }
+acio_aiter_t *acio_agen_aiter(acio_agen_t *gen)
+{
+    return gen ? &gen->it : NULL;
+}
+bool acio_agen_finished(const acio_agen_t *gen)
+{
+    return gen == NULL || gen->finished;
+}
 
 /* One request: start or resume the body and wait until it yields or returns.
  * Returns 0 (*value set), ACIO_ESTOPASYNCITERATION, or the body's error. */
@@ -169,7 +178,10 @@ int acio_agen_asend(acio_agen_t *gen, void *send, void **value)
     return request(gen, 0, send, value);
 }
 
-int acio_agen_anext(acio_agen_t *gen, void **value) { return acio_agen_asend(gen, NULL, value); }
+int acio_agen_anext(acio_agen_t *gen, void **value)
+{
+    return acio_agen_asend(gen, NULL, value);
+}
 
 int acio_agen_athrow(acio_agen_t *gen, int code, void **value)
 {

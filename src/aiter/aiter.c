@@ -19,7 +19,10 @@ int acio_aclose(acio_aiter_t *it)
     return it->aclose ? it->aclose(it) : 0;
 }
 
-bool acio_afor_failed(int rc) { return rc < 0 && rc != ACIO_ESTOPASYNCITERATION; }
+bool acio_afor_failed(int rc)
+{
+    return rc < 0 && rc != ACIO_ESTOPASYNCITERATION;
+}
 
 int acio_aiter_foreach(acio_aiter_t *it, int (*body)(void *value, void *arg), void *arg)
 {

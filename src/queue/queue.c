@@ -73,21 +73,39 @@ int acio_queue_free(acio_queue_t *q)
     return 0;
 }
 
-size_t acio_queue_qsize(const acio_queue_t *q) { return q ? q->store.len : 0; }
-size_t acio_queue_maxsize(const acio_queue_t *q) { return q ? q->maxsize : 0; }
-bool acio_queue_empty(const acio_queue_t *q) { return q == NULL || q->store.len == 0; }
+size_t acio_queue_qsize(const acio_queue_t *q)
+{
+    return q ? q->store.len : 0;
+}
+size_t acio_queue_maxsize(const acio_queue_t *q)
+{
+    return q ? q->maxsize : 0;
+}
+bool acio_queue_empty(const acio_queue_t *q)
+{
+    return q == NULL || q->store.len == 0;
+}
 bool acio_queue_full(const acio_queue_t *q)
 {
     return q != NULL && q->maxsize > 0 && q->store.len >= q->maxsize;
 }
-size_t acio_queue_unfinished_tasks(const acio_queue_t *q) { return q ? q->unfinished : 0; }
-bool acio_queue_is_shutdown(const acio_queue_t *q) { return q != NULL && q->is_shutdown; }
+size_t acio_queue_unfinished_tasks(const acio_queue_t *q)
+{
+    return q ? q->unfinished : 0;
+}
+bool acio_queue_is_shutdown(const acio_queue_t *q)
+{
+    return q != NULL && q->is_shutdown;
+}
 void acio_queue_set_data(acio_queue_t *q, void *data)
 {
     if (q != NULL)
         q->data = data;
 }
-void *acio_queue_get_data(const acio_queue_t *q) { return q ? q->data : NULL; }
+void *acio_queue_get_data(const acio_queue_t *q)
+{
+    return q ? q->data : NULL;
+}
 
 /* Wait on a new future in waiters until woken. On failure, undo as asyncio's bare
  * `except:` clause does: if we had been woken, hand the wake-up to the next waiter
@@ -111,8 +129,14 @@ static int wait_turn(acio_queue_t *q, acio__waitq_t *waiters, const char *label,
     return rc;
 }
 
-static bool not_full(const acio_queue_t *q) { return !acio_queue_full(q); }
-static bool not_empty(const acio_queue_t *q) { return !acio_queue_empty(q); }
+static bool not_full(const acio_queue_t *q)
+{
+    return !acio_queue_full(q);
+}
+static bool not_empty(const acio_queue_t *q)
+{
+    return !acio_queue_empty(q);
+}
 
 static int put_nowait(acio_queue_t *q, void *item, int64_t priority)
 {

@@ -4,8 +4,7 @@
 
 #include "queue/store.h"
 
-void acio__store_init(acio__store_t *s, acio__store_kind_t kind, acio_queue_cmp cmp,
-                      void *cmp_arg)
+void acio__store_init(acio__store_t *s, acio__store_kind_t kind, acio_queue_cmp cmp, void *cmp_arg)
 {
     memset(s, 0, sizeof(*s));
     s->kind = kind;

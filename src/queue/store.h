@@ -22,7 +22,7 @@ typedef struct {
 
 typedef struct {
     acio__store_kind_t kind;
-    size_t cap; /* slots; a power of two for the ring */
+    size_t cap;  /* slots; a power of two for the ring */
     size_t head; /* ring only */
     size_t len;
     union {
@@ -34,8 +34,7 @@ typedef struct {
     void *cmp_arg;
 } acio__store_t;
 
-void acio__store_init(acio__store_t *s, acio__store_kind_t kind, acio_queue_cmp cmp,
-                      void *cmp_arg);
+void acio__store_init(acio__store_t *s, acio__store_kind_t kind, acio_queue_cmp cmp, void *cmp_arg);
 void acio__store_close(acio__store_t *s);
 /* Add item (priority is used by the heap only). -ENOMEM if it had to grow and could
  * not; nothing changed then. */

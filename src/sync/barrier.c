@@ -78,8 +78,7 @@ static int barrier_wait_locked(acio_barrier_t *b)
         rc = 0;
     } else {
         rc = acio_condition_wait_for(&b->cond, not_filling, b);
-        if (rc == 0 &&
-            (b->state == ACIO__BARRIER_BROKEN || b->state == ACIO__BARRIER_RESETTING))
+        if (rc == 0 && (b->state == ACIO__BARRIER_BROKEN || b->state == ACIO__BARRIER_RESETTING))
             rc = ACIO_EBROKENBARRIER;
     }
     b->count--;
@@ -135,7 +134,10 @@ int acio_barrier_abort(acio_barrier_t *b)
     return rc;
 }
 
-int acio_barrier_parties(const acio_barrier_t *b) { return b ? b->parties : 0; }
+int acio_barrier_parties(const acio_barrier_t *b)
+{
+    return b ? b->parties : 0;
+}
 
 int acio_barrier_n_waiting(const acio_barrier_t *b)
 {

@@ -47,7 +47,10 @@ int acio_condition_free(acio_condition_t *cond)
     return 0;
 }
 
-acio_lock_t *acio_condition_lock(acio_condition_t *cond) { return cond ? cond->lock : NULL; }
+acio_lock_t *acio_condition_lock(acio_condition_t *cond)
+{
+    return cond ? cond->lock : NULL;
+}
 
 int acio_condition_acquire(acio_condition_t *cond)
 {

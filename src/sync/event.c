@@ -58,7 +58,10 @@ void acio_event_clear(acio_event_t *ev)
         ev->value = false;
 }
 
-bool acio_event_is_set(const acio_event_t *ev) { return ev != NULL && ev->value; }
+bool acio_event_is_set(const acio_event_t *ev)
+{
+    return ev != NULL && ev->value;
+}
 
 int acio_event_wait(acio_event_t *ev)
 {

@@ -5,9 +5,18 @@
 
 #include "sync/sync_internal.h"
 
-static int release_lock(void *obj) { return acio_lock_release(obj); }
-static int release_semaphore(void *obj) { return acio_semaphore_release(obj); }
-static int release_condition(void *obj) { return acio_condition_release(obj); }
+static int release_lock(void *obj)
+{
+    return acio_lock_release(obj);
+}
+static int release_semaphore(void *obj)
+{
+    return acio_semaphore_release(obj);
+}
+static int release_condition(void *obj)
+{
+    return acio_condition_release(obj);
+}
 
 static int guard_take(acio_guard_t *g, int rc, int (*release)(void *), void *obj)
 {

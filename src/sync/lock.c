@@ -47,7 +47,10 @@ int acio_lock_free(acio_lock_t *lock)
     return 0;
 }
 
-bool acio_lock_locked(const acio_lock_t *lock) { return lock != NULL && lock->locked; }
+bool acio_lock_locked(const acio_lock_t *lock)
+{
+    return lock != NULL && lock->locked;
+}
 
 int acio_lock_acquire(acio_lock_t *lock)
 {

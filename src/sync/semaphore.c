@@ -51,7 +51,10 @@ bool acio_semaphore_locked(const acio_semaphore_t *sem)
     return sem->value == 0 || !acio__waitq_all_cancelled(&sem->waiters);
 }
 
-int acio_semaphore_value(const acio_semaphore_t *sem) { return sem ? sem->value : 0; }
+int acio_semaphore_value(const acio_semaphore_t *sem)
+{
+    return sem ? sem->value : 0;
+}
 
 /* Give one unit to the first waiter that is not done yet. */
 static bool wake_up_next(acio_semaphore_t *sem)

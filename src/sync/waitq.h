@@ -27,7 +27,10 @@ void acio__waitq_init(acio__waitq_t *q);
 /* Drop every reference it holds and free the ring. */
 void acio__waitq_close(acio__waitq_t *q);
 
-static inline uint32_t acio__waitq_len(const acio__waitq_t *q) { return q->len; }
+static inline uint32_t acio__waitq_len(const acio__waitq_t *q)
+{
+    return q->len;
+}
 /* The i-th waiter from the head (borrowed); i < len. */
 static inline acio_future_t *acio__waitq_at(const acio__waitq_t *q, uint32_t i)
 {
