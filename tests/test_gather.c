@@ -11,7 +11,7 @@
 typedef struct {
     double delay;
     intptr_t value;
-    int fail; /* 0, or a code to raise */
+    int fail;     /* 0, or a code to raise */
     int observed; /* what the child's sleep returned */
     bool finished;
 } child_t;

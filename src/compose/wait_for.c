@@ -4,7 +4,8 @@
  * that arrives at the deadline is returned (the await returns it and the scope's exit
  * sees no -ECANCELED, CPython issue 86296), and a cancellation from outside is never
  * turned into a timeout or dropped (the scope's uncancel() count shows it is not the
- * scope's own, CPython issue 75633 / 37658). */
+ * scope's own, CPython issue 75633 / 37658). One step further than 3.12: an outcome that
+ * landed in the same loop iteration as the deadline is returned too. */
 #include <errno.h>
 #include <math.h>
 
@@ -41,7 +42,15 @@ int acio_wait_for(acio_future_t *fut, double timeout, void **result)
         if (acio__cancel_and_wait(fut, acio_future_error_message(task)) == 0)
             rc = acio_future_result(fut, result);
     }
-    return acio_timeout_exit(&t, rc);
+    rc = acio_timeout_exit(&t, rc);
+    if (rc == -ETIMEDOUT && acio_future_done(fut) && !acio_future_cancelled(fut)) {
+        /* Beyond 3.12: fut finished in the very iteration the deadline fired (its
+         * outcome was set before the timeout's cancellation reached this task). The
+         * cancellation was our own, so return that outcome, as 3.11's wait_for did,
+         * rather than drop it for a timeout. */
+        rc = acio_future_result(fut, result);
+    }
+    return rc;
 }
 
 int acio_wait_for_call(acio_coro_fn fn, void *arg, const acio_task_opts_t *opts, double timeout,
