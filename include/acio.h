@@ -22,6 +22,9 @@ extern "C" {
 #include "acio/signal.h"
 #include "acio/subprocess.h"
 #include "acio/file.h"
+#include "acio/transport.h"
+#include "acio/net.h"
+#include "acio/stream.h"
 
 #ifdef __cplusplus
 }

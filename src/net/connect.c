@@ -144,7 +144,7 @@ static int connect_race(acio_loop_t *loop, struct addrinfo **addrs, size_t n,
     for (;;) {
         while (next < n && winner < 0 &&
                (inflight == 0 || (delay > 0 && acio_loop_time(loop) >= last_start + delay))) {
-            int fd;
+            int fd = -1;
             int r = start_attempt(addrs[next], local, &fd);
             if (r == 1) {
                 at[next].fd = fd;

@@ -1,0 +1,148 @@
+/* Creating streams: asyncio.open_connection / open_unix_connection / start_server /
+ * start_unix_server, plus reader and writer streams over pipes (what subprocess pipes
+ * need). Each wraps the protocol-layer call with the stream protocol of stream.c. */
+#include <errno.h>
+
+#include "net/server_int.h"
+#include "net/stream_int.h"
+
+typedef struct {
+    acio_loop_t *loop;
+    acio_client_connected_cb cb;
+    void *arg;
+    size_t limit;
+} server_ctx_t;
+
+static int connected(acio__stream_t *s, int rc, acio_stream_reader_t **reader,
+                     acio_stream_writer_t **writer)
+{
+    if (rc < 0) {
+        /* No protocol callback ran: the connection's reference is still ours. */
+        acio__stream_drop_connection(s);
+        return rc;
+    }
+    acio__stream_give_handles(s, reader != NULL, writer != NULL);
+    if (reader)
+        *reader = &s->reader;
+    if (writer)
+        *writer = &s->writer;
+    return 0;
+}
+
+int acio_open_connection(acio_stream_reader_t **reader, acio_stream_writer_t **writer,
+                         const char *host, int port, size_t limit,
+                         const acio_connection_opts_t *opts)
+{
+    if (!reader || !writer)
+        return -EINVAL;
+    acio_loop_t *loop = acio_get_running_loop();
+    if (!loop)
+        return ACIO_ENOLOOP;
+    acio__stream_t *s;
+    int rc = acio__stream_new(loop, limit, &s);
+    if (rc < 0)
+        return rc;
+    s->over_tls = opts && opts->ssl;
+    rc = acio_loop_create_connection(loop, NULL, &acio__stream_protocol, s, host, port, opts);
+    return connected(s, rc, reader, writer);
+}
+
+int acio_open_unix_connection(acio_stream_reader_t **reader, acio_stream_writer_t **writer,
+                              const char *path, size_t limit, const acio_connection_opts_t *opts)
+{
+    if (!reader || !writer)
+        return -EINVAL;
+    acio_loop_t *loop = acio_get_running_loop();
+    if (!loop)
+        return ACIO_ENOLOOP;
+    acio__stream_t *s;
+    int rc = acio__stream_new(loop, limit, &s);
+    if (rc < 0)
+        return rc;
+    s->over_tls = opts && opts->ssl;
+    rc = acio_loop_create_unix_connection(loop, NULL, &acio__stream_protocol, s, path, opts);
+    return connected(s, rc, reader, writer);
+}
+
+int acio_open_pipe_reader(acio_stream_reader_t **reader, int fd, size_t limit)
+{
+    if (!reader)
+        return -EINVAL;
+    acio_loop_t *loop = acio_get_running_loop();
+    if (!loop)
+        return ACIO_ENOLOOP;
+    acio__stream_t *s;
+    int rc = acio__stream_new(loop, limit, &s);
+    if (rc < 0)
+        return rc;
+    rc = acio_loop_connect_read_pipe(loop, NULL, &acio__stream_protocol, s, fd);
+    return connected(s, rc, reader, NULL);
+}
+
+int acio_open_pipe_writer(acio_stream_writer_t **writer, int fd)
+{
+    if (!writer)
+        return -EINVAL;
+    acio_loop_t *loop = acio_get_running_loop();
+    if (!loop)
+        return ACIO_ENOLOOP;
+    acio__stream_t *s;
+    int rc = acio__stream_new(loop, 0, &s);
+    if (rc < 0)
+        return rc;
+    rc = acio_loop_connect_write_pipe(loop, NULL, &acio__stream_protocol, s, fd);
+    return connected(s, rc, NULL, writer);
+}
+
+static int stream_factory(void *arg, const acio_protocol_t **proto, void **data)
+{
+    server_ctx_t *ctx = arg;
+    acio__stream_t *s;
+    int rc = acio__stream_new(ctx->loop, ctx->limit, &s);
+    if (rc < 0)
+        return rc;
+    s->client_cb = ctx->cb;
+    s->client_arg = ctx->arg;
+    *proto = &acio__stream_protocol;
+    *data = s;
+    return 0;
+}
+
+static int start(acio_server_t **out, acio_client_connected_cb cb, void *arg, const char *host,
+                 int port, const char *path, size_t limit, const acio_server_opts_t *opts)
+{
+    if (!out || !cb)
+        return -EINVAL;
+    acio_loop_t *loop = acio_get_running_loop();
+    if (!loop)
+        return ACIO_ENOLOOP;
+    server_ctx_t *ctx = acio__malloc(sizeof(*ctx));
+    if (!ctx)
+        return -ENOMEM;
+    ctx->loop = loop;
+    ctx->cb = cb;
+    ctx->arg = arg;
+    ctx->limit = limit;
+    int rc = path ? acio_loop_create_unix_server(loop, out, stream_factory, ctx, path, opts)
+                  : acio_loop_create_server(loop, out, stream_factory, ctx, host, port, opts);
+    if (rc < 0) {
+        acio__free(ctx);
+        return rc;
+    }
+    acio__server_set_free_hook(*out, acio__free, ctx);
+    return 0;
+}
+
+int acio_start_server(acio_server_t **out, acio_client_connected_cb cb, void *arg,
+                      const char *host, int port, size_t limit, const acio_server_opts_t *opts)
+{
+    return start(out, cb, arg, host, port, NULL, limit, opts);
+}
+
+int acio_start_unix_server(acio_server_t **out, acio_client_connected_cb cb, void *arg,
+                           const char *path, size_t limit, const acio_server_opts_t *opts)
+{
+    if (!path)
+        return -EINVAL;
+    return start(out, cb, arg, NULL, 0, path, limit, opts);
+}
