@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -98,8 +99,6 @@ static int timeout_enter(acio_timeout_t *t, double when, double delay, const cha
     if (t == NULL)
         return -EINVAL;
     p = priv(t);
-    p->state = T_CREATED;
-    p->handle = NULL;
     if (isnan(when) || isnan(delay))
         return -EINVAL;
     if ((task = acio_current_task()) == NULL)
@@ -122,19 +121,21 @@ int acio_timeout_enter_loc(acio_timeout_t *t, double delay, const char *file, in
     acio_loop_t *loop = acio_get_running_loop();
     double when;
 
+    /* A scope that failed to enter must still be safe to exit. */
+    if (t != NULL)
+        memset(t->private_, 0, sizeof(t->private_));
     if (isnan(delay))
         return -EINVAL;
-    if (loop == NULL) {
-        if (t != NULL)
-            priv(t)->state = T_CREATED;
+    if (loop == NULL)
         return ACIO_ENOTASK;
-    }
     when = (isinf(delay) && delay > 0) ? delay : acio_loop_time(loop) + delay;
     return timeout_enter(t, when, delay, file, line);
 }
 
 int acio_timeout_enter_at_loc(acio_timeout_t *t, double when, const char *file, int line)
 {
+    if (t != NULL)
+        memset(t->private_, 0, sizeof(t->private_));
     return timeout_enter(t, when, __builtin_inf(), file, line);
 }
 
