@@ -1,0 +1,749 @@
+/* Subprocesses: the seed's "read one line, then wait", exit statuses and deaths by signal
+ * (returncode -SIGKILL as in Python), a missing or non-executable program reported by
+ * the create call, the shell's 127, communicate() with more data than a pipe holds in
+ * both directions at once, cancelling wait() (the child keeps running and can be waited
+ * again), several waiters, stdio modes (DEVNULL, an fd, stderr=STDOUT), cwd and env,
+ * fd hygiene, writing to a child that is gone (-EPIPE, no SIGPIPE), freeing a running
+ * process, the pipe reader's readline limit, and the SIGCHLD fallback watcher. Every test
+ * checks that no fd is left open and no child is left unreaped. */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "acio.h"
+#include "os/os_internal.h"
+
+static int count_fds(void)
+{
+    int n = 0;
+    DIR *d = opendir("/proc/self/fd");
+    for (struct dirent *e; d && (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static int problems;
+static void on_problem(acio_loop_t *loop, const acio_error_context_t *ctx, void *data)
+{
+    (void)loop;
+    (void)data;
+    problems++;
+    fprintf(stderr, "exception handler: %s\n", ctx->message);
+}
+
+static int fds_before;
+static void setup(void)
+{
+    problems = 0;
+    fds_before = count_fds();
+}
+static void teardown(void)
+{
+    cr_expect_eq(problems, 0, "the loop reported %d problems", problems);
+    cr_expect_eq(count_fds(), fds_before, "fds open: %d, before: %d", count_fds(), fds_before);
+    /* No child left behind, reaped or not. */
+    cr_expect_eq(waitpid(-1, NULL, WNOHANG), -1, "a child is still around");
+}
+TestSuite(subprocess, .init = setup, .fini = teardown, .timeout = 60);
+
+static acio_loop_t *start(void)
+{
+    acio_loop_t *loop = acio_get_running_loop();
+    acio_loop_set_exception_handler(loop, on_problem, NULL);
+    return loop;
+}
+
+static int run(acio_coro_fn fn)
+{
+    void *res = NULL;
+    int rc = acio_run(fn, NULL, &res);
+    cr_assert_eq(rc, 0, "main failed: %s", acio_strerror(rc));
+    return (int)(intptr_t)res;
+}
+
+/* ---- the seed: read one line of the child's output, then wait ---- */
+
+static void *seed_main(void *arg)
+{
+    (void)arg;
+    start();
+    acio_subprocess_opts_t o = {.stdout_mode = ACIO_SUBPROCESS_PIPE};
+    acio_process_t *p;
+    cr_assert_eq(
+        acio_create_subprocess_execl(&p, &o, "sh", "-c", "echo 2024-01-01; echo tail", NULL), 0);
+    cr_assert_gt(acio_process_pid(p), 0);
+    cr_assert_null(acio_process_stdin(p));
+    cr_assert_null(acio_process_stderr(p));
+    char line[64];
+    ssize_t n = acio_pipe_reader_readline(acio_process_stdout(p), line, sizeof line);
+    cr_assert_eq(n, 11);
+    cr_assert_eq(memcmp(line, "2024-01-01\n", 11), 0);
+    int rc;
+    cr_assert_eq(acio_process_wait(p, &rc), 0);
+    cr_assert_eq(rc, 0);
+    /* What the child wrote after the first line is still readable after wait(). */
+    n = acio_pipe_reader_readline(acio_process_stdout(p), line, sizeof line);
+    cr_assert_eq(n, 5);
+    n = acio_pipe_reader_readline(acio_process_stdout(p), line, sizeof line);
+    cr_assert_eq(n, 0);
+    cr_assert(acio_pipe_reader_at_eof(acio_process_stdout(p)));
+    acio_process_free(p);
+    return NULL;
+}
+
+Test(subprocess, read_one_line_then_wait)
+{
+    run(seed_main);
+}
+
+/* ---- exit statuses ---- */
+
+static void *status_main(void *arg)
+{
+    (void)arg;
+    start();
+    acio_process_t *p;
+    int rc = -1;
+    cr_assert_eq(acio_create_subprocess_shell(&p, "exit 3", NULL), 0);
+    cr_assert_not(acio_process_returncode(p, &rc));
+    cr_assert_eq(acio_process_wait(p, &rc), 0);
+    cr_assert_eq(rc, 3);
+    rc = -1;
+    cr_assert(acio_process_returncode(p, &rc));
+    cr_assert_eq(rc, 3);
+    /* Waiting again returns at once; signalling a reaped child does nothing. */
+    cr_assert_eq(acio_process_wait(p, &rc), 0);
+    cr_assert_eq(acio_process_kill(p), 0);
+    acio_process_free(p);
+
+    cr_assert_eq(acio_create_subprocess_shell(&p, "no-such-command-acio-test 2>/dev/null", NULL),
+                 0);
+    cr_assert_eq(acio_process_wait(p, &rc), 0);
+    cr_assert_eq(rc, 127, "the shell reports a missing command with 127, got %d", rc);
+    acio_process_free(p);
+    return NULL;
+}
+
+Test(subprocess, exit_status_and_shell_127)
+{
+    run(status_main);
+}
+
+static void *killed_main(void *arg)
+{
+    (void)arg;
+    start();
+    acio_process_t *p;
+    int rc;
+    cr_assert_eq(acio_create_subprocess_execl(&p, NULL, "sleep", "100", NULL), 0);
+    cr_assert_eq(acio_process_kill(p), 0);
+    cr_assert_eq(acio_process_wait(p, &rc), 0);
+    cr_assert_eq(rc, -SIGKILL, "returncode %d", rc);
+    acio_process_free(p);
+
+    cr_assert_eq(acio_create_subprocess_execl(&p, NULL, "sleep", "100", NULL), 0);
+    cr_assert_eq(acio_process_terminate(p), 0);
+    cr_assert_eq(acio_process_wait(p, &rc), 0);
+    cr_assert_eq(rc, -SIGTERM, "returncode %d", rc);
+    acio_process_free(p);
+
+    /* A child that kills itself. */
+    cr_assert_eq(acio_create_subprocess_shell(&p, "kill -USR1 $$", NULL), 0);
+    cr_assert_eq(acio_process_wait(p, &rc), 0);
+    cr_assert_eq(rc, -SIGUSR1, "returncode %d", rc);
+    acio_process_free(p);
+    return NULL;
+}
+
+Test(subprocess, child_killed_by_a_signal_has_negative_returncode)
+{
+    run(killed_main);
+}
+
+/* ---- exec failures are errors of the create call ---- */
+
+static void *missing_main(void *arg)
+{
+    (void)arg;
+    start();
+    acio_process_t *p = (acio_process_t *)0x1;
+    acio_subprocess_opts_t o = {.stdin_mode = ACIO_SUBPROCESS_PIPE,
+                                .stdout_mode = ACIO_SUBPROCESS_PIPE,
+                                .stderr_mode = ACIO_SUBPROCESS_PIPE};
+    cr_assert_eq(acio_create_subprocess_execl(&p, &o, "/nonexistent/acio-prog", NULL), -ENOENT);
+    cr_assert_eq(acio_create_subprocess_execl(&p, &o, "no-such-program-acio-test", "x", NULL),
+                 -ENOENT);
+    cr_assert_eq(p, (acio_process_t *)0x1, "*out untouched on error");
+
+    char path[] = "/tmp/acio-noexec-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    close(fd);
+    chmod(path, 0644);
+    int rc = acio_create_subprocess_execl(&p, &o, path, NULL);
+    unlink(path);
+    cr_assert_eq(rc, -EACCES, "got %s", acio_strerror(rc));
+
+    o.cwd = "/nonexistent-dir-acio";
+    cr_assert_eq(acio_create_subprocess_execl(&p, &o, "true", NULL), -ENOENT);
+    return NULL;
+}
+
+Test(subprocess, missing_program_is_an_error_not_a_127_child)
+{
+    run(missing_main);
+}
+
+static void *bad_args_main(void *arg)
+{
+    (void)arg;
+    start();
+    acio_process_t *p;
+    const char *empty[] = {NULL};
+    cr_assert_eq(acio_create_subprocess_exec(&p, empty, NULL), -EINVAL);
+    cr_assert_eq(acio_create_subprocess_exec(&p, NULL, NULL), -EINVAL);
+    cr_assert_eq(acio_create_subprocess_shell(&p, NULL, NULL), -EINVAL);
+    cr_assert_eq(acio_create_subprocess_execl(NULL, NULL, "true", NULL), -EINVAL);
+    acio_subprocess_opts_t o = {.stdout_mode = ACIO_SUBPROCESS_STDOUT};
+    cr_assert_eq(acio_create_subprocess_execl(&p, &o, "true", NULL), -EINVAL);
+    acio_subprocess_opts_t o2 = {.stdout_mode = ACIO_SUBPROCESS_FD, .stdout_fd = 1000};
+    cr_assert_eq(acio_create_subprocess_execl(&p, &o2, "true", NULL), -EBADF);
+    acio_subprocess_opts_t o3 = {.stdin_mode = (acio_subprocess_stdio_t)42};
+    cr_assert_eq(acio_create_subprocess_execl(&p, &o3, "true", NULL), -EINVAL);
+    return NULL;
+}
+
+Test(subprocess, bad_arguments)
+{
+    run(bad_args_main);
+    acio_process_t *p;
+    cr_assert_eq(acio_create_subprocess_execl(&p, NULL, "true", NULL), ACIO_ENOLOOP);
+}
+
+/* ---- communicate ---- */
+
+#define BIG (3 * 1024 * 1024 + 7)
+
+static void *communicate_main(void *arg)
+{
+    (void)arg;
+    start();
+    char *input = malloc(BIG);
+    for (size_t i = 0; i < BIG; i++)
+        input[i] = (char)('a' + i % 26);
+    acio_subprocess_opts_t o = {.stdin_mode = ACIO_SUBPROCESS_PIPE,
+                                .stdout_mode = ACIO_SUBPROCESS_PIPE,
+                                .stderr_mode = ACIO_SUBPROCESS_PIPE};
+    acio_process_t *p;
+    /* The child writes 1 MB to stderr before it reads anything: a parent that fed stdin
+     * first and read afterwards would deadlock with it. */
+    cr_assert_eq(
+        acio_create_subprocess_shell(&p, "head -c 1000000 /dev/zero >&2; cat; echo done >&2", &o),
+        0);
+    void *out, *err;
+    size_t olen, elen;
+    cr_assert_eq(acio_process_communicate(p, input, BIG, &out, &olen, &err, &elen), 0);
+    cr_assert_eq(olen, BIG);
+    cr_assert_eq(memcmp(out, input, BIG), 0);
+    cr_assert_eq(((char *)out)[olen], '\0');
+    cr_assert_eq(elen, 1000000 + 5);
+    cr_assert_eq(memcmp((char *)err + 1000000, "done\n", 5), 0);
+    int rc;
+    cr_assert(acio_process_returncode(p, &rc));
+    cr_assert_eq(rc, 0);
+    free(out);
+    free(err);
+    free(input);
+    acio_process_free(p);
+    return NULL;
+}
+
+Test(subprocess, communicate_more_than_a_pipe_holds_both_ways)
+{
+    run(communicate_main);
+}
+
+static void *communicate_epipe_main(void *arg)
+{
+    (void)arg;
+    start();
+    /* The child exits without reading: the big input meets a closed pipe. Python
+     * ignores BrokenPipeError here, and a C program must not die of SIGPIPE. */
+    acio_subprocess_opts_t o = {.stdin_mode = ACIO_SUBPROCESS_PIPE,
+                                .stdout_mode = ACIO_SUBPROCESS_PIPE};
+    acio_process_t *p;
+    cr_assert_eq(acio_create_subprocess_shell(&p, "echo bye; exit 4", &o), 0);
+    size_t len = 1 << 20;
+    char *input = calloc(1, len);
+    void *out;
+    size_t olen;
+    cr_assert_eq(acio_process_communicate(p, input, len, &out, &olen, NULL, NULL), 0);
+    cr_assert_eq(olen, 4);
+    cr_assert_str_eq(out, "bye\n");
+    int rc;
+    cr_assert(acio_process_returncode(p, &rc));
+    cr_assert_eq(rc, 4);
+    free(out);
+    free(input);
+    /* Writing now reports the broken pipe instead of killing us. */
+    cr_assert_eq(acio_pipe_writer_write(acio_process_stdin(p), "x", 1), -EPIPE);
+    acio_process_free(p);
+    return NULL;
+}
+
+Test(subprocess, communicate_with_a_child_that_does_not_read)
+{
+    run(communicate_epipe_main);
+}
+
+static void *epipe_main(void *arg)
+{
+    (void)arg;
+    start();
+    acio_subprocess_opts_t o = {.stdin_mode = ACIO_SUBPROCESS_PIPE};
+    acio_process_t *p;
+    cr_assert_eq(acio_create_subprocess_execl(&p, &o, "true", NULL), 0);
+    cr_assert_eq(acio_process_wait(p, NULL), 0);
+    acio_pipe_writer_t *w = acio_process_stdin(p);
+    cr_assert_eq(acio_pipe_writer_write(w, "hello", 5), -EPIPE);
+    cr_assert_eq(acio_pipe_writer_drain(w), -EPIPE);
+    cr_assert_eq(acio_pipe_writer_write(w, "hello", 5), -EPIPE);
+    acio_process_free(p);
+    return NULL;
+}
+
+Test(subprocess, writing_to_an_exited_child_is_epipe_not_sigpipe)
+{
+    run(epipe_main);
+}
+
+static void *stdin_stream_main(void *arg)
+{
+    (void)arg;
+    start();
+    acio_subprocess_opts_t o = {.stdin_mode = ACIO_SUBPROCESS_PIPE,
+                                .stdout_mode = ACIO_SUBPROCESS_PIPE};
+    acio_process_t *p;
+    cr_assert_eq(acio_create_subprocess_execl(&p, &o, "cat", NULL), 0);
+    acio_pipe_writer_t *w = acio_process_stdin(p);
+    acio_pipe_reader_t *r = acio_process_stdout(p);
+    char line[32];
+    /* A conversation: each line goes through cat and comes back before the next. */
+    for (int i = 0; i < 100; i++) {
+        char msg[32];
+        int len = snprintf(msg, sizeof msg, "line %d\n", i);
+        cr_assert_eq(acio_pipe_writer_write(w, msg, (size_t)len), 0);
+        cr_assert_eq(acio_pipe_writer_drain(w), 0);
+        ssize_t n = acio_pipe_reader_readline(r, line, sizeof line);
+        cr_assert_eq(n, len);
+        cr_assert_eq(memcmp(line, msg, (size_t)len), 0);
+    }
+    /* A big write is buffered, drain waits for the pipe to take most of it. */
+    size_t big = 512 * 1024;
+    char *data = malloc(big);
+    memset(data, 'z', big);
+    data[big - 1] = '\n';
+    cr_assert_eq(acio_pipe_writer_write(w, data, big), 0);
+    cr_assert_gt(acio_pipe_writer_buffer_size(w), 0);
+    acio_pipe_writer_close(w);
+    cr_assert(acio_pipe_writer_is_closing(w));
+    void *all;
+    size_t alen;
+    cr_assert_eq(acio_pipe_reader_read_all(r, &all, &alen), 0);
+    cr_assert_eq(alen, big);
+    cr_assert_eq(memcmp(all, data, big), 0);
+    cr_assert_eq(acio_pipe_writer_wait_closed(w), 0);
+    cr_assert_eq(acio_pipe_writer_buffer_size(w), 0);
+    free(all);
+    free(data);
+    int rc;
+    cr_assert_eq(acio_process_wait(p, &rc), 0);
+    cr_assert_eq(rc, 0);
+    acio_process_free(p);
+    return NULL;
+}
+
+Test(subprocess, stdin_writer_and_stdout_reader_talk_to_cat)
+{
+    run(stdin_stream_main);
+}
+
+/* ---- wait() and cancellation ---- */
+
+static void *waiter_task(void *arg)
+{
+    int rc = -1;
+    int err = acio_process_wait(arg, &rc);
+    if (err < 0)
+        return acio_raise(err, "wait");
+    return (void *)(intptr_t)rc;
+}
+
+static void *cancel_wait_main(void *arg)
+{
+    (void)arg;
+    start();
+    acio_subprocess_opts_t o = {.stdin_mode = ACIO_SUBPROCESS_PIPE};
+    acio_process_t *p;
+    /* cat runs until its stdin closes: we decide when it exits. */
+    cr_assert_eq(acio_create_subprocess_execl(&p, &o, "cat", NULL), 0);
+    acio_task_t *t, *t2;
+    cr_assert_eq(acio_create_task(&t, waiter_task, p, "waiter"), 0);
+    cr_assert_eq(acio_create_task(&t2, waiter_task, p, "other-waiter"), 0);
+    cr_assert_eq(acio_sleep(0), 0); /* both are now suspended in wait() */
+    cr_assert_eq(acio_task_cancel(t, NULL), 1);
+    cr_assert_eq(acio_await(t, NULL), -ECANCELED);
+    acio_future_unref(t);
+    /* The child is still running and still watched. */
+    cr_assert_not(acio_process_returncode(p, NULL));
+    cr_assert_eq(kill(acio_process_pid(p), 0), 0);
+    cr_assert_not(acio_future_done(t2), "the other waiter is unaffected");
+
+    /* Wait again, then let the child finish. */
+    cr_assert_eq(acio_create_task(&t, waiter_task, p, "waiter-again"), 0);
+    cr_assert_eq(acio_sleep(0), 0);
+    acio_pipe_writer_close(acio_process_stdin(p));
+    void *res;
+    cr_assert_eq(acio_await(t, &res), 0);
+    cr_assert_eq((intptr_t)res, 0);
+    cr_assert_eq(acio_await(t2, &res), 0);
+    cr_assert_eq((intptr_t)res, 0);
+    acio_future_unref(t);
+    acio_future_unref(t2);
+    acio_process_free(p);
+    return NULL;
+}
+
+Test(subprocess, cancelled_wait_leaves_the_child_running_and_waitable)
+{
+    run(cancel_wait_main);
+}
+
+static void *cancel_communicate_task(void *arg)
+{
+    void *out = NULL;
+    int rc = acio_process_communicate(arg, NULL, 0, &out, NULL, NULL, NULL);
+    free(out);
+    return rc < 0 ? acio_raise(rc, "communicate") : NULL;
+}
+
+static void *cancel_communicate_main(void *arg)
+{
+    (void)arg;
+    start();
+    acio_subprocess_opts_t o = {.stdin_mode = ACIO_SUBPROCESS_PIPE,
+                                .stdout_mode = ACIO_SUBPROCESS_PIPE};
+    acio_process_t *p;
+    cr_assert_eq(acio_create_subprocess_execl(&p, &o, "cat", NULL), 0);
+    acio_task_t *t;
+    cr_assert_eq(acio_create_task(&t, cancel_communicate_task, p, NULL), 0);
+    cr_assert_eq(acio_sleep(0), 0);
+    acio_task_cancel(t, NULL);
+    cr_assert_eq(acio_await(t, NULL), -ECANCELED);
+    acio_future_unref(t);
+    /* Still usable: talk to cat, then finish it. */
+    cr_assert_eq(acio_pipe_writer_write(acio_process_stdin(p), "ping\n", 5), 0);
+    char buf[16];
+    cr_assert_eq(acio_pipe_reader_readline(acio_process_stdout(p), buf, sizeof buf), 5);
+    void *out;
+    size_t olen;
+    cr_assert_eq(acio_process_communicate(p, "end", 3, &out, &olen, NULL, NULL), 0);
+    cr_assert_eq(olen, 3);
+    free(out);
+    acio_process_free(p);
+    return NULL;
+}
+
+Test(subprocess, cancelled_communicate_leaves_the_process_usable)
+{
+    run(cancel_communicate_main);
+}
+
+/* ---- stdio modes, cwd, env, fd hygiene ---- */
+
+static void *modes_main(void *arg)
+{
+    (void)arg;
+    start();
+    acio_process_t *p;
+    void *out;
+    size_t len;
+    int rc;
+
+    acio_subprocess_opts_t o = {.stdout_mode = ACIO_SUBPROCESS_PIPE,
+                                .stderr_mode = ACIO_SUBPROCESS_STDOUT};
+    cr_assert_eq(acio_create_subprocess_shell(&p, "echo out; echo err >&2", &o), 0);
+    cr_assert_null(acio_process_stderr(p));
+    cr_assert_eq(acio_process_communicate(p, NULL, 0, &out, &len, NULL, NULL), 0);
+    cr_assert_str_eq(out, "out\nerr\n");
+    free(out);
+    acio_process_free(p);
+
+    /* DEVNULL: stdin reads EOF at once, output disappears. */
+    acio_subprocess_opts_t dn = {.stdin_mode = ACIO_SUBPROCESS_DEVNULL,
+                                 .stdout_mode = ACIO_SUBPROCESS_DEVNULL,
+                                 .stderr_mode = ACIO_SUBPROCESS_DEVNULL};
+    cr_assert_eq(acio_create_subprocess_shell(&p, "cat; echo lost; echo lost >&2", &dn), 0);
+    cr_assert_eq(acio_process_wait(p, &rc), 0);
+    cr_assert_eq(rc, 0);
+    acio_process_free(p);
+
+    /* An fd of ours as the child's stdout; it stays ours. */
+    int fds[2];
+    cr_assert_eq(pipe2(fds, O_CLOEXEC), 0);
+    acio_subprocess_opts_t fo = {.stdout_mode = ACIO_SUBPROCESS_FD, .stdout_fd = fds[1]};
+    cr_assert_eq(acio_create_subprocess_shell(&p, "echo via-fd", &fo), 0);
+    cr_assert_eq(acio_process_wait(p, &rc), 0);
+    acio_process_free(p);
+    char buf[32] = {0};
+    cr_assert_eq(read(fds[0], buf, sizeof buf - 1), 7);
+    cr_assert_str_eq(buf, "via-fd\n");
+    cr_assert_eq(fcntl(fds[1], F_GETFD), FD_CLOEXEC, "our fd is open and unchanged");
+    close(fds[0]);
+    close(fds[1]);
+
+    /* stdin from an fd, stderr=STDOUT into a pipe. */
+    cr_assert_eq(pipe2(fds, O_CLOEXEC), 0);
+    cr_assert_eq(write(fds[1], "from-fd\n", 8), 8);
+    close(fds[1]);
+    acio_subprocess_opts_t io = {.stdin_mode = ACIO_SUBPROCESS_FD,
+                                 .stdin_fd = fds[0],
+                                 .stdout_mode = ACIO_SUBPROCESS_PIPE,
+                                 .stderr_mode = ACIO_SUBPROCESS_STDOUT};
+    cr_assert_eq(acio_create_subprocess_shell(&p, "cat >&2", &io), 0);
+    close(fds[0]);
+    cr_assert_eq(acio_process_communicate(p, NULL, 0, &out, &len, NULL, NULL), 0);
+    cr_assert_str_eq(out, "from-fd\n");
+    free(out);
+    acio_process_free(p);
+    return NULL;
+}
+
+Test(subprocess, stdio_modes)
+{
+    run(modes_main);
+}
+
+static void *cwd_env_main(void *arg)
+{
+    (void)arg;
+    start();
+    char *env[] = {"ACIO_TEST_VAR=forty-two", "PATH=/usr/bin:/bin", NULL};
+    acio_subprocess_opts_t o = {.stdout_mode = ACIO_SUBPROCESS_PIPE, .cwd = "/", .env = env};
+    acio_process_t *p;
+    cr_assert_eq(
+        acio_create_subprocess_shell(&p, "pwd; echo $ACIO_TEST_VAR; echo ${HOME-unset}", &o), 0);
+    void *out;
+    cr_assert_eq(acio_process_communicate(p, NULL, 0, &out, NULL, NULL, NULL), 0);
+    cr_assert_str_eq(out, "/\nforty-two\nunset\n");
+    free(out);
+    acio_process_free(p);
+    return NULL;
+}
+
+Test(subprocess, cwd_and_env)
+{
+    run(cwd_env_main);
+}
+
+static void *hygiene_main(void *arg)
+{
+    (void)arg;
+    start();
+    /* An fd without close-on-exec must still not reach the child (close_fds=True). */
+    int leaky = dup2(2, 57);
+    cr_assert_eq(leaky, 57);
+    acio_subprocess_opts_t o = {.stdout_mode = ACIO_SUBPROCESS_PIPE};
+    acio_process_t *p;
+    cr_assert_eq(acio_create_subprocess_execl(&p, &o, "ls", "/proc/self/fd", NULL), 0);
+    void *out;
+    cr_assert_eq(acio_process_communicate(p, NULL, 0, &out, NULL, NULL, NULL), 0);
+    /* ls itself opens the directory as fd 3. */
+    cr_assert_str_eq(out, "0\n1\n2\n3\n");
+    free(out);
+    acio_process_free(p);
+    close(leaky);
+    return NULL;
+}
+
+Test(subprocess, child_gets_only_stdin_stdout_stderr)
+{
+    run(hygiene_main);
+}
+
+/* ---- freeing, reader limit ---- */
+
+static void *free_running_main(void *arg)
+{
+    (void)arg;
+    start();
+    acio_subprocess_opts_t o = {.stdin_mode = ACIO_SUBPROCESS_PIPE,
+                                .stdout_mode = ACIO_SUBPROCESS_PIPE};
+    acio_process_t *p;
+    cr_assert_eq(acio_create_subprocess_execl(&p, &o, "sleep", "100", NULL), 0);
+    int pid = acio_process_pid(p);
+    acio_process_free(p);
+    /* Killed and reaped: the pid is gone, no zombie is left. */
+    cr_assert_eq(kill(pid, 0), -1);
+    cr_assert_eq(errno, ESRCH);
+    return NULL;
+}
+
+Test(subprocess, freeing_a_running_process_kills_and_reaps_it)
+{
+    run(free_running_main);
+}
+
+static void *limit_main(void *arg)
+{
+    (void)arg;
+    start();
+    acio_subprocess_opts_t o = {.stdout_mode = ACIO_SUBPROCESS_PIPE, .limit = 16};
+    acio_process_t *p;
+    cr_assert_eq(acio_create_subprocess_shell(
+                     &p, "echo short; echo this-line-is-longer-than-sixteen; printf 'last'", &o),
+                 0);
+    acio_pipe_reader_t *r = acio_process_stdout(p);
+    char buf[64];
+    char tiny[3];
+    /* Fits the limit but not the buffer: nothing consumed. */
+    cr_assert_eq(acio_pipe_reader_readline(r, tiny, sizeof tiny), -ENOBUFS);
+    cr_assert_eq(acio_pipe_reader_readline(r, buf, sizeof buf), 6);
+    cr_assert_eq(memcmp(buf, "short\n", 6), 0);
+    cr_assert_eq(acio_pipe_reader_readline(r, buf, sizeof buf), ACIO_ELIMITOVERRUN);
+    /* The over-long line is dropped (asyncio's readline); the stream goes on. */
+    ssize_t n = acio_pipe_reader_readline(r, buf, sizeof buf);
+    cr_assert_eq(n, 4, "got %zd", n);
+    cr_assert_eq(memcmp(buf, "last", 4), 0);
+    cr_assert_eq(acio_pipe_reader_readline(r, buf, sizeof buf), 0);
+    cr_assert_eq(acio_pipe_reader_read(r, buf, sizeof buf), 0);
+    cr_assert_eq(acio_process_wait(p, NULL), 0);
+    acio_process_free(p);
+    return NULL;
+}
+
+Test(subprocess, pipe_reader_readline_limit)
+{
+    run(limit_main);
+}
+
+static void *read_chunks_main(void *arg)
+{
+    (void)arg;
+    start();
+    acio_subprocess_opts_t o = {.stdout_mode = ACIO_SUBPROCESS_PIPE, .limit = 1024};
+    acio_process_t *p;
+    /* 200 KB through a reader whose limit is 1 KiB: reading pauses and resumes. */
+    cr_assert_eq(acio_create_subprocess_shell(&p, "head -c 200000 /dev/zero | tr '\\0' x", &o), 0);
+    size_t total = 0;
+    char buf[777];
+    for (int i = 0; i < 100000; i++) {
+        ssize_t n = acio_pipe_reader_read(acio_process_stdout(p), buf, sizeof buf);
+        cr_assert_geq(n, 0);
+        if (n == 0)
+            break;
+        for (ssize_t k = 0; k < n; k++)
+            cr_assert_eq(buf[k], 'x');
+        total += (size_t)n;
+        if (i % 16 == 0)
+            cr_assert_leq(acio_pipe_reader_buffered(acio_process_stdout(p)), 3 * 1024 + 65536);
+    }
+    cr_assert_eq(total, 200000);
+    cr_assert_eq(acio_process_wait(p, NULL), 0);
+    acio_process_free(p);
+    return NULL;
+}
+
+Test(subprocess, pipe_reader_reads_in_chunks_with_flow_control)
+{
+    run(read_chunks_main);
+}
+
+/* ---- the SIGCHLD fallback ---- */
+
+static void *sigchld_main(void *arg)
+{
+    (void)arg;
+    start();
+    acio__child_watch_force_sigchld(true);
+    enum { N = 8 };
+    acio_process_t *p[N];
+    for (int i = 0; i < N; i++) {
+        char cmd[32];
+        /* Some exit at once (before any SIGCHLD handler could matter), some later. */
+        if (i % 2)
+            snprintf(cmd, sizeof cmd, "exit %d", i);
+        else
+            snprintf(cmd, sizeof cmd, "sleep 0.0%d; exit %d", i, i);
+        cr_assert_eq(acio_create_subprocess_shell(&p[i], cmd, NULL), 0);
+    }
+    acio_process_t *k;
+    cr_assert_eq(acio_create_subprocess_execl(&k, NULL, "sleep", "100", NULL), 0);
+    cr_assert_eq(acio_process_send_signal(k, SIGKILL), 0);
+    for (int i = N - 1; i >= 0; i--) {
+        int rc;
+        cr_assert_eq(acio_process_wait(p[i], &rc), 0);
+        cr_assert_eq(rc, i);
+        acio_process_free(p[i]);
+    }
+    int rc;
+    cr_assert_eq(acio_process_wait(k, &rc), 0);
+    cr_assert_eq(rc, -SIGKILL);
+    acio_process_free(k);
+    acio__child_watch_force_sigchld(false);
+    /* The internal SIGCHLD handler is gone with the last watch. */
+    struct sigaction now;
+    sigaction(SIGCHLD, NULL, &now);
+    cr_assert_eq((void *)now.sa_handler, (void *)SIG_DFL);
+    return NULL;
+}
+
+Test(subprocess, sigchld_fallback_watcher)
+{
+    run(sigchld_main);
+}
+
+/* A user's SIGCHLD handler and acio's fallback watcher coexist on one loop. */
+static int user_sigchld;
+static void on_user_sigchld(int signo, void *data)
+{
+    (void)signo;
+    (void)data;
+    user_sigchld++;
+}
+
+static void *sigchld_user_main(void *arg)
+{
+    (void)arg;
+    acio_loop_t *loop = start();
+    acio__child_watch_force_sigchld(true);
+    cr_assert_eq(acio_loop_add_signal_handler(loop, SIGCHLD, on_user_sigchld, NULL), 0);
+    acio_process_t *p;
+    cr_assert_eq(acio_create_subprocess_shell(&p, "exit 9", NULL), 0);
+    int rc;
+    cr_assert_eq(acio_process_wait(p, &rc), 0);
+    cr_assert_eq(rc, 9);
+    acio_process_free(p);
+    /* The user's handler saw the SIGCHLD too (maybe after the first poll reaped). */
+    for (int i = 0; i < 100 && !user_sigchld; i++)
+        acio_sleep(0.01);
+    cr_assert_geq(user_sigchld, 1);
+    cr_assert_eq(acio_loop_remove_signal_handler(loop, SIGCHLD), 1);
+    acio__child_watch_force_sigchld(false);
+    return NULL;
+}
+
+Test(subprocess, user_sigchld_handler_and_fallback_watcher_coexist)
+{
+    run(sigchld_user_main);
+}
