@@ -117,11 +117,28 @@ DIFF_SCENARIO(call_soon_vs_call_later_zero)
     TRY(acio_loop_call_soon(csl_loop, diff_cb_say, "soon #1", NULL));
     TRY(acio_loop_call_later(csl_loop, 0, diff_cb_say, "later0 #2", NULL));
     TRY(acio_loop_call_soon(csl_loop, csl_mid, NULL, NULL));
-    TRY(acio_loop_call_later(csl_loop, -1, diff_cb_say, "later -1", NULL));
     TRY(acio_loop_call_soon(csl_loop, diff_cb_say, "soon #2", NULL));
     TRY(acio_loop_run_forever(csl_loop));
     say("stopped");
     TRY(acio_loop_close(csl_loop));
+}
+
+/* ---- call_later_negative_delay: a negative delay is a deadline in the past, which
+ * asyncio keeps (when = now + delay), so it sorts before timers already due. */
+
+DIFF_SCENARIO(call_later_negative_delay)
+{
+    static diff_ticker_t ticker;
+    acio_loop_t *loop;
+    TRY(acio_loop_new(&loop));
+    diff_ticker_start(&ticker, loop, 1);
+    TRY(acio_loop_call_later(loop, 0, diff_cb_say, "later 0", NULL));
+    TRY(acio_loop_call_later(loop, -0.5, diff_cb_say, "later -0.5", NULL));
+    TRY(acio_loop_call_later(loop, -1, diff_cb_say, "later -1", NULL));
+    TRY(acio_loop_call_at(loop, acio_loop_time(loop) - 2, diff_cb_say, "at now-2", NULL));
+    TRY(acio_loop_run_forever(loop));
+    say("stopped");
+    TRY(acio_loop_close(loop));
 }
 
 /* ---- handle_cancel */
