@@ -358,9 +358,10 @@ int acio_loop_close(acio_loop_t *loop)
     loop->ready_head = NULL;
     loop->ready_tail = &loop->ready_head;
     acio__tasks_close(loop);
-    loop->closed = true;
     acio__timers_clear(loop);
     acio__io_close(loop);
+    /* Only now: the reports above still go to the user's exception handler. */
+    loop->closed = true;
     for (acio_ts_node_t *n = loop->ts_head; n;) {
         acio_ts_node_t *next = n->next;
         free(n);

@@ -6,14 +6,15 @@
  * page). Mappings are MAP_NORESERVE and never use transparent huge pages, so an idle
  * task costs only the pages its stack really touched.
  *
- * Guard pages: the guard area is made PROT_NONE while the process-wide budget lasts.
- * Every PROT_NONE page splits a mapping, and Linux caps mappings per process at
+ * Guard pages: a slab's guard areas are made PROT_NONE while the process-wide budget
+ * lasts. Every PROT_NONE page splits a mapping, and Linux caps mappings per process at
  * vm.max_map_count (65530 by default, which we may not raise), so a million guarded
- * stacks are impossible. The budget is (max_map_count - 16384) / 2 guards; stacks
- * carved after it is spent keep their guard area readable and zero, and the coroutine
- * layer checks at every switch that the stack pointer stayed inside the stack and that
- * the zero canary just below it was not written (see acio__stack_canary_damaged()).
- * Reading an untouched canary maps the shared zero page, which costs no memory.
+ * stacks are impossible. The budget is (max_map_count - 16384) / 2 guards (about 24,500
+ * stacks by default). Slabs carved after it is spent have no guard areas: the
+ * coroutine layer checks at every switch that the stack pointer stayed inside the stack
+ * and that the 64-byte zero canary just below it was not written (see
+ * acio__stack_canary_damaged()). That canary is the top of the slot below, a page that
+ * is resident anyway: reading an untouched page instead would cost a page per task.
  *
  * Pools are per thread (no lock on the spawn path). Stacks freed beyond POOL_KEEP are
  * returned to the kernel with MADV_DONTNEED but stay mapped for reuse. A thread's pool
@@ -33,7 +34,7 @@
 #include "internal.h"
 #include "stack.h"
 
-#define SLAB_STACKS 32
+#define SLAB_STACKS 64
 #define POOL_SIZES  4
 #define POOL_KEEP   256
 
@@ -112,15 +113,6 @@ void acio_stack_stats(acio_stack_stats_t *out)
     out->guard_budget = b > 0 ? (size_t)b : 0;
 }
 
-static bool take_guard(void)
-{
-    long b = atomic_load(&guard_budget);
-    while (b > 0)
-        if (atomic_compare_exchange_weak(&guard_budget, &b, b - 1))
-            return true;
-    return false;
-}
-
 static pool_t *pool_for(size_t size)
 {
     for (int i = 0; i < POOL_SIZES; i++)
@@ -141,31 +133,52 @@ static void push(pool_t *p, acio_stack_t *s)
     p->nfree++;
 }
 
+/* Place the stack struct at the top of a slot, below the canary bytes that belong to the
+ * slot above. */
+static acio_stack_t *init_slot(char *lo, char *top, size_t pool_size, bool guarded)
+{
+    size_t meta = (sizeof(acio_stack_t) + 63) & ~(size_t)63;
+    acio_stack_t *s = (acio_stack_t *)(top - ACIO_STACK_CANARY_BYTES - meta);
+    s->lo = lo;
+    s->hi = (char *)s;
+    s->size = (size_t)(s->hi - s->lo);
+    s->pool_size = pool_size;
+    s->guarded = guarded;
+#ifdef ACIO_HAVE_VALGRIND
+    VALGRIND_STACK_REGISTER(s->lo, s->hi);
+#endif
+    return s;
+}
+
+/* Two layouts. Guarded: [guard page][stack] per slot, the guard made PROT_NONE. Once the
+ * guard budget cannot cover a whole slab: [canary page][stack][stack]..., each stack's
+ * canary being the top bytes of the slot below it. */
 static int carve_slab(pool_t *p, size_t size)
 {
-    size_t slot = size + page_size;
-    char *mem = mmap(NULL, slot * SLAB_STACKS, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (mem == MAP_FAILED)
+    bool guarded = false;
+    long b = atomic_load(&guard_budget);
+    while (b >= SLAB_STACKS && !guarded)
+        guarded = atomic_compare_exchange_weak(&guard_budget, &b, b - SLAB_STACKS);
+    size_t slot = guarded ? size + page_size : size;
+    size_t len = guarded ? slot * SLAB_STACKS : page_size + slot * SLAB_STACKS;
+    char *mem =
+        mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (mem == MAP_FAILED) {
+        if (guarded)
+            atomic_fetch_add(&guard_budget, SLAB_STACKS);
         return -errno;
+    }
 #ifdef MADV_NOHUGEPAGE
-    madvise(mem, slot * SLAB_STACKS, MADV_NOHUGEPAGE);
+    madvise(mem, len, MADV_NOHUGEPAGE);
 #endif
+    char *first = guarded ? mem : mem + page_size;
     /* Push in reverse so the lowest slot is handed out first. */
     for (int i = SLAB_STACKS - 1; i >= 0; i--) {
-        char *base = mem + (size_t)i * slot;
-        char *top = base + slot;
-        acio_stack_t *s = (acio_stack_t *)(top - ((sizeof(acio_stack_t) + 63) & ~(size_t)63));
-        s->lo = base + page_size;
-        s->hi = (char *)s;
-        s->size = (size_t)(s->hi - s->lo);
-        s->guarded = take_guard() && mprotect(base, page_size, PROT_NONE) == 0;
-        if (s->guarded)
+        char *base = first + (size_t)i * slot;
+        bool g = guarded && mprotect(base, page_size, PROT_NONE) == 0;
+        if (g)
             atomic_fetch_add(&stat_guarded, 1);
-#ifdef ACIO_HAVE_VALGRIND
-        VALGRIND_STACK_REGISTER(s->lo, s->hi);
-#endif
-        push(p, s);
+        push(p, init_slot(guarded ? base + page_size : base, base + slot, size, g));
     }
     atomic_fetch_add(&stat_total, SLAB_STACKS);
     atomic_fetch_add(&stat_free, SLAB_STACKS);
@@ -189,7 +202,7 @@ acio_stack_t *acio__stack_get(size_t size)
         pthread_mutex_lock(&global_lock);
         for (acio_stack_t **pp = &global_free; *pp && p->nfree < SLAB_STACKS;) {
             acio_stack_t *s = *pp;
-            if (s->size + ((sizeof(acio_stack_t) + 63) & ~(size_t)63) == size) {
+            if (s->pool_size == size) {
                 *pp = s->next_free;
                 push(p, s);
             } else {
@@ -214,8 +227,7 @@ acio_stack_t *acio__stack_get(size_t size)
 
 void acio__stack_put(acio_stack_t *s)
 {
-    size_t size = s->size + ((sizeof(acio_stack_t) + 63) & ~(size_t)63);
-    pool_t *p = pool_for(size);
+    pool_t *p = pool_for(s->pool_size);
     atomic_fetch_add_explicit(&stat_free, 1, memory_order_relaxed);
     if (!p) {
         pthread_mutex_lock(&global_lock);
@@ -229,8 +241,6 @@ void acio__stack_put(acio_stack_t *s)
         char *top_page = (char *)((uintptr_t)s & ~(uintptr_t)(page_size - 1));
         if (top_page > s->lo)
             madvise(s->lo, (size_t)(top_page - s->lo), MADV_DONTNEED);
-        if (!s->guarded)
-            madvise(s->lo - page_size, page_size, MADV_DONTNEED);
     }
     push(p, s);
 }

@@ -12,8 +12,9 @@ struct acio_stack_s {
     char *lo; /* lowest usable byte (just above the guard area) */
     char *hi; /* one past the highest usable byte; this struct lives just above */
     acio_stack_t *next_free;
-    size_t size;  /* usable size, hi - lo */
-    bool guarded; /* a PROT_NONE page lies below lo */
+    size_t size;      /* usable size, hi - lo */
+    size_t pool_size; /* the rounded size it was asked for: its pool's key */
+    bool guarded;     /* a PROT_NONE page lies below lo */
 };
 
 #define ACIO_STACK_MIN     (16u * 1024u)

@@ -1,0 +1,395 @@
+/* The event loop: call_soon FIFO and iteration boundaries, timers (order, equal
+ * deadlines, cancellation, compaction), stop/run_forever, add_reader/add_writer,
+ * call_soon_threadsafe from another thread, lifecycle errors and leak reports. */
+#include <criterion/criterion.h>
+#include <criterion/redirect.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "acio.h"
+
+static char trace[1024];
+static acio_loop_t *L;
+
+static void note(const char *s)
+{
+    strcat(trace, s);
+    strcat(trace, " ");
+}
+
+static void cb_note(void *data)
+{
+    note(data);
+}
+
+static void setup(void)
+{
+    trace[0] = 0;
+    cr_assert_eq(acio_loop_new(&L), 0);
+}
+
+static void teardown(void)
+{
+    cr_assert_eq(acio_loop_close(L), 0);
+}
+
+static void cb_stop(void *data)
+{
+    acio_loop_stop(data);
+}
+
+static void cb_chain(void *data)
+{
+    note("chain");
+    acio_loop_call_soon(L, cb_note, data, NULL);
+}
+
+TestSuite(loop, .init = setup, .fini = teardown);
+
+Test(loop, call_soon_is_fifo_and_new_callbacks_wait_an_iteration)
+{
+    acio_loop_call_soon(L, cb_note, "a", NULL);
+    acio_loop_call_soon(L, cb_chain, "c2", NULL);
+    acio_loop_call_soon(L, cb_note, "b", NULL);
+    acio_loop_call_soon(L, cb_stop, L, NULL);
+    acio_loop_run_forever(L);
+    cr_assert_str_eq(trace, "a chain b ");
+    /* c2 waits for the next run. */
+    acio_loop_call_soon(L, cb_stop, L, NULL);
+    acio_loop_run_forever(L);
+    cr_assert_str_eq(trace, "a chain b c2 ");
+}
+
+Test(loop, timers_fire_by_deadline_and_fifo_on_ties)
+{
+    double t = acio_loop_time(L);
+    acio_loop_call_at(L, t + 0.03, cb_note, "t3", NULL);
+    acio_loop_call_at(L, t + 0.01, cb_note, "t1a", NULL);
+    acio_loop_call_at(L, t + 0.02, cb_note, "t2", NULL);
+    acio_loop_call_at(L, t + 0.01, cb_note, "t1b", NULL);
+    acio_loop_call_at(L, t + 0.01, cb_note, "t1c", NULL);
+    acio_loop_call_at(L, t + 0.01, cb_note, "t1d", NULL);
+    acio_loop_call_later(L, 0, cb_note, "now", NULL);
+    acio_loop_call_soon(L, cb_note, "soon", NULL);
+    acio_loop_call_later(L, 0.04, cb_stop, L, NULL);
+    acio_loop_run_forever(L);
+    cr_assert_str_eq(trace, "soon now t1a t1b t1c t1d t2 t3 ");
+    cr_assert_geq(acio_loop_time(L), t + 0.04);
+}
+
+Test(loop, cancelled_handles_do_not_run)
+{
+    acio_handle_t *h1, *h2;
+    acio_loop_call_soon(L, cb_note, "x", &h1);
+    acio_loop_call_later(L, 0.01, cb_note, "y", &h2);
+    acio_loop_call_soon(L, cb_note, "z", NULL);
+    acio_handle_cancel(h1);
+    acio_handle_cancel(h2);
+    cr_assert(acio_handle_cancelled(h1));
+    cr_assert_lt(acio_handle_when(h1), 0);
+    cr_assert_gt(acio_handle_when(h2), 0);
+    acio_loop_call_later(L, 0.02, cb_stop, L, NULL);
+    acio_loop_run_forever(L);
+    cr_assert_str_eq(trace, "z ");
+    acio_handle_unref(h1);
+    acio_handle_unref(h2);
+}
+
+static int fired;
+static void cb_count(void *data)
+{
+    (void)data;
+    fired++;
+}
+
+Test(loop, many_cancelled_timers_are_compacted)
+{
+    enum { N = 5000 };
+    static acio_handle_t *hs[N];
+    fired = 0;
+    for (int i = 0; i < N; i++)
+        cr_assert_eq(acio_loop_call_later(L, 0.001 * (i % 50), cb_count, NULL, &hs[i]), 0);
+    for (int i = 0; i < N; i++)
+        if (i % 4)
+            acio_handle_cancel(hs[i]);
+    acio_loop_call_later(L, 0.08, cb_stop, L, NULL);
+    acio_loop_run_forever(L);
+    cr_assert_eq(fired, N / 4, "fired %d", fired);
+    for (int i = 0; i < N; i++)
+        acio_handle_unref(hs[i]);
+}
+
+Test(loop, stop_finishes_the_iteration)
+{
+    acio_loop_call_soon(L, cb_note, "a", NULL);
+    acio_loop_call_soon(L, cb_stop, L, NULL);
+    acio_loop_call_soon(L, cb_note, "b", NULL);
+    cr_assert_eq(acio_loop_run_forever(L), 0);
+    cr_assert_str_eq(trace, "a b ");
+    cr_assert(!acio_loop_is_running(L));
+}
+
+static void cb_nested(void *data)
+{
+    (void)data;
+    cr_assert(acio_loop_is_running(L));
+    cr_assert_eq(acio_get_running_loop(), L);
+    cr_assert_eq(acio_loop_run_forever(L), ACIO_ERUNNING);
+    cr_assert_eq(acio_loop_close(L), ACIO_ERUNNING);
+    acio_loop_t *other;
+    acio_loop_new(&other);
+    cr_assert_eq(acio_loop_run_forever(other), ACIO_ERUNNING, "one running loop per thread");
+    acio_loop_close(other);
+    acio_loop_stop(L);
+}
+
+Test(loop, running_a_loop_inside_a_running_loop_is_refused)
+{
+    acio_loop_call_soon(L, cb_nested, NULL, NULL);
+    cr_assert_eq(acio_loop_run_forever(L), 0);
+    cr_assert_null(acio_get_running_loop());
+    acio_loop_t *got = (acio_loop_t *)1;
+    cr_assert_eq(acio_get_running_loop_checked(&got), ACIO_ENOLOOP);
+}
+
+Test(loop, bad_arguments)
+{
+    cr_assert_eq(acio_loop_call_soon(NULL, cb_note, NULL, NULL), -EINVAL);
+    cr_assert_eq(acio_loop_call_soon(L, NULL, NULL, NULL), -EINVAL);
+    cr_assert_eq(acio_loop_call_later(L, 0.0 / 0.0, cb_note, NULL, NULL), -EINVAL);
+    cr_assert_eq(acio_loop_add_reader(L, -1, NULL, NULL), -EBADF);
+    cr_assert_eq(acio_loop_new(NULL), -EINVAL);
+    cr_assert_eq(acio_loop_close(NULL), 0);
+}
+
+static void on_readable(int fd, int events, void *data)
+{
+    (void)events;
+    char buf[16];
+    ssize_t n = read(fd, buf, sizeof buf);
+    cr_assert_eq(n, 3);
+    note("read");
+    acio_loop_remove_reader(L, fd);
+    acio_loop_stop(data);
+}
+
+static void write_later(void *data)
+{
+    int fd = *(int *)data;
+    cr_assert_eq(write(fd, "abc", 3), 3);
+}
+
+Test(loop, add_reader_runs_when_readable)
+{
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    cr_assert_eq(acio_loop_add_reader(L, p[0], on_readable, L), 0);
+    cr_assert_eq(acio_loop_add_reader(L, p[0], on_readable, L), -EEXIST);
+    acio_loop_call_later(L, 0.01, write_later, &p[1], NULL);
+    acio_loop_run_forever(L);
+    cr_assert_str_eq(trace, "read ");
+    cr_assert_eq(acio_loop_remove_reader(L, p[0]), 0, "already removed");
+    close(p[0]);
+    close(p[1]);
+}
+
+static void on_writable(int fd, int events, void *data)
+{
+    (void)data;
+    cr_assert_eq(events, ACIO_WRITABLE);
+    note("writable");
+    acio_loop_remove_writer(L, fd);
+    acio_loop_stop(L);
+}
+
+Test(loop, add_writer_and_file_errors)
+{
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    cr_assert_eq(acio_loop_add_writer(L, p[1], on_writable, NULL), 0);
+    acio_loop_run_forever(L);
+    cr_assert_str_eq(trace, "writable ");
+    close(p[0]);
+    close(p[1]);
+    cr_assert_eq(acio_loop_add_reader(L, p[0], on_readable, NULL), -EBADF, "closed fd");
+    char path[] = "/tmp/acio-loop-XXXXXX";
+    int f = mkstemp(path);
+    cr_assert_eq(acio_loop_add_reader(L, f, on_readable, NULL), -EPERM, "regular file");
+    close(f);
+    unlink(path);
+}
+
+static int reports;
+static char last_report[256];
+static void handler(acio_loop_t *loop, const acio_error_context_t *ctx, void *data)
+{
+    (void)loop;
+    (void)data;
+    reports++;
+    snprintf(last_report, sizeof last_report, "%s", ctx->message);
+}
+
+Test(loop, close_reports_registered_fds, .fini = NULL)
+{
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    reports = 0;
+    acio_loop_set_exception_handler(L, handler, NULL);
+    cr_assert_eq(acio_loop_add_reader(L, p[0], on_readable, NULL), 0);
+    cr_assert_eq(acio_loop_close(L), 0);
+    cr_assert_eq(reports, 1);
+    cr_assert(strstr(last_report, "fd"), "report: %s", last_report);
+    close(p[0]);
+    close(p[1]);
+}
+
+static void *never(void *arg)
+{
+    return arg;
+}
+
+Test(loop, closed_loop_refuses_work, .fini = NULL)
+{
+    /* A future keeps its loop's memory alive after close, so the closed loop can still
+     * be reached through it and must refuse everything. */
+    acio_future_t *f;
+    cr_assert_eq(acio_future_new(L, &f), 0);
+    cr_assert_eq(acio_loop_close(L), 0);
+    acio_loop_t *closed = acio_future_get_loop(f);
+    cr_assert(acio_loop_is_closed(closed));
+    cr_assert_eq(acio_loop_call_soon(closed, cb_note, "x", NULL), ACIO_ECLOSED);
+    cr_assert_eq(acio_loop_call_later(closed, 1, cb_note, "x", NULL), ACIO_ECLOSED);
+    cr_assert_eq(acio_loop_run_forever(closed), ACIO_ECLOSED);
+    cr_assert_eq(acio_loop_create_task(closed, NULL, never, NULL, NULL), ACIO_ECLOSED);
+    acio_future_t *g;
+    cr_assert_eq(acio_future_new(closed, &g), ACIO_ECLOSED);
+    cr_assert_eq(acio_loop_close(closed), 0, "closing twice is harmless");
+    acio_future_unref(f);
+}
+
+static atomic_int ts_count;
+static void ts_cb(void *data)
+{
+    (void)data;
+    if (atomic_fetch_add(&ts_count, 1) + 1 == 4000)
+        acio_loop_stop(L);
+}
+
+static void *ts_thread(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 1000; i++)
+        cr_assert_eq(acio_loop_call_soon_threadsafe(L, ts_cb, NULL), 0);
+    return NULL;
+}
+
+static void start_threads(void *data)
+{
+    pthread_t *th = data;
+    for (int i = 0; i < 4; i++)
+        pthread_create(&th[i], NULL, ts_thread, NULL);
+}
+
+Test(loop, call_soon_threadsafe_wakes_the_loop_and_loses_nothing)
+{
+    pthread_t th[4];
+    atomic_store(&ts_count, 0);
+    acio_loop_call_later(L, 0.01, start_threads, th, NULL);
+    acio_loop_run_forever(L);
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    cr_assert_eq(atomic_load(&ts_count), 4000);
+}
+
+static void *stopper(void *arg)
+{
+    usleep(20000);
+    acio_loop_stop_threadsafe(arg);
+    return NULL;
+}
+
+Test(loop, stop_threadsafe_wakes_a_sleeping_loop)
+{
+    pthread_t th;
+    pthread_create(&th, NULL, stopper, L);
+    acio_loop_call_later(L, 30, cb_note, "never", NULL);
+    acio_loop_run_forever(L);
+    pthread_join(th, NULL);
+    cr_assert_str_eq(trace, "");
+}
+
+static void slow_cb(void *data)
+{
+    (void)data;
+    usleep(30000);
+    acio_loop_stop(L);
+}
+
+Test(loop, debug_mode_reports_slow_callbacks)
+{
+    reports = 0;
+    acio_loop_set_debug(L, true);
+    cr_assert(acio_loop_get_debug(L));
+    acio_loop_set_slow_callback_duration(L, 0.01);
+    acio_loop_set_exception_handler(L, handler, NULL);
+    acio_loop_call_soon(L, slow_cb, NULL, NULL);
+    acio_loop_run_forever(L);
+    cr_assert_eq(reports, 1);
+    cr_assert(strstr(last_report, "took"), "report: %s", last_report);
+}
+
+static void *wrong_thread(void *arg)
+{
+    return (void *)(long)acio_loop_call_soon(arg, cb_note, "x", NULL);
+}
+
+static void check_wrong_thread(void *data)
+{
+    (void)data;
+    pthread_t th;
+    void *rc;
+    pthread_create(&th, NULL, wrong_thread, L);
+    pthread_join(th, &rc);
+    cr_assert_eq((long)rc, ACIO_EWRONGTHREAD);
+    acio_loop_stop(L);
+}
+
+Test(loop, debug_mode_refuses_calls_from_other_threads)
+{
+    acio_loop_set_debug(L, true);
+    acio_loop_call_soon(L, check_wrong_thread, NULL, NULL);
+    acio_loop_run_forever(L);
+}
+
+static void stuck_cb(void *data)
+{
+    (void)data;
+    usleep(300000);
+    acio_loop_stop(L);
+}
+
+Test(loop, watchdog_reports_a_stuck_loop, .init = setup)
+{
+    cr_redirect_stderr();
+    cr_assert_eq(acio_loop_set_watchdog(L, 0.05), 0);
+    acio_loop_call_soon(L, stuck_cb, NULL, NULL);
+    acio_loop_run_forever(L);
+    cr_assert_eq(acio_loop_set_watchdog(L, 0), 0);
+    fflush(stderr);
+    cr_assert_stderr_neq_str("", "the watchdog printed nothing");
+}
+
+Test(misc, strerror_names_every_code)
+{
+    cr_assert_str_eq(acio_err_name(-ECANCELED), "ECANCELED");
+    cr_assert_str_eq(acio_err_name(ACIO_EQUEUEFULL), "ACIO_EQUEUEFULL");
+    cr_assert(strstr(acio_strerror(ACIO_ECLOSED), "closed"));
+    cr_assert(strstr(acio_strerror(-ETIMEDOUT), "timed out"));
+    for (int c = ACIO_ERR_BASE - 1; c >= ACIO_EFAILED; c--)
+        cr_assert_str_neq(acio_err_name(c), "UNKNOWN", "code %d", c);
+    cr_assert_str_eq(acio_err_name(12345), "UNKNOWN");
+    cr_assert_str_eq(acio_version_string(), "0.1.0");
+}
