@@ -299,6 +299,53 @@ def run_nested_refused():
     say("closed:", b(loop.is_closed()))
 
 
+@scenario
+def create_task_from_callback():
+    # create_task schedules the first step with call_soon, so it takes its place in the
+    # ready FIFO among plain callbacks, whether called from a callback or before run.
+    loop = asyncio.new_event_loop()
+    Ticker(loop, 4)
+
+    async def child(name):
+        say(f"{name} step 1")
+        await asyncio.sleep(0)
+        say(f"{name} step 2")
+
+    def cb():
+        say("cb creates t2")
+        loop.create_task(child("t2"))
+        loop.call_soon(say, "soon after t2")
+
+    loop.call_soon(say, "soon a")
+    loop.create_task(child("t1"))
+    loop.call_soon(cb)
+    loop.call_soon(say, "soon b")
+    loop.run_forever()
+    say("stopped")
+    loop.close()
+
+
+@scenario
+def stop_from_task():
+    loop = asyncio.new_event_loop()
+
+    async def worker():
+        say("w1 stops the loop")
+        loop.stop()
+        await asyncio.sleep(0)
+        say("w2 (after the restart)")
+        await asyncio.sleep(0.05)
+        say("w3 stops the loop again")
+        loop.stop()
+
+    t = loop.create_task(worker())
+    loop.run_forever()
+    say("returned 1, worker done:", b(t.done()))
+    loop.run_forever()
+    say("returned 2, worker done:", b(t.done()))
+    loop.close()
+
+
 # ---------------------------------------------------------------- futures
 
 
@@ -762,6 +809,43 @@ def current_task():
     asyncio.run(main())
 
 
+@scenario
+def sleep_negative():
+    # sleep() with a delay <= 0 yields for exactly one iteration, like sleep(0).
+    async def neg():
+        say("neg before")
+        await asyncio.sleep(-1)
+        say("neg after")
+
+    async def other():
+        say("other runs")
+
+    async def main():
+        t1 = asyncio.create_task(neg())
+        t2 = asyncio.create_task(other())
+        await t1
+        await t2
+
+    asyncio.run(main())
+
+
+@scenario
+def sleep_same_delay_fifo():
+    # Equal delays requested in one iteration: acio's deadlines are equal and fire in
+    # FIFO order (see docs/deviations.md); CPython reads the clock at every call, so its
+    # deadlines increase and give the same order.
+    async def sleeper(name):
+        await asyncio.sleep(0.1)
+        say(f"{name} woke")
+
+    async def main():
+        ts = [asyncio.create_task(sleeper(n)) for n in ("a", "b", "c", "d")]
+        for t in ts:
+            await t
+
+    asyncio.run(main())
+
+
 # ---------------------------------------------------------------- cancellation
 
 
@@ -1113,6 +1197,102 @@ def cancel_done_task():
     asyncio.run(main())
 
 
+@scenario
+def cancel_during_sleep0():
+    # Cancelled while its next step is already scheduled: the request is delivered by
+    # that step, at the sleep(0) the task is suspended in.
+    async def spinner():
+        try:
+            for i in range(100):
+                say(f"spin {i}")
+                await asyncio.sleep(0)
+        except asyncio.CancelledError:
+            say("spinner cancelled at its sleep(0)")
+            raise
+
+    async def main():
+        t = asyncio.create_task(spinner())
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        t.cancel()
+        say("main cancelled spinner")
+        try:
+            await t
+        except asyncio.CancelledError as e:
+            say("main:", err_text(e))
+
+    asyncio.run(main())
+
+
+@scenario
+def cancel_twice_messages():
+    # Two cancel(msg) calls: a sleeping task gets the first message (its sleep future
+    # was cancelled with it); a task that has not started gets the last one.
+    async def sleeper():
+        await asyncio.sleep(100)
+
+    async def main():
+        sleeping = asyncio.create_task(sleeper())
+        await asyncio.sleep(0)
+        sleeping.cancel("first")
+        sleeping.cancel("second")
+        unstarted = asyncio.create_task(sleeper())
+        unstarted.cancel("first")
+        unstarted.cancel("second")
+        for name, t in (("sleeping", sleeping), ("unstarted", unstarted)):
+            try:
+                await t
+            except asyncio.CancelledError as e:
+                say(f"{name}:", err_text(e))
+
+    asyncio.run(main())
+
+
+@scenario
+def cancel_chain():
+    # Cancelling the top of a chain of tasks cancels each awaited task in turn; the
+    # cleanups run bottom-up.
+    async def leaf():
+        try:
+            await asyncio.sleep(100)
+        except asyncio.CancelledError:
+            say("leaf cleanup")
+            raise
+
+    async def mid(holder):
+        t = asyncio.create_task(leaf())
+        holder.append(t)
+        try:
+            await t
+        except asyncio.CancelledError:
+            say("mid cleanup")
+            raise
+
+    async def top(holder):
+        t = asyncio.create_task(mid(holder))
+        holder.append(t)
+        try:
+            await t
+        except asyncio.CancelledError:
+            say("top cleanup")
+            raise
+
+    async def main():
+        holder = []
+        t = asyncio.create_task(top(holder))
+        await asyncio.sleep(0.05)
+        t.cancel()
+        try:
+            await t
+        except asyncio.CancelledError:
+            say("main: top cancelled")
+        m, lf = holder
+        say("cancelling top", t.cancelling(), "mid", m.cancelling(), "leaf", lf.cancelling())
+        say("cancelled top", b(t.cancelled()), "mid", b(m.cancelled()), "leaf", b(lf.cancelled()))
+
+    asyncio.run(main())
+
+
 # ---------------------------------------------------------------- run and run_until_complete
 
 
@@ -1186,6 +1366,47 @@ def run_until_complete_stopped():
     loop.close()
 
 
+@scenario
+def run_main_cancelled():
+    async def main():
+        asyncio.current_task().cancel()
+        say("main cancelled itself")
+        await asyncio.sleep(0)
+        say("not reached")
+
+    try:
+        asyncio.run(main())
+        say("run: no error?")
+    except asyncio.CancelledError as e:
+        say("run:", err_text(e))
+
+
+@scenario
+def run_until_complete_error():
+    loop = asyncio.new_event_loop()
+
+    async def bad():
+        await asyncio.sleep(0)
+        raise ValueError("ruc failed")
+
+    async def victim():
+        await asyncio.sleep(100)
+
+    try:
+        loop.run_until_complete(loop.create_task(bad()))
+        say("ruc: no error?")
+    except ValueError as e:
+        say("ruc:", err_text(e))
+    t = loop.create_task(victim())
+    loop.call_soon(t.cancel)
+    try:
+        loop.run_until_complete(t)
+        say("ruc: no error?")
+    except asyncio.CancelledError as e:
+        say("ruc:", err_text(e))
+    loop.close()
+
+
 # ---------------------------------------------------------------- the exception handler
 
 
@@ -1230,6 +1451,36 @@ def exception_handler_future():
         say("dropped the retrieved one (no report)")
 
     asyncio.run(main())
+
+
+@scenario
+def run_shutdown_error():
+    # A leftover task that fails during asyncio.run's shutdown is reported to the
+    # exception handler once; it is the last to finish, so the report comes last.
+    async def stubborn():
+        try:
+            await asyncio.sleep(100)
+        except asyncio.CancelledError:
+            await asyncio.sleep(0.05)
+            say("stubborn raises during shutdown")
+            raise ValueError("cleanup failed")
+
+    async def polite():
+        try:
+            await asyncio.sleep(100)
+        except asyncio.CancelledError:
+            say("polite cleanup")
+            raise
+
+    async def main():
+        asyncio.get_running_loop().set_exception_handler(report)
+        asyncio.create_task(stubborn())
+        asyncio.create_task(polite())
+        await asyncio.sleep(0)
+        say("main returns")
+
+    asyncio.run(main())
+    say("after run")
 
 
 def main(argv):

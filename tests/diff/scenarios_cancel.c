@@ -542,3 +542,137 @@ DIFF_SCENARIO(cancel_done_task)
 {
     diff_run(cdt_main);
 }
+
+/* ---- cancel_during_sleep0: cancelled while its next step is already scheduled, the
+ * task gets the cancellation at the sleep(0) it is suspended in. */
+
+static void *cds_spinner(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 100; i++) {
+        say("spin %d", i);
+        if (acio_sleep(0) == -ECANCELED) {
+            say("spinner cancelled at its sleep(0)");
+            return NULL;
+        }
+    }
+    return NULL;
+}
+
+static void *cds_main(void *arg)
+{
+    (void)arg;
+    acio_task_t *t;
+    TRY(acio_create_task(&t, cds_spinner, NULL, NULL));
+    TRY(acio_sleep(0));
+    TRY(acio_sleep(0));
+    acio_task_cancel(t, NULL);
+    say("main cancelled spinner");
+    int rc = acio_await(t, NULL);
+    if (rc < 0)
+        say("main: %s", diff_err_text(rc, task_msg(t)));
+    acio_future_unref(t);
+    return NULL;
+}
+
+DIFF_SCENARIO(cancel_during_sleep0)
+{
+    diff_run(cds_main);
+}
+
+/* ---- cancel_twice_messages: a sleeping task keeps the first message (its sleep was
+ * cancelled with it); a task that has not started gets the last one. */
+
+static void *ctm_sleeper(void *arg)
+{
+    (void)arg;
+    acio_sleep(100);
+    return NULL;
+}
+
+static void *ctm_main(void *arg)
+{
+    (void)arg;
+    static const char *names[] = {"sleeping", "unstarted"};
+    acio_task_t *ts[2];
+    TRY(acio_create_task(&ts[0], ctm_sleeper, NULL, NULL));
+    TRY(acio_sleep(0));
+    acio_task_cancel(ts[0], "first");
+    acio_task_cancel(ts[0], "second");
+    TRY(acio_create_task(&ts[1], ctm_sleeper, NULL, NULL));
+    acio_task_cancel(ts[1], "first");
+    acio_task_cancel(ts[1], "second");
+    for (int i = 0; i < 2; i++) {
+        int rc = acio_await(ts[i], NULL);
+        if (rc < 0)
+            say("%s: %s", names[i], diff_err_text(rc, task_msg(ts[i])));
+        acio_future_unref(ts[i]);
+    }
+    return NULL;
+}
+
+DIFF_SCENARIO(cancel_twice_messages)
+{
+    diff_run(ctm_main);
+}
+
+/* ---- cancel_chain: cancelling the top of a chain cancels each awaited task in turn;
+ * the cleanups run bottom-up. */
+
+static acio_task_t *cc_mid_ref, *cc_leaf_ref;
+
+static void *cc_leaf(void *arg)
+{
+    (void)arg;
+    if (acio_sleep(100) == -ECANCELED)
+        say("leaf cleanup");
+    return NULL;
+}
+
+static void *cc_mid(void *arg)
+{
+    (void)arg;
+    acio_task_t *t;
+    TRY(acio_create_task(&t, cc_leaf, NULL, NULL));
+    cc_leaf_ref = acio_future_ref(t);
+    if (acio_await(t, NULL) == -ECANCELED)
+        say("mid cleanup");
+    acio_future_unref(t);
+    return NULL;
+}
+
+static void *cc_top(void *arg)
+{
+    (void)arg;
+    acio_task_t *t;
+    TRY(acio_create_task(&t, cc_mid, NULL, NULL));
+    cc_mid_ref = acio_future_ref(t);
+    if (acio_await(t, NULL) == -ECANCELED)
+        say("top cleanup");
+    acio_future_unref(t);
+    return NULL;
+}
+
+static void *cc_main(void *arg)
+{
+    (void)arg;
+    acio_task_t *t;
+    TRY(acio_create_task(&t, cc_top, NULL, NULL));
+    TRY(acio_sleep(0.05));
+    acio_task_cancel(t, NULL);
+    if (acio_await(t, NULL) == -ECANCELED)
+        say("main: top cancelled");
+    say("cancelling top %d mid %d leaf %d", acio_task_cancelling(t),
+        acio_task_cancelling(cc_mid_ref), acio_task_cancelling(cc_leaf_ref));
+    say("cancelled top %s mid %s leaf %s", tf(acio_future_cancelled(t)),
+        tf(acio_future_cancelled(cc_mid_ref)), tf(acio_future_cancelled(cc_leaf_ref)));
+    acio_future_unref(cc_leaf_ref);
+    acio_future_unref(cc_mid_ref);
+    acio_future_unref(t);
+    return NULL;
+}
+
+DIFF_SCENARIO(cancel_chain)
+{
+    diff_run(cc_main);
+}

@@ -315,3 +315,69 @@ DIFF_SCENARIO(run_nested_refused)
     int rc = acio_loop_close(rnr_loop);
     say("closed: %s", tf(rc == 0));
 }
+
+/* ---- create_task_from_callback: create_task's first step takes its place in the
+ * ready FIFO among plain callbacks. */
+
+static acio_loop_t *ctfc_loop;
+
+static void *ctfc_child(void *arg)
+{
+    const char *name = arg;
+    say("%s step 1", name);
+    TRY(acio_sleep(0));
+    say("%s step 2", name);
+    return NULL;
+}
+
+static void ctfc_cb(void *data)
+{
+    (void)data;
+    say("cb creates t2");
+    TRY(acio_loop_create_task(ctfc_loop, NULL, ctfc_child, "t2", NULL));
+    TRY(acio_loop_call_soon(ctfc_loop, diff_cb_say, "soon after t2", NULL));
+}
+
+DIFF_SCENARIO(create_task_from_callback)
+{
+    static diff_ticker_t ticker;
+    TRY(acio_loop_new(&ctfc_loop));
+    diff_ticker_start(&ticker, ctfc_loop, 4);
+    TRY(acio_loop_call_soon(ctfc_loop, diff_cb_say, "soon a", NULL));
+    TRY(acio_loop_create_task(ctfc_loop, NULL, ctfc_child, "t1", NULL));
+    TRY(acio_loop_call_soon(ctfc_loop, ctfc_cb, NULL, NULL));
+    TRY(acio_loop_call_soon(ctfc_loop, diff_cb_say, "soon b", NULL));
+    TRY(acio_loop_run_forever(ctfc_loop));
+    say("stopped");
+    TRY(acio_loop_close(ctfc_loop));
+}
+
+/* ---- stop_from_task: a task stops the loop; the next run_forever resumes it */
+
+static acio_loop_t *sft_loop;
+
+static void *sft_worker(void *arg)
+{
+    (void)arg;
+    say("w1 stops the loop");
+    TRY(acio_loop_stop(sft_loop));
+    TRY(acio_sleep(0));
+    say("w2 (after the restart)");
+    TRY(acio_sleep(0.05));
+    say("w3 stops the loop again");
+    TRY(acio_loop_stop(sft_loop));
+    return NULL;
+}
+
+DIFF_SCENARIO(stop_from_task)
+{
+    acio_task_t *t;
+    TRY(acio_loop_new(&sft_loop));
+    TRY(acio_loop_create_task(sft_loop, &t, sft_worker, NULL, NULL));
+    TRY(acio_loop_run_forever(sft_loop));
+    say("returned 1, worker done: %s", tf(acio_future_done(t)));
+    TRY(acio_loop_run_forever(sft_loop));
+    say("returned 2, worker done: %s", tf(acio_future_done(t)));
+    acio_future_unref(t);
+    TRY(acio_loop_close(sft_loop));
+}

@@ -181,3 +181,110 @@ DIFF_SCENARIO(exception_handler_future)
 {
     diff_run(ehf_main);
 }
+
+/* ---- run_main_cancelled: run() reports a main task that ended cancelled */
+
+static void *rmc_main(void *arg)
+{
+    (void)arg;
+    acio_task_cancel(acio_current_task(), NULL);
+    say("main cancelled itself");
+    if (acio_sleep(0) == 0)
+        say("not reached");
+    return NULL;
+}
+
+DIFF_SCENARIO(run_main_cancelled)
+{
+    char *msg = NULL;
+    int rc = acio_run_ex(rmc_main, NULL, NULL, &msg);
+    if (rc == 0)
+        say("run: no error?");
+    else
+        say("run: %s", diff_err_text(rc, msg));
+    free(msg);
+}
+
+/* ---- run_until_complete_error: the future's error or cancellation is returned */
+
+static void *ruce_bad(void *arg)
+{
+    (void)arg;
+    TRY(acio_sleep(0));
+    return acio_raise(-EINVAL, "ruc failed");
+}
+
+static void *ruce_victim(void *arg)
+{
+    (void)arg;
+    acio_sleep(100);
+    return NULL;
+}
+
+static void ruce_cancel(void *task)
+{
+    acio_task_cancel(task, NULL);
+}
+
+DIFF_SCENARIO(run_until_complete_error)
+{
+    acio_loop_t *loop;
+    acio_task_t *t;
+    int rc;
+    TRY(acio_loop_new(&loop));
+    TRY(acio_loop_create_task(loop, &t, ruce_bad, NULL, NULL));
+    rc = acio_loop_run_until_complete(loop, t, NULL);
+    if (rc == 0)
+        say("ruc: no error?");
+    else
+        say("ruc: %s", diff_err_text(rc, acio_future_error_message(t)));
+    acio_future_unref(t);
+    TRY(acio_loop_create_task(loop, &t, ruce_victim, NULL, NULL));
+    TRY(acio_loop_call_soon(loop, ruce_cancel, t, NULL));
+    rc = acio_loop_run_until_complete(loop, t, NULL);
+    if (rc == 0)
+        say("ruc: no error?");
+    else
+        say("ruc: %s", diff_err_text(rc, acio_future_error_message(t)));
+    acio_future_unref(t);
+    TRY(acio_loop_close(loop));
+}
+
+/* ---- run_shutdown_error: a leftover task failing during run()'s shutdown is reported
+ * once; it is the last to finish, so the report comes last. */
+
+static void *rse_stubborn(void *arg)
+{
+    (void)arg;
+    if (acio_sleep(100) == -ECANCELED) {
+        TRY(acio_sleep(0.05));
+        say("stubborn raises during shutdown");
+        return acio_raise(-EINVAL, "cleanup failed");
+    }
+    return NULL;
+}
+
+static void *rse_polite(void *arg)
+{
+    (void)arg;
+    if (acio_sleep(100) == -ECANCELED)
+        say("polite cleanup");
+    return NULL;
+}
+
+static void *rse_main(void *arg)
+{
+    (void)arg;
+    acio_loop_set_exception_handler(acio_get_running_loop(), report, NULL);
+    TRY(acio_create_task(NULL, rse_stubborn, NULL, NULL));
+    TRY(acio_create_task(NULL, rse_polite, NULL, NULL));
+    TRY(acio_sleep(0));
+    say("main returns");
+    return NULL;
+}
+
+DIFF_SCENARIO(run_shutdown_error)
+{
+    diff_run(rse_main);
+    say("after run");
+}

@@ -480,3 +480,69 @@ DIFF_SCENARIO(current_task)
     say("outside: %s", acio_get_running_loop() == NULL ? "none" : "a loop");
     diff_run(ct_main);
 }
+
+/* ---- sleep_negative: a delay <= 0 yields for exactly one iteration, like sleep(0) */
+
+static void *sn_neg(void *arg)
+{
+    (void)arg;
+    say("neg before");
+    TRY(acio_sleep(-1));
+    say("neg after");
+    return NULL;
+}
+
+static void *sn_other(void *arg)
+{
+    (void)arg;
+    say("other runs");
+    return NULL;
+}
+
+static void *sn_main(void *arg)
+{
+    (void)arg;
+    acio_task_t *t1, *t2;
+    TRY(acio_create_task(&t1, sn_neg, NULL, NULL));
+    TRY(acio_create_task(&t2, sn_other, NULL, NULL));
+    TRY(acio_await(t1, NULL));
+    TRY(acio_await(t2, NULL));
+    acio_future_unref(t1);
+    acio_future_unref(t2);
+    return NULL;
+}
+
+DIFF_SCENARIO(sleep_negative)
+{
+    diff_run(sn_main);
+}
+
+/* ---- sleep_same_delay_fifo: equal delays requested in one iteration. acio's deadlines
+ * are then equal and fire in FIFO order (docs/deviations.md); CPython reads the clock at
+ * every call, so its deadlines increase and give the same order. */
+
+static void *ssdf_sleeper(void *arg)
+{
+    TRY(acio_sleep(0.1));
+    say("%s woke", (const char *)arg);
+    return NULL;
+}
+
+static void *ssdf_main(void *arg)
+{
+    (void)arg;
+    static const char *names[] = {"a", "b", "c", "d"};
+    acio_task_t *ts[4];
+    for (int i = 0; i < 4; i++)
+        TRY(acio_create_task(&ts[i], ssdf_sleeper, (void *)names[i], NULL));
+    for (int i = 0; i < 4; i++) {
+        TRY(acio_await(ts[i], NULL));
+        acio_future_unref(ts[i]);
+    }
+    return NULL;
+}
+
+DIFF_SCENARIO(sleep_same_delay_fifo)
+{
+    diff_run(ssdf_main);
+}
