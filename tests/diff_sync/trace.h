@@ -50,7 +50,8 @@ __attribute__((unused)) static const char *rcname(int rc)
 
 /* Create a task and keep a reference in *slot (the test releases it). */
 #define SPAWN(slot, fn, arg, name)                                                                 \
-    cr_assert_eq(acio_create_task((slot), (fn), (void *)(arg), (name)), 0, "create_task %s", name)
+    cr_assert_eq(acio_create_task((slot), (fn), (void *)(intptr_t)(arg), (name)), 0,               \
+                 "create_task %s", name)
 
 /* Let every ready task run n rounds. */
 __attribute__((unused)) static void yield_n(int n)
