@@ -65,6 +65,33 @@ run("compiling hello.c with pkg-config's flags"
 check_hello("hello (pkg-config)" ${CMAKE_COMMAND} -E env LD_LIBRARY_PATH=${lib_dir}
             ${WORK_DIR}/hello_pkgconfig)
 
+# 2b. The README's first program, compiled exactly as printed there, so it cannot drift
+# from the API: the first ```c block after the "A first program" heading.
+file(READ ${SOURCE_DIR}/../../README.md readme)
+string(FIND "${readme}" "## A first program" at)
+if(at LESS 0)
+  message(FATAL_ERROR "README.md has no '## A first program' section")
+endif()
+string(SUBSTRING "${readme}" ${at} -1 readme)
+string(FIND "${readme}" "```c\n" start)
+if(start LESS 0)
+  message(FATAL_ERROR "README.md: no ```c block after '## A first program'")
+endif()
+math(EXPR start "${start} + 5")
+string(SUBSTRING "${readme}" ${start} -1 readme)
+string(FIND "${readme}" "```" end)
+string(SUBSTRING "${readme}" 0 ${end} readme_example)
+file(WRITE ${WORK_DIR}/readme_example.c "${readme_example}")
+run("compiling the README's example with pkg-config's flags"
+    ${C_COMPILER} -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter
+    ${WORK_DIR}/readme_example.c ${pc_flags} -o ${WORK_DIR}/readme_example)
+run("running the README's example" ${CMAKE_COMMAND} -E env LD_LIBRARY_PATH=${lib_dir}
+    ${WORK_DIR}/readme_example)
+if(NOT run_out STREQUAL "Hello ...\n... World!\n")
+  message(FATAL_ERROR "the README's example printed unexpected output:\n${run_out}")
+endif()
+message(STATUS "README example: ok")
+
 # 3. CMake's find_package(acio) and acio::acio / acio::acio_static. The executables get
 # an RPATH to the imported library, so no LD_LIBRARY_PATH here.
 run("configuring the find_package consumer"
