@@ -3,6 +3,7 @@
  * call_soon_threadsafe from another thread, lifecycle errors and leak reports. */
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -31,9 +32,11 @@ static void setup(void)
     cr_assert_eq(acio_loop_new(&L), 0);
 }
 
+static bool closed_by_test;
 static void teardown(void)
 {
-    cr_assert_eq(acio_loop_close(L), 0);
+    if (!closed_by_test)
+        cr_assert_eq(acio_loop_close(L), 0);
 }
 
 static void cb_stop(void *data)
@@ -232,8 +235,9 @@ static void handler(acio_loop_t *loop, const acio_error_context_t *ctx, void *da
     snprintf(last_report, sizeof last_report, "%s", ctx->message);
 }
 
-Test(loop, close_reports_registered_fds, .fini = NULL)
+Test(loop, close_reports_registered_fds)
 {
+    closed_by_test = true;
     int p[2];
     cr_assert_eq(pipe(p), 0);
     reports = 0;
@@ -251,8 +255,9 @@ static void *never(void *arg)
     return arg;
 }
 
-Test(loop, closed_loop_refuses_work, .fini = NULL)
+Test(loop, closed_loop_refuses_work)
 {
+    closed_by_test = true;
     /* A future keeps its loop's memory alive after close, so the closed loop can still
      * be reached through it and must refuse everything. */
     acio_future_t *f;
