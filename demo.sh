@@ -28,6 +28,7 @@ demos=(
     "coro_a_b_tasks|seed 003 §1.4: await create_task(coro_a()) — awaiting a task does"
     "rock|seed 003 §2.1: coroutine.send() by hand, Rock.__await__ yields 7"
     "display_date|seed 003 §2.3: display_date() — the time every second (3 s)"
+    "sleep_yield|seed 003 §2.3: AsyncSleep — yield to the loop until it is time (busy on purpose)"
     "sleep_call_later|seed 003 §2.3: sleep() from create_future + call_later"
     "sleep_watcher|seed 003 §2.3: sleep() from a future and a watcher task (busy on purpose)"
     "factorial|seed 003 §3.1: factorial A, B, C concurrently (gather as create_task + await)"
