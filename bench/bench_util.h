@@ -34,6 +34,15 @@ static inline double bench_cpu_ms(void)
            (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
 }
 
+/* Print CPU and wall nanoseconds per operation since bench_cpu_ms() was c0 and
+ * bench_now_ns() was t0: the line bench/run.sh reads for the per-operation benches. */
+static inline void bench_print_per_op(double c0, int64_t t0, long ops)
+{
+    double cpu = ops ? (bench_cpu_ms() - c0) * 1e6 / (double)ops : 0.0;
+    double wall = ops ? (double)(bench_now_ns() - t0) / (double)ops : 0.0;
+    printf("cpu_ns_per_op=%.1f wall_ns_per_op=%.1f\n", cpu, wall);
+}
+
 /* A "VmXXX:   1234 kB" field of /proc/self/status, in kB; -1 if it cannot be read. */
 static inline long bench_status_kb(const char *field)
 {

@@ -2,7 +2,7 @@
  * turn, makes a fresh future for itself, finishes the other task's future (which wakes
  * that task through call_soon) and awaits its own. That is the form bench/py/bench.py
  * uses for asyncio and uvloop; Go's twin sends over an unbuffered channel.
- * Prints ns_per_op=<wall ns per switch>. Usage: bench_switch [N] (default 1e6). */
+ * Prints the CPU and wall ns per switch. Usage: bench_switch [N] (default 1e6). */
 #include <acio.h>
 
 #include "bench_util.h"
@@ -61,6 +61,7 @@ static void *bench_main(void *arg)
     match_t m = {.futs = {NULL, NULL}, .rounds = n / 2};
     player_t ping = {&m, 0}, pong = {&m, 1};
     acio_task_t *t_ping, *t_pong;
+    double c0 = bench_cpu_ms();
     int64_t t0 = bench_now_ns();
     int rc;
 
@@ -72,12 +73,12 @@ static void *bench_main(void *arg)
     }
     int rc1 = acio_await(t_pong, NULL);
     int rc2 = acio_await(t_ping, NULL);
-    int64_t dt = bench_now_ns() - t0;
+    if (rc1 == 0 && rc2 == 0)
+        bench_print_per_op(c0, t0, 2 * m.rounds);
     acio_future_unref(t_pong);
     acio_future_unref(t_ping);
     if (rc1 < 0 || rc2 < 0)
         return acio_raise(rc1 < 0 ? rc1 : rc2, "a player failed");
-    printf("ns_per_op=%.1f\n", (double)dt / (double)(2 * m.rounds));
     return NULL;
 }
 

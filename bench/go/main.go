@@ -42,6 +42,16 @@ func statusKb(field string) int64 {
 	return -1
 }
 
+// perOp prints CPU and wall ns per operation since cpuMs() was c0 and the clock t0.
+func perOp(c0 float64, t0 time.Time, ops int) {
+	cpu, wall := 0.0, 0.0
+	if ops > 0 {
+		cpu = (cpuMs() - c0) * 1e6 / float64(ops)
+		wall = float64(time.Since(t0).Nanoseconds()) / float64(ops)
+	}
+	fmt.Printf("cpu_ns_per_op=%.1f wall_ns_per_op=%.1f\n", cpu, wall)
+}
+
 // switchBench: n switches between two goroutines over two unbuffered channels
 // (n/2 round trips; each send hands control to the blocked receiver).
 func switchBench(n int) {
@@ -49,7 +59,7 @@ func switchBench(n int) {
 	a := make(chan struct{})
 	b := make(chan struct{})
 	done := make(chan struct{})
-	t0 := time.Now()
+	c0, t0 := cpuMs(), time.Now()
 	go func() {
 		for i := 0; i < rounds; i++ {
 			<-a
@@ -62,21 +72,19 @@ func switchBench(n int) {
 		<-b
 	}
 	<-done
-	dt := time.Since(t0)
-	fmt.Printf("ns_per_op=%.1f\n", float64(dt.Nanoseconds())/float64(2*rounds))
+	perOp(c0, t0, 2*rounds)
 }
 
 // spawnBench: start n goroutines that return at once, then wait for all of them.
 func spawnBench(n int) {
 	var wg sync.WaitGroup
-	t0 := time.Now()
+	c0, t0 := cpuMs(), time.Now()
 	wg.Add(n)
 	for i := 0; i < n; i++ {
 		go func() { wg.Done() }()
 	}
 	wg.Wait()
-	dt := time.Since(t0)
-	fmt.Printf("ns_per_op=%.1f\n", float64(dt.Nanoseconds())/float64(n))
+	perOp(c0, t0, n)
 }
 
 // timersBench: n time.AfterFunc with the same pseudo-random delays (whole

@@ -28,6 +28,13 @@ def status_kb(field):
     return -1
 
 
+def per_op(c0, t0, ops):
+    """Print CPU and wall ns per operation since cpu_ms() was c0 and the clock t0."""
+    cpu = (cpu_ms() - c0) * 1e6 / ops if ops else 0.0
+    wall = (time.perf_counter_ns() - t0) / ops if ops else 0.0
+    print(f"cpu_ns_per_op={cpu:.1f} wall_ns_per_op={wall:.1f}")
+
+
 async def switch(n):
     """n switches between two tasks. Each task, in turn, makes a fresh future for itself,
     finishes the other task's future (waking it) and awaits its own, so every switch is
@@ -51,13 +58,12 @@ async def switch(n):
             futs[other] = None
             o.set_result(None)
 
-    t0 = time.perf_counter_ns()
+    c0, t0 = cpu_ms(), time.perf_counter_ns()
     pong = asyncio.create_task(player(1, 0))
     ping = asyncio.create_task(player(0, 1))
     await pong
     await ping
-    dt = time.perf_counter_ns() - t0
-    print(f"ns_per_op={dt / (2 * rounds):.1f}")
+    per_op(c0, t0, 2 * rounds)
 
 
 async def nothing():
@@ -66,12 +72,11 @@ async def nothing():
 
 async def spawn(n):
     """Create n tasks that return at once, then await each in creation order."""
-    t0 = time.perf_counter_ns()
+    c0, t0 = cpu_ms(), time.perf_counter_ns()
     tasks = [asyncio.create_task(nothing()) for _ in range(n)]
     for t in tasks:
         await t
-    dt = time.perf_counter_ns() - t0
-    print(f"ns_per_op={dt / n:.1f}")
+    per_op(c0, t0, n)
 
 
 def timers(n, loop):
