@@ -448,23 +448,32 @@ static void *cancel_communicate_main(void *arg)
     acio_task_t *t;
     cr_assert_eq(acio_create_task(&t, cancel_communicate_task, p, NULL), 0);
     cr_assert_eq(acio_sleep(0), 0);
+    /* Output arrives while communicate() waits for EOF... */
+    cr_assert_eq(acio_pipe_writer_write(acio_process_stdin(p), "early\n", 6), 0);
+    for (int i = 0; i < 1000 && acio_pipe_reader_buffered(acio_process_stdout(p)) < 6; i++)
+        acio_sleep(0.001);
+    cr_assert_eq(acio_pipe_reader_buffered(acio_process_stdout(p)), 6);
+    /* ...then it is cancelled: the output is still there. */
     acio_task_cancel(t, NULL);
     cr_assert_eq(acio_await(t, NULL), -ECANCELED);
     acio_future_unref(t);
+    char buf[16];
+    cr_assert_eq(acio_pipe_reader_readline(acio_process_stdout(p), buf, sizeof buf), 6);
+    cr_assert_eq(memcmp(buf, "early\n", 6), 0);
     /* Still usable: talk to cat, then finish it. */
     cr_assert_eq(acio_pipe_writer_write(acio_process_stdin(p), "ping\n", 5), 0);
-    char buf[16];
     cr_assert_eq(acio_pipe_reader_readline(acio_process_stdout(p), buf, sizeof buf), 5);
     void *out;
     size_t olen;
     cr_assert_eq(acio_process_communicate(p, "end", 3, &out, &olen, NULL, NULL), 0);
     cr_assert_eq(olen, 3);
+    cr_assert_str_eq(out, "end");
     free(out);
     acio_process_free(p);
     return NULL;
 }
 
-Test(subprocess, cancelled_communicate_leaves_the_process_usable)
+Test(subprocess, cancelled_communicate_loses_no_output)
 {
     run(cancel_communicate_main);
 }

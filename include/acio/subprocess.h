@@ -88,9 +88,9 @@ ACIO_EXTERN int acio_process_wait(acio_process_t *p, int *returncode);
  * NUL byte not counted in the length)
  * (NULL when that stream is not a PIPE); free() them. Any argument may be NULL to ignore
  * it. A child that stops reading its stdin early (EPIPE) is not an error, as in Python.
- * Coroutine. On cancellation returns -ECANCELED; what was read so far is discarded and
- * the child keeps running. Errors: ACIO_ENOTASK, -EINVAL (input without a stdin PIPE),
- * -ENOMEM, -ECANCELED, -EIO and other read/write errors. */
+ * Coroutine. On cancellation returns -ECANCELED and the child keeps running; no output is
+ * lost (it is taken out of the readers only once both reached EOF). Errors: ACIO_ENOTASK, -EINVAL
+ * (input without a stdin PIPE), -ENOMEM, -ECANCELED, -EIO and other read/write errors. */
 ACIO_EXTERN int acio_process_communicate(acio_process_t *p, const void *input, size_t input_len,
                                          void **out_data, size_t *out_len, void **err_data,
                                          size_t *err_len);

@@ -5,7 +5,8 @@
  * task can await them one after the other and they still advance together: while we wait
  * for stdin to be flushed, stdout and stderr keep being read. The readers are switched to
  * unlimited buffering first; otherwise a child blocked on a full stderr pipe would never
- * close stdout, and we would wait for each other forever. */
+ * close stdout, and we would wait for each other forever. Nothing is taken out of the
+ * readers until everything is in, so a cancelled communicate() loses no output. */
 #include <errno.h>
 #include <stdlib.h>
 
@@ -55,14 +56,20 @@ int acio_process_communicate(acio_process_t *p, const void *input, size_t input_
         }
     }
 
+    /* Wait for both EOFs first and take the data only then: a cancellation in
+     * between leaves every byte in the readers. */
+    if (rc == 0 && p->out)
+        rc = acio__pipe_reader_wait_eof(p->out);
+    if (rc == 0 && p->err)
+        rc = acio__pipe_reader_wait_eof(p->err);
+    if (rc == 0)
+        rc = acio_process_wait(p, NULL);
     void *out = NULL, *err = NULL;
     size_t olen = 0, elen = 0;
     if (rc == 0 && p->out)
-        rc = acio_pipe_reader_read_all(p->out, &out, &olen);
+        rc = acio__pipe_reader_take_all(p->out, &out, &olen);
     if (rc == 0 && p->err)
-        rc = acio_pipe_reader_read_all(p->err, &err, &elen);
-    if (rc == 0)
-        rc = acio_process_wait(p, NULL);
+        rc = acio__pipe_reader_take_all(p->err, &err, &elen);
 
     if (p->out)
         acio__pipe_reader_set_unlimited(p->out, false);

@@ -63,6 +63,11 @@ void acio__pipe_reader_free(acio_pipe_reader_t *r);
 /* Buffer without limit from now on (communicate: both outputs must drain concurrently,
  * or a child blocked on a full stderr pipe never closes stdout). */
 void acio__pipe_reader_set_unlimited(acio_pipe_reader_t *r, bool unlimited);
+/* read_all() in two halves, so communicate() can wait for EOF on both outputs before it
+ * takes anything: cancelled in between, it loses no data. wait_eof is a coroutine
+ * (0, -ECANCELED, ...); take_all moves the whole buffer out (or returns the read error). */
+int acio__pipe_reader_wait_eof(acio_pipe_reader_t *r);
+int acio__pipe_reader_take_all(acio_pipe_reader_t *r, void **out, size_t *len);
 int acio__pipe_writer_new(acio_loop_t *loop, int fd, acio_pipe_writer_t **out);
 void acio__pipe_writer_free(acio_pipe_writer_t *w);
 

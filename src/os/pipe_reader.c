@@ -194,18 +194,19 @@ ssize_t acio_pipe_reader_read(acio_pipe_reader_t *r, void *buf, size_t n)
     return (ssize_t)take;
 }
 
-int acio_pipe_reader_read_all(acio_pipe_reader_t *r, void **out, size_t *len)
+int acio__pipe_reader_wait_eof(acio_pipe_reader_t *r)
 {
-    if (!r || !out)
-        return -EINVAL;
     bool was_unlimited = r->unlimited;
     acio__pipe_reader_set_unlimited(r, true);
     int rc = 0;
     while (!r->eof && rc == 0)
         rc = wait_data(r);
     acio__pipe_reader_set_unlimited(r, was_unlimited);
-    if (rc < 0)
-        return rc;
+    return rc;
+}
+
+int acio__pipe_reader_take_all(acio_pipe_reader_t *r, void **out, size_t *len)
+{
     if (r->error)
         return r->error;
     size_t n = buffered(r);
@@ -221,6 +222,14 @@ int acio_pipe_reader_read_all(acio_pipe_reader_t *r, void **out, size_t *len)
     if (len)
         *len = n;
     return 0;
+}
+
+int acio_pipe_reader_read_all(acio_pipe_reader_t *r, void **out, size_t *len)
+{
+    if (!r || !out)
+        return -EINVAL;
+    int rc = acio__pipe_reader_wait_eof(r);
+    return rc < 0 ? rc : acio__pipe_reader_take_all(r, out, len);
 }
 
 /* Move the first n buffered bytes to buf (n <= cap checked by the caller). */

@@ -239,7 +239,7 @@ static int add_handler(acio_loop_t *loop, int signo, acio_signal_cb cb, void *da
     if (acio_loop_is_closed(loop))
         return ACIO_ECLOSED;
     pthread_mutex_lock(&lock);
-    sigloop_t *l;
+    sigloop_t *l = NULL;
     int rc = loop_state(loop, &l);
     if (rc < 0)
         goto out;
