@@ -64,13 +64,29 @@ for d in "${demos[@]}"; do
     headers+=("${d#*|}")
     listed[${d%%|*}]=1
 done
+# The first sentence of an example's header comment (every example opens with one saying
+# which seed program it ports), cut to one line at a word boundary.
+describe() {
+    awk 'NR == 1 { sub(/^\/\* */, "") }
+         NR > 1 { if ($0 ~ /^ \*\/?$/ || $0 ~ /^ \*\//) exit; sub(/^ \* ?/, "") }
+         { line = line (NR > 1 ? " " : "") $0; if ($0 ~ /\*\// || NR > 4) exit }
+         END {
+             sub(/ *\*\/.*/, "", line)
+             n = match(line, /(\. |\.$|:$)/)
+             if (n > 0) line = substr(line, 1, n - 1)
+             if (length(line) > 110) { line = substr(line, 1, 107); sub(/ [^ ]*$/, "", line); line = line "..." }
+             print line
+         }' "$1"
+}
+
 # Ports added by other layers: every example with an expected output not listed above.
 for out in "$here"/examples/expected/*.out; do
     [ -e "$out" ] || continue
     n=$(basename "$out" .out)
     if [ -z "${listed[$n]:-}" ]; then
         names+=("$n")
-        headers+=("examples/$n.c")
+        h=$(describe "$here/examples/$n.c" 2>/dev/null)
+        headers+=("${h:-examples/$n.c}")
     fi
 done
 
