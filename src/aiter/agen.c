@@ -140,13 +140,29 @@ static int request(acio_agen_t *gen, int code, void *send, void **value)
 
     rc = acio_await(item, NULL);
     if (rc < 0) {
-        /* We were cancelled while the body runs: deliver the cancellation to the body,
-         * then wait for it to hand over. Each round needs the body to make progress;
-         * a body that ignores cancellation blocks its consumer, as in Python. */
+        /* We were cancelled while the body runs: deliver the cancellation to the body
+         * and wait for it to hand over (yield or return). Our future was cancelled with
+         * us, so the hand-over comes through a fresh one. Each round needs the body to
+         * make progress: a body that ignores cancellation blocks its consumer, as in
+         * Python; each further cancellation of ours is passed on too. */
         acio_task_cancel(gen->task, NULL);
-        while (!acio_future_done(item))
-            if (acio_await(item, NULL) == ACIO_ENOTASK)
+        while (!gen->ended && gen->req == NULL) {
+            int r;
+            if (acio_future_done(gen->item)) {
+                acio_future_t *fresh;
+                if (acio_future_new(loop, &fresh) < 0)
+                    break;
+                acio_future_set_label(fresh, "agen.anext");
+                acio_future_unref(gen->item);
+                gen->item = fresh;
+            }
+            r = acio_await(gen->item, NULL);
+            if (r == -ECANCELED)
+                acio_task_cancel(gen->task, NULL);
+            else if (r < 0)
                 break;
+        }
+        item = gen->item;
     }
     gen->item = NULL;
     gen->running = false;
