@@ -756,3 +756,102 @@ Test(executor, loop_closes_while_jobs_run)
     cr_assert_eq(acio_executor_free(ex), 0);
     cr_assert_eq(atomic_load(&c.ran), 0);
 }
+
+/* ---- shutdown_default_executor inside a task keeps the loop running ---- */
+
+typedef struct {
+    acio_loop_t *loop;
+    atomic_int answered;
+} needs_loop_t;
+
+static void answer(void *data)
+{
+    needs_loop_t *n = data;
+    atomic_store(&n->answered, 1);
+}
+
+/* Like asyncio.run_coroutine_threadsafe(...).result() from a worker: it can only
+ * finish if the loop runs while the executor shuts down. */
+static void *ask_the_loop(void *arg, acio_job_t *job)
+{
+    (void)job;
+    needs_loop_t *n = arg;
+    nap_ms(20); /* let the main task reach the shutdown first */
+    if (acio_loop_call_soon_threadsafe(n->loop, answer, n) < 0)
+        return (void *)-1;
+    for (int i = 0; i < 20000 && !atomic_load(&n->answered); i++)
+        nap_ms(1);
+    return (void *)(intptr_t)atomic_load(&n->answered);
+}
+
+static void *shutdown_in_task_main(void *arg)
+{
+    needs_loop_t *n = arg;
+    n->loop = acio_get_running_loop();
+    acio_future_t *f;
+    cr_assert_eq(acio_loop_run_in_executor(n->loop, NULL, ask_the_loop, n, &f), 0);
+    cr_assert_eq(acio_loop_shutdown_default_executor(n->loop, -1), 0);
+    void *r;
+    cr_assert_eq(acio_await(f, &r), 0);
+    cr_assert_eq((intptr_t)r, 1, "the job got its answer from the loop");
+    acio_future_unref(f);
+    cr_assert_eq(acio_to_thread(add_one, NULL, NULL), -ESHUTDOWN);
+    return NULL;
+}
+
+Test(executor, shutdown_default_executor_in_task_awaits)
+{
+    needs_loop_t n = {0};
+    cr_assert_eq(run_main(shutdown_in_task_main, &n, NULL), 0);
+    cr_assert_eq(atomic_load(&n.answered), 1);
+}
+
+/* ---- out of memory: a failed submission never runs its function, leaks nothing ---- */
+
+void acio__alloc_fail_after(long n);
+
+static void *count_calls(void *arg, acio_job_t *job)
+{
+    (void)job;
+    atomic_fetch_add((atomic_int *)arg, 1);
+    return NULL;
+}
+
+static void *oom_main(void *arg)
+{
+    atomic_int *calls = arg;
+    acio_loop_t *loop = acio_get_running_loop();
+    int failures = 0, expected_calls = 0;
+    for (long n = 1; n <= 12; n++) {
+        acio_future_t *f = NULL;
+        acio__alloc_fail_after(n);
+        int rc = acio_loop_run_in_executor(loop, NULL, count_calls, calls, &f);
+        acio__alloc_fail_after(0);
+        if (rc < 0) {
+            cr_assert_eq(rc, -ENOMEM, "n=%ld rc=%d", n, rc);
+            cr_assert_null(f);
+            failures++;
+            continue;
+        }
+        expected_calls++;
+        cr_assert_eq(acio_await(f, NULL), 0);
+        acio_future_unref(f);
+        /* Same for to_thread. */
+        acio__alloc_fail_after(n);
+        rc = acio_to_thread(count_calls, calls, NULL);
+        acio__alloc_fail_after(0);
+        if (rc == 0)
+            expected_calls++;
+        else
+            cr_assert_eq(rc, -ENOMEM, "to_thread n=%ld rc=%d", n, rc);
+    }
+    cr_assert_gt(failures, 0, "some allocation was made to fail");
+    cr_assert_eq(atomic_load(calls), expected_calls);
+    return NULL;
+}
+
+Test(executor, out_of_memory_on_submit)
+{
+    atomic_int calls = 0;
+    cr_assert_eq(run_main(oom_main, &calls, NULL), 0);
+}

@@ -151,10 +151,14 @@ ACIO_EXTERN int acio_to_thread_ex(acio_job_fn fn, void *arg, void **result, char
 ACIO_EXTERN int acio_loop_set_default_executor(acio_loop_t *loop, acio_executor_t *ex);
 
 /* loop.shutdown_default_executor(timeout): shut the loop's default executor down and
- * wait for its jobs (timeout < 0: no limit), blocking the calling thread. After this,
- * run_in_executor(NULL) and to_thread on loop fail with -ESHUTDOWN. Call it on the loop's
- * thread, typically after the loop has stopped and before acio_loop_close() (asyncio.run
- * does this). Errors: -EINVAL, -ETIMEDOUT (jobs still running at the deadline). */
+ * wait for its jobs (timeout < 0: no limit). Inside a task of loop it awaits, as asyncio
+ * does (a helper thread waits; the loop keeps running, so jobs that need the loop can
+ * finish); elsewhere (e.g. after the loop stopped, before acio_loop_close(), as
+ * asyncio.run does) it blocks the calling thread. Afterwards run_in_executor(NULL) and
+ * to_thread on loop fail with -ESHUTDOWN.
+ * Errors: -EINVAL, ACIO_ECLOSED, -ETIMEDOUT (jobs still running at the deadline: they
+ * finish in the background), -ECANCELED (the awaiting task was cancelled; the helper
+ * thread is still joined before returning), -ENOMEM. */
 ACIO_EXTERN int acio_loop_shutdown_default_executor(acio_loop_t *loop, double timeout);
 
 /* ---- inside a blocking function ---- */

@@ -4,6 +4,8 @@
  * only in what travels to the worker (a copy of the input bytes, since a worker process
  * cannot read the caller's memory). */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -177,6 +179,72 @@ int acio_loop_set_default_executor(acio_loop_t *loop, acio_executor_t *ex)
     return 0;
 }
 
+/* asyncio's shutdown_default_executor() waits in a helper thread so the loop keeps
+ * running meanwhile: a job that needs the loop to finish (one that waits for a callback
+ * it scheduled with call_soon_threadsafe) cannot deadlock the shutdown. This is that
+ * thread and the callback through which it reports back to the loop. */
+typedef struct {
+    acio_loop_t *loop;
+    acio_executor_t *ex;
+    acio_future_t *fut; /* a reference for report() */
+    double timeout;
+    int rc;
+} shutdown_wait_t;
+
+static void report(void *data)
+{
+    shutdown_wait_t *w = data;
+    if (!acio_future_done(w->fut))
+        acio_future_set_result(w->fut, (void *)(intptr_t)w->rc);
+    acio_future_unref(w->fut);
+    acio__executor_unref(w->ex);
+    acio__free(w);
+}
+
+static void *shutdown_thread(void *arg)
+{
+    shutdown_wait_t *w = arg;
+    w->rc = acio_executor_shutdown(w->ex, true, w->timeout, false);
+    if (acio_loop_call_soon_threadsafe(w->loop, report, w) < 0) {
+        /* The loop is gone (it can only close once our joiner has returned, so this is
+         * out of memory): the waiting task was cancelled or will be; keep the leak small
+         * rather than touch a future off its loop. */
+        acio__executor_unref(w->ex);
+    }
+    return NULL;
+}
+
+static int shutdown_in_task(acio_loop_t *loop, acio_executor_t *ex, double timeout)
+{
+    shutdown_wait_t *w = acio__calloc(1, sizeof *w);
+    acio_future_t *fut;
+    int rc = w ? acio_future_new(loop, &fut) : -ENOMEM;
+    if (rc < 0) {
+        acio__free(w);
+        return rc;
+    }
+    *w = (shutdown_wait_t){loop, acio__executor_ref(ex), acio_future_ref(fut), timeout, 0};
+    pthread_t th;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    rc = -pthread_create(&th, NULL, shutdown_thread, w);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc < 0) {
+        acio_future_unref(w->fut);
+        acio__executor_unref(w->ex);
+        acio__free(w);
+        acio_future_unref(fut);
+        return rc;
+    }
+    void *value = NULL;
+    rc = acio_await(fut, &value);
+    /* Like asyncio's `finally: thread.join()`, even when cancelled. */
+    pthread_join(th, NULL);
+    acio_future_unref(fut);
+    return rc < 0 ? rc : (int)(intptr_t)value;
+}
+
 int acio_loop_shutdown_default_executor(acio_loop_t *loop, double timeout)
 {
     if (!loop || timeout != timeout)
@@ -188,5 +256,7 @@ int acio_loop_shutdown_default_executor(acio_loop_t *loop, double timeout)
     br->default_shutdown = true;
     if (!br->default_ex)
         return 0;
+    if (acio_current_task() && acio_get_running_loop() == loop)
+        return shutdown_in_task(loop, br->default_ex, timeout);
     return acio_executor_shutdown(br->default_ex, true, timeout, false);
 }
