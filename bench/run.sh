@@ -46,6 +46,7 @@ BENCHES=${ACIO_BENCH_ONLY:-$ALL_BENCHES}
 JSONL=$BIN/results.jsonl
 GOBIN=$BIN/gobench
 UVBIN=$BIN/uv_timers
+PFBIN=$BIN/page_fault
 
 declare -A VAL  # "bench/impl" -> value
 declare -A UNIT # "bench" -> unit
@@ -167,6 +168,8 @@ build_anchors() {
     else
         echo "warning: libuv not found (make bench-deps installs libuv1-dev)" >&2
     fi
+    cc -O2 -Wall -Wextra -o "$PFBIN" "$HERE/machine/page_fault.c" ||
+        echo "warning: could not build the page-fault probe" >&2
     if ! $PY -c 'import uvloop' 2>/dev/null; then
         echo "warning: uvloop missing for $PY (make bench-deps installs python3-uvloop)" >&2
     fi
@@ -272,6 +275,9 @@ if [ "$(calc "$load1 > 0.5")" = 1 ]; then
     echo "warning: load average $load1: the machine is busy; wall times will be inflated"
 fi
 build_anchors
+# Context, not a target: what one page fault costs here (see bench/machine/page_fault.c).
+echo "machine: one page fault costs (CPU, best of $REPEAT):"
+run_one page_fault machine cpu_ns_per_op ns/fault "$PFBIN" 100000
 
 for b in $BENCHES; do
     if declare -F "bench_$b" >/dev/null; then
