@@ -230,6 +230,21 @@ static int connect_race(acio_loop_t *loop, struct addrinfo **addrs, size_t n,
     return rc;
 }
 
+int acio__connect_addrinfo(acio_loop_t *loop, struct addrinfo *res, struct addrinfo *local,
+                           double delay, int interleave, double deadline, int *fd)
+{
+    size_t n = 0;
+    for (struct addrinfo *a = res; a; a = a->ai_next)
+        n++;
+    struct addrinfo **addrs = acio__malloc((n ? n : 1) * sizeof(*addrs));
+    if (!addrs)
+        return -ENOMEM;
+    n = order_addrs(res, addrs, interleave);
+    int rc = connect_race(loop, addrs, n, local, delay, deadline, fd);
+    acio__free(addrs);
+    return rc;
+}
+
 static double remaining(acio_loop_t *loop, double deadline)
 {
     if (deadline <= 0)
@@ -302,21 +317,12 @@ int acio_loop_create_connection(acio_loop_t *loop, acio_transport_t **out,
         if (rc < 0)
             goto out;
     }
-    size_t n = 0;
-    for (struct addrinfo *a = res; a; a = a->ai_next)
-        n++;
-    struct addrinfo **addrs = acio__malloc((n ? n : 1) * sizeof(*addrs));
-    if (!addrs) {
-        rc = -ENOMEM;
-        goto out;
-    }
     int interleave = opts->interleave;
     if (interleave == 0 && opts->happy_eyeballs_delay > 0)
         interleave = 1;
-    n = order_addrs(res, addrs, interleave);
     int fd = -1;
-    rc = connect_race(loop, addrs, n, local, opts->happy_eyeballs_delay, deadline, &fd);
-    acio__free(addrs);
+    rc = acio__connect_addrinfo(loop, res, local, opts->happy_eyeballs_delay, interleave, deadline,
+                                &fd);
     if (rc == 0)
         rc = finish_connection(loop, fd, out, proto, proto_data, host, opts, true);
 out:

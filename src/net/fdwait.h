@@ -24,6 +24,15 @@ int acio__wait_fd(acio_loop_t *loop, int fd, int events, double deadline);
 int acio__sock_connect_deadline(acio_loop_t *loop, int fd, const struct sockaddr *addr,
                                 socklen_t addrlen, double deadline);
 
+/* Connect to one of the addresses of res (in interleaved order when interleave > 0),
+ * starting a new attempt every delay seconds while earlier ones are pending (delay 0:
+ * one at a time), binding to a matching local address if local is non-NULL. *fd gets
+ * the connected socket. Errors: the last attempt's, -ETIMEDOUT at deadline (loop
+ * time; <= 0: none), -ECANCELED. Coroutine. */
+struct addrinfo;
+int acio__connect_addrinfo(acio_loop_t *loop, struct addrinfo *res, struct addrinfo *local,
+                           double delay, int interleave, double deadline, int *fd);
+
 /* Fill a Unix socket address for path ('@' first: abstract namespace). -EINVAL if
  * path is empty or too long. */
 struct sockaddr_un;
