@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "acio.h"
+#include "os/hook.h"
+#include "os/os_internal.h"
 
 static int count_fds(void)
 {
@@ -399,4 +401,27 @@ Test(signal, sigint_handler_overrides_run_and_gives_it_back)
     struct sigaction now;
     sigaction(SIGINT, NULL, &now);
     cr_assert_eq((void *)now.sa_handler, (void *)SIG_DFL);
+}
+
+/* ---- the loop-closing hook the core calls ---- */
+
+Test(signal, closing_hook_removes_every_handler_and_restores_dispositions)
+{
+    acio_loop_t *loop;
+    cr_assert_eq(acio_loop_new(&loop), 0);
+    acio_loop_set_exception_handler(loop, on_problem, NULL);
+    cr_assert_eq(acio_loop_add_signal_handler(loop, SIGUSR1, noop_sig, NULL), 0);
+    cr_assert_eq(acio_loop_add_signal_handler(loop, SIGUSR2, noop_sig, NULL), 0);
+    cr_assert_eq(acio__signal_add_internal(loop, SIGUSR2, noop_sig, NULL), 0);
+    cr_assert_eq(acio__signal_add_internal(loop, SIGCHLD, noop_sig, NULL), 0);
+    acio__os_loop_closing(loop);
+    acio__os_loop_closing(loop); /* idempotent */
+    struct sigaction now;
+    int sigs[] = {SIGUSR1, SIGUSR2, SIGCHLD};
+    for (int i = 0; i < 3; i++) {
+        sigaction(sigs[i], NULL, &now);
+        cr_assert_eq((void *)now.sa_handler, (void *)SIG_DFL, "signal %d restored", sigs[i]);
+    }
+    cr_assert_eq(acio_loop_remove_signal_handler(loop, SIGUSR1), 0);
+    cr_assert_eq(acio_loop_close(loop), 0);
 }

@@ -565,6 +565,37 @@ Test(subprocess, cwd_and_env)
     run(cwd_env_main);
 }
 
+static void *session_main(void *arg)
+{
+    (void)arg;
+    start();
+    /* Field 6 of /proc/<pid>/stat is the session id: the child's own pid after setsid. */
+    const char *cmd = "echo $$; cut -d' ' -f6 /proc/$$/stat";
+    acio_subprocess_opts_t o = {.stdout_mode = ACIO_SUBPROCESS_PIPE, .start_new_session = true};
+    for (int new_session = 1; new_session >= 0; new_session--) {
+        o.start_new_session = new_session;
+        acio_process_t *p;
+        cr_assert_eq(acio_create_subprocess_shell(&p, cmd, &o), 0);
+        void *out;
+        cr_assert_eq(acio_process_communicate(p, NULL, 0, &out, NULL, NULL, NULL), 0);
+        int pid, sid;
+        cr_assert_eq(sscanf(out, "%d %d", &pid, &sid), 2);
+        cr_assert_eq(pid, acio_process_pid(p));
+        if (new_session)
+            cr_assert_eq(sid, pid, "setsid in the child");
+        else
+            cr_assert_eq(sid, getsid(0), "the parent's session");
+        free(out);
+        acio_process_free(p);
+    }
+    return NULL;
+}
+
+Test(subprocess, start_new_session)
+{
+    run(session_main);
+}
+
 static void *hygiene_main(void *arg)
 {
     (void)arg;

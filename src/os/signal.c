@@ -25,6 +25,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "os/hook.h"
 #include "os/os_internal.h"
 
 #define SLOT_COUNT 64
@@ -330,4 +331,26 @@ int acio__signal_add_internal(acio_loop_t *loop, int signo, acio_signal_cb cb, v
 int acio__signal_remove_internal(acio_loop_t *loop, int signo)
 {
     return remove_handler(loop, signo, true);
+}
+
+void acio__os_loop_closing(acio_loop_t *loop)
+{
+    if (!loop)
+        return;
+    pthread_mutex_lock(&lock);
+    sigloop_t *l = find_loop(loop);
+    for (int signo = 1; l && signo < NSIG; signo++) {
+        for (int internal = 0; internal < 2; internal++) {
+            handler_t *h = internal ? &l->internal[signo] : &l->user[signo];
+            if (!h->cb)
+                continue;
+            bool last = l->count == 1;
+            remove_locked(l, signo, internal);
+            if (last) {
+                l = NULL; /* released with its last handler */
+                break;
+            }
+        }
+    }
+    pthread_mutex_unlock(&lock);
 }
