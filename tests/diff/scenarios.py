@@ -224,7 +224,8 @@ def stop_in_callback():
         loop.stop()
         loop.call_soon(say, "d (scheduled by b)")
 
-    loop.call_later(0.05, say, "timer survives the stop")
+    # Far enough out that the first two runs finish before it even on a loaded machine.
+    loop.call_later(0.30, say, "timer survives the stop")
     loop.call_soon(say, "a")
     loop.call_soon(stopper)
     loop.call_soon(say, "c (same iteration as the stop)")
@@ -234,7 +235,7 @@ def stop_in_callback():
     loop.call_soon(loop.stop)
     loop.run_forever()
     say("second run_forever returned")
-    loop.call_later(0.15, loop.stop)
+    loop.call_later(0.45, loop.stop)
     loop.run_forever()
     say("third run_forever returned")
     loop.close()
@@ -1280,7 +1281,8 @@ def cancel_chain():
     async def main():
         holder = []
         t = asyncio.create_task(top(holder))
-        await asyncio.sleep(0.05)
+        for _ in range(3):  # top, mid and leaf each start in their own iteration
+            await asyncio.sleep(0)
         t.cancel()
         try:
             await t
@@ -1332,6 +1334,9 @@ def run_until_complete():
         say(f"ping {n}")
         if n < 6:
             loop.call_soon(ping, n + 1)
+        else:
+            # Only now, so the timer cannot fall due amid the pings on a slow machine.
+            loop.call_later(0.05, fut.set_result, "from timer")
 
     async def work():
         say("work step 1")
@@ -1339,11 +1344,10 @@ def run_until_complete():
         say("work step 2")
         return 9
 
+    fut = loop.create_future()
     loop.call_soon(ping, 0)
     t = loop.create_task(work())
     say("result", loop.run_until_complete(t))
-    fut = loop.create_future()
-    loop.call_later(0.05, fut.set_result, "from timer")
     say("fut result", loop.run_until_complete(fut))
     say("fut done again", loop.run_until_complete(fut))
     loop.close()

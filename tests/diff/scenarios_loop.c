@@ -217,7 +217,8 @@ static void sic_stopper(void *data)
 DIFF_SCENARIO(stop_in_callback)
 {
     TRY(acio_loop_new(&sic_loop));
-    TRY(acio_loop_call_later(sic_loop, 0.05, diff_cb_say, "timer survives the stop", NULL));
+    /* Far enough out that the first two runs finish before it, even on a loaded machine. */
+    TRY(acio_loop_call_later(sic_loop, 0.30, diff_cb_say, "timer survives the stop", NULL));
     TRY(acio_loop_call_soon(sic_loop, diff_cb_say, "a", NULL));
     TRY(acio_loop_call_soon(sic_loop, sic_stopper, NULL, NULL));
     TRY(acio_loop_call_soon(sic_loop, diff_cb_say, "c (same iteration as the stop)", NULL));
@@ -227,7 +228,7 @@ DIFF_SCENARIO(stop_in_callback)
     TRY(acio_loop_call_soon(sic_loop, diff_cb_stop, sic_loop, NULL));
     TRY(acio_loop_run_forever(sic_loop));
     say("second run_forever returned");
-    TRY(acio_loop_call_later(sic_loop, 0.15, diff_cb_stop, sic_loop, NULL));
+    TRY(acio_loop_call_later(sic_loop, 0.45, diff_cb_stop, sic_loop, NULL));
     TRY(acio_loop_run_forever(sic_loop));
     say("third run_forever returned");
     TRY(acio_loop_close(sic_loop));

@@ -47,6 +47,12 @@ DIFF_SCENARIO(run_cancels_leftovers)
 /* ---- run_until_complete: a callback chain shows where the loop stops */
 
 static acio_loop_t *ruc_loop;
+static acio_future_t *ruc_fut;
+
+static void ruc_set_result(void *fut)
+{
+    TRY(acio_future_set_result(fut, "from timer"));
+}
 
 static void ruc_ping(void *data)
 {
@@ -54,6 +60,8 @@ static void ruc_ping(void *data)
     say("ping %ld", n);
     if (n < 6)
         TRY(acio_loop_call_soon(ruc_loop, ruc_ping, DIFF_PTR(n + 1), NULL));
+    else /* only now, so the timer cannot fall due amid the pings on a slow machine */
+        TRY(acio_loop_call_later(ruc_loop, 0.05, ruc_set_result, ruc_fut, NULL));
 }
 
 static void *ruc_work(void *arg)
@@ -65,28 +73,21 @@ static void *ruc_work(void *arg)
     return DIFF_PTR(9);
 }
 
-static void ruc_set_result(void *fut)
-{
-    TRY(acio_future_set_result(fut, "from timer"));
-}
-
 DIFF_SCENARIO(run_until_complete)
 {
     acio_task_t *t;
-    acio_future_t *fut;
     void *r = NULL;
     TRY(acio_loop_new(&ruc_loop));
+    TRY(acio_future_new(ruc_loop, &ruc_fut));
     TRY(acio_loop_call_soon(ruc_loop, ruc_ping, DIFF_PTR(0), NULL));
     TRY(acio_loop_create_task(ruc_loop, &t, ruc_work, NULL, NULL));
     TRY(acio_loop_run_until_complete(ruc_loop, t, &r));
     say("result %ld", DIFF_INT(r));
-    TRY(acio_future_new(ruc_loop, &fut));
-    TRY(acio_loop_call_later(ruc_loop, 0.05, ruc_set_result, fut, NULL));
-    TRY(acio_loop_run_until_complete(ruc_loop, fut, &r));
+    TRY(acio_loop_run_until_complete(ruc_loop, ruc_fut, &r));
     say("fut result %s", (const char *)r);
-    TRY(acio_loop_run_until_complete(ruc_loop, fut, &r));
+    TRY(acio_loop_run_until_complete(ruc_loop, ruc_fut, &r));
     say("fut done again %s", (const char *)r);
-    acio_future_unref(fut);
+    acio_future_unref(ruc_fut);
     acio_future_unref(t);
     TRY(acio_loop_close(ruc_loop));
 }
