@@ -165,11 +165,17 @@ static ssize_t sendfile_fallback(acio_loop_t *loop, int fd, int file_fd, off_t o
     if (!buf)
         return -ENOMEM;
     ssize_t rc = 0;
+    bool seekable = true;
     while (sent < count) {
         size_t want = count - sent < CHUNK ? count - sent : CHUNK;
-        ssize_t n = pread(file_fd, buf, want, offset + (off_t)sent);
+        ssize_t n = seekable ? pread(file_fd, buf, want, offset + (off_t)sent)
+                             : read(file_fd, buf, want);
         if (n < 0 && errno == EINTR)
             continue;
+        if (n < 0 && errno == ESPIPE && seekable && offset == 0 && sent == 0) {
+            seekable = false; /* a pipe or socket: read it from where it is */
+            continue;
+        }
         if (n < 0) {
             rc = -errno;
             break;
@@ -226,7 +232,8 @@ ssize_t acio_loop_sock_sendfile(acio_loop_t *loop, int fd, int file_fd, off_t of
                 return rc;
             continue;
         }
-        if ((errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP) && sent == 0) {
+        if ((errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP || errno == ESPIPE) &&
+            sent == 0) {
             /* This pair of fds cannot use sendfile (e.g. not a regular file / mmap-able
              * source): asyncio raises SendfileNotAvailableError and falls back. */
             if (!fallback)
