@@ -804,3 +804,61 @@ DIFF(as_completed_timeout)
     unref_all(t, 2);
     return NULL;
 }
+
+/* ---- the ported seed examples: their expected outputs are asyncio's ---- */
+
+/* examples/expected/<name>.out (which ctest compares with the C program's output) must
+ * be exactly what the Python twin in tests/diff_compose/examples/ prints. */
+static void check_example(const char *name)
+{
+    char cmd[1200], py[1 << 14], want[1 << 14];
+    const char *slash = strrchr(__FILE__, '/');
+    int dirlen = slash != NULL ? (int)(slash - __FILE__) : 1;
+    const char *dir = slash != NULL ? __FILE__ : ".";
+    size_t n = 0, m;
+
+    snprintf(cmd, sizeof cmd, "python3 '%.*s/diff_compose/examples/%s.py'", dirlen, dir, name);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    while (n < sizeof py - 1 && (m = fread(py + n, 1, sizeof py - 1 - n, p)) > 0)
+        n += m;
+    py[n] = '\0';
+    cr_assert_eq(pclose(p), 0, "%s failed", cmd);
+    snprintf(cmd, sizeof cmd, "%.*s/../examples/expected/%s.out", dirlen, dir, name);
+    FILE *f = fopen(cmd, "r");
+    cr_assert_not_null(f, "no %s", cmd);
+    n = fread(want, 1, sizeof want - 1, f);
+    want[n] = '\0';
+    fclose(f);
+    cr_assert_str_eq(py, want, "%s: asyncio prints\n%s", name, py);
+}
+
+Test(compose_examples, count_gather, .timeout = 60)
+{
+    check_example("count_gather");
+}
+
+Test(compose_examples, gather_factorial, .timeout = 60)
+{
+    check_example("gather_factorial");
+}
+
+Test(compose_examples, gather_return_exceptions, .timeout = 60)
+{
+    check_example("gather_return_exceptions");
+}
+
+Test(compose_examples, wait_tasks, .timeout = 60)
+{
+    check_example("wait_tasks");
+}
+
+Test(compose_examples, wait_as_completed, .timeout = 60)
+{
+    check_example("wait_as_completed");
+}
+
+Test(compose_examples, timeout_wait_for, .timeout = 60)
+{
+    check_example("timeout_wait_for");
+}

@@ -1,0 +1,30 @@
+# Seed 004: gather(*tasks, return_exceptions=True) with one failing task. The seed
+# downloads images through an executor; here each "download" is a sleep, so the output
+# is deterministic.
+import asyncio
+
+
+async def download(url):
+    print("start download:", url)
+    await asyncio.sleep(0.2)
+    file_name = url.split("/")[-1]
+    return f"end download: {file_name}"
+
+
+async def except_foo():
+    raise RuntimeError
+
+
+async def main():
+    url_list = [
+        "http://www.deadly-exception.icu:8999/img/Django.png",
+        "http://www.deadly-exception.icu:8999/img/antd.png",
+        "http://www.deadly-exception.icu:8999/img/etcd.png",
+    ]
+    tasks = [asyncio.create_task(download(url)) for url in url_list]
+    tasks.append(asyncio.create_task(except_foo()))
+    ret = await asyncio.gather(*tasks, return_exceptions=True)
+    print("ret", ret)
+
+
+asyncio.run(main())
