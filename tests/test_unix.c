@@ -101,6 +101,8 @@ static void *unix_main(void *arg)
     rc = acio_start_unix_server(&srv, upper_echo, NULL, apath, 0, NULL);
     CHECK(rc == 0, "abstract server: %s", acio_strerror(rc));
     roundtrip(apath);
+    acio_server_close(srv);
+    acio_server_wait_closed(srv);
     acio_server_free(srv);
     return NULL;
 }
@@ -168,6 +170,8 @@ static void *proto_main(void *arg)
         acio_sleep(0.001);
     CHECK(s.made == 1 && c.made == 1 && s.lost == 1 && c.lost == 1, "callbacks once each");
     acio_transport_unref(t);
+    acio_server_close(srv);
+    acio_server_wait_closed(srv);
     acio_server_free(srv);
     return NULL;
 }
