@@ -77,12 +77,12 @@ void acio__pipe_writer_free(acio_pipe_writer_t *w);
  * its return value becomes the future's result. */
 typedef void *(*acio__work_fn)(void *arg);
 
-/* Run fn(arg) on a worker thread and return a future on loop that finishes with its
- * return value. The future is finished on the loop's thread through
- * acio_loop_call_soon_threadsafe(). fn always runs to completion, even if the future is
- * cancelled meanwhile; done(arg) (may be NULL) is then called on the loop's thread after
- * fn returns, whatever happened to the future, so arg can be released there.
- * Ownership: *out is one reference for the caller. Errors: -ENOMEM, -EAGAIN (no thread). */
+/* Run fn(arg) on the "acio-file" executor pool and return a future on loop that
+ * finishes with its return value, on the loop's thread. fn always runs to completion,
+ * even if the future is cancelled meanwhile; done(arg) (may be NULL) is then called on
+ * the loop's thread after fn returns, whatever happened to the future, so arg can be
+ * released there. Ownership: *out is one reference for the caller.
+ * Errors: -ENOMEM, -EAGAIN (no thread), the executor's errors. */
 int acio__work_submit(acio_loop_t *loop, acio__work_fn fn, void *arg, void (*done)(void *arg),
                       acio_future_t **out);
 

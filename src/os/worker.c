@@ -1,130 +1,94 @@
-/* The os layer's worker threads: where blocking file system calls run so the loop never
- * waits on a disk. A small process-wide pool (up to WORKERS_MAX threads, started on
- * demand, kept for the life of the process) with one FIFO of jobs. Each finished job is
- * handed back to its loop with acio_loop_call_soon_threadsafe(), and the future is
- * finished there, on the loop's thread, because futures are not thread-safe.
+/* Where the os layer's blocking calls run: a thread pool of its own, "acio-file", from
+ * the executor layer (acio/executor.h), so slow disks cannot starve the loop's default
+ * executor (DNS, user to_thread calls) and the other way round. Created on first use and
+ * kept for the life of the process, like a libc's own helper threads.
  *
- * This is a private stand-in for the executor layer (acio/executor.h); file.c only uses
- * acio__work_submit(), so it can move onto a named executor pool without other changes.
- *
- * Workers block every signal, so asynchronous signals are delivered to threads that
- * run loops (or the user's threads), never interrupt a worker mid-read with EINTR. */
+ * The executor's future is never cancelled here, and never seen by the waiting task:
+ * the task awaits a future of ours instead. Cancelling the task cancels only ours, so the
+ * job is never removed from the queue or abandoned half-way, and the executor future's
+ * done callback tells us when the blocking call has really finished, which is when the
+ * file layer may start the next operation on the same file. */
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 
 #include "os/os_internal.h"
 
-#define WORKERS_MAX 4
+#define FILE_WORKERS 4
 
-typedef struct work_s {
-    struct work_s *next;
-    acio_loop_t *loop;
+typedef struct {
     acio__work_fn fn;
     void *arg;
     void (*done)(void *arg);
-    acio_future_t *fut; /* one reference held by the job */
-    void *result;
+    acio_future_t *mine;  /* what the caller awaits */
+    acio_future_t *exfut; /* the executor's, held until its done callback */
 } work_t;
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t more = PTHREAD_COND_INITIALIZER;
-static work_t *head, *tail;
-static int threads, idle;
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+static acio_executor_t *pool;
+static int pool_error;
 
-/* On the loop's thread. */
-static void finish(void *data)
+static void make_pool(void)
+{
+    acio_executor_opts_t o = {.name = "acio-file", .max_workers = FILE_WORKERS};
+    pool_error = acio_executor_new(&pool, &o);
+}
+
+static void *trampoline(void *arg, acio_job_t *job)
+{
+    (void)job; /* never cancelled: see the header comment */
+    work_t *w = arg;
+    return w->fn(w->arg);
+}
+
+/* On the loop's thread, once the blocking call has returned. */
+static void finished(acio_future_t *exfut, void *data)
 {
     work_t *w = data;
-    if (!acio_future_done(w->fut))
-        acio_future_set_result(w->fut, w->result);
+    void *result = NULL;
+    acio_future_result(exfut, &result);
+    if (!acio_future_done(w->mine))
+        acio_future_set_result(w->mine, result);
     if (w->done)
         w->done(w->arg);
-    acio_future_unref(w->fut);
+    acio_future_unref(w->mine);
+    acio_future_unref(w->exfut);
     acio__free(w);
-}
-
-static void *worker_main(void *unused)
-{
-    (void)unused;
-    pthread_mutex_lock(&lock);
-    for (;;) {
-        while (!head) {
-            idle++;
-            pthread_cond_wait(&more, &lock);
-            idle--;
-        }
-        work_t *w = head;
-        head = w->next;
-        if (!head)
-            tail = NULL;
-        pthread_mutex_unlock(&lock);
-        w->result = w->fn(w->arg);
-        if (acio_loop_call_soon_threadsafe(w->loop, finish, w) < 0) {
-            /* The loop is gone: nobody can take the result, and its future may not be
-             * touched from here. The job (a few bytes) is leaked rather than risk a
-             * use-after-free. */
-        }
-        pthread_mutex_lock(&lock);
-    }
-    return NULL;
-}
-
-static int start_thread(void)
-{
-    pthread_attr_t attr;
-    pthread_t t;
-    sigset_t all, old;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_attr_setstacksize(&attr, 256 * 1024);
-    /* The new thread inherits this mask: block everything while creating it. */
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int rc = pthread_create(&t, &attr, worker_main, NULL);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    pthread_attr_destroy(&attr);
-    return -rc;
 }
 
 int acio__work_submit(acio_loop_t *loop, acio__work_fn fn, void *arg, void (*done)(void *arg),
                       acio_future_t **out)
 {
+    pthread_once(&pool_once, make_pool);
+    if (!pool)
+        return pool_error < 0 ? pool_error : -ENOMEM;
     work_t *w = acio__calloc(1, sizeof *w);
     if (!w)
         return -ENOMEM;
-    int rc = acio_future_new(loop, &w->fut);
-    if (rc < 0) {
-        acio__free(w);
-        return rc;
-    }
-    acio_future_set_label(w->fut, "file");
-    w->loop = loop;
     w->fn = fn;
     w->arg = arg;
     w->done = done;
-    pthread_mutex_lock(&lock);
-    if (idle == 0 && threads < WORKERS_MAX) {
-        rc = start_thread();
-        if (rc == 0)
-            threads++;
-        else if (threads > 0)
-            rc = 0; /* the existing threads will get to it */
+    int rc = acio_future_new(loop, &w->mine);
+    if (rc == 0) {
+        acio_future_set_label(w->mine, "file");
+        rc = acio_loop_run_in_executor(loop, pool, trampoline, w, &w->exfut);
     }
     if (rc == 0) {
-        if (tail)
-            tail->next = w;
-        else
-            head = w;
-        tail = w;
-        pthread_cond_signal(&more);
+        rc = acio_future_add_done_callback(w->exfut, finished, w);
+        if (rc < 0) {
+            /* Only -ENOMEM: the job is queued but its end would go unnoticed. Cancel
+             * it (removed if no worker took it yet). w is leaked on purpose: a worker
+             * that already took the job still reads it. */
+            acio_future_cancel(w->exfut, NULL);
+            acio_future_unref(w->exfut);
+            acio_future_unref(w->mine);
+            return rc;
+        }
     }
-    pthread_mutex_unlock(&lock);
     if (rc < 0) {
-        acio_future_unref(w->fut);
+        acio_future_unref(w->mine);
         acio__free(w);
         return rc;
     }
-    *out = acio_future_ref(w->fut);
+    *out = acio_future_ref(w->mine);
     return 0;
 }
