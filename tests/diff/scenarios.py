@@ -347,6 +347,21 @@ def stop_from_task():
     loop.close()
 
 
+@scenario
+def handle_cancel_after_run():
+    # Handle.cancel() on a callback that already ran still marks the handle cancelled.
+    loop = asyncio.new_event_loop()
+    h = loop.call_soon(say, "ran")
+    t = loop.call_later(0.01, say, "timer ran")
+    loop.call_later(0.05, loop.stop)
+    loop.run_forever()
+    h.cancel()
+    t.cancel()
+    say("soon handle cancelled after run:", b(h.cancelled()))
+    say("timer handle cancelled after run:", b(t.cancelled()))
+    loop.close()
+
+
 # ---------------------------------------------------------------- futures
 
 
@@ -847,6 +862,43 @@ def sleep_same_delay_fifo():
     asyncio.run(main())
 
 
+@scenario
+def all_tasks_count():
+    # all_tasks() is a set in CPython: only its size is compared.
+    async def child():
+        await asyncio.sleep(0)
+
+    async def main():
+        say("pending tasks:", len(asyncio.all_tasks()))
+        ts = [asyncio.create_task(child()) for _ in range(3)]
+        say("after creating three:", len(asyncio.all_tasks()))
+        await asyncio.sleep(0)
+        say("after one iteration:", len(asyncio.all_tasks()))
+        for t in ts:
+            await t
+        say("after they finished:", len(asyncio.all_tasks()))
+
+    asyncio.run(main())
+
+
+@scenario
+def run_nested_in_task():
+    async def inner():
+        say("inner (must not run)")
+
+    async def main():
+        coro = inner()
+        try:
+            asyncio.run(coro)
+            say("nested run accepted")
+        except RuntimeError:
+            say("nested run refused")
+            coro.close()
+        return 1
+
+    say("outer run returned", asyncio.run(main()))
+
+
 # ---------------------------------------------------------------- cancellation
 
 
@@ -1295,6 +1347,82 @@ def cancel_chain():
     asyncio.run(main())
 
 
+@scenario
+def cancel_then_return_without_await():
+    # cancel() of a running task that then returns without awaiting anything: the task
+    # ends cancelled (CPython: `_must_cancel` when the coroutine stops).
+    async def worker():
+        asyncio.current_task().cancel("bye")
+        say("worker returns 5 without awaiting")
+        return 5
+
+    async def main():
+        t = asyncio.create_task(worker())
+        try:
+            r = await t
+            say("main got", r)
+        except asyncio.CancelledError as e:
+            say("main:", err_text(e), "cancelled:", b(t.cancelled()))
+
+    asyncio.run(main())
+
+
+@scenario
+def await_cancelled_future_again():
+    # After its future is cancelled under it, a task awaiting the same future again gets
+    # the cancellation at once, without yielding.
+    async def main():
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+
+        async def waiter():
+            for i in range(2):
+                try:
+                    await fut
+                except asyncio.CancelledError as e:
+                    say(f"waiter await {i}:", err_text(e))
+            say("waiter returns")
+            return 2
+
+        async def bystander():
+            say("bystander runs")
+
+        t = asyncio.create_task(waiter())
+        await asyncio.sleep(0)
+        fut.cancel("gone")
+        asyncio.create_task(bystander())
+        say("main awaits waiter")
+        say("waiter returned", await t)
+
+    asyncio.run(main())
+
+
+@scenario
+def set_result_after_waiter_cancelled():
+    # Cancelling a task cancels the future it awaits; a producer setting that future
+    # afterwards finds it done (InvalidStateError).
+    async def main():
+        fut = asyncio.get_running_loop().create_future()
+
+        async def waiter():
+            await fut
+
+        t = asyncio.create_task(waiter())
+        await asyncio.sleep(0)
+        t.cancel()
+        try:
+            fut.set_result(1)
+            say("set_result accepted?")
+        except asyncio.InvalidStateError:
+            say("set_result: invalid state, fut cancelled:", b(fut.cancelled()))
+        try:
+            await t
+        except asyncio.CancelledError:
+            say("main: waiter cancelled")
+
+    asyncio.run(main())
+
+
 # ---------------------------------------------------------------- run and run_until_complete
 
 
@@ -1349,6 +1477,8 @@ def run_until_complete():
     t = loop.create_task(work())
     say("result", loop.run_until_complete(t))
     say("fut result", loop.run_until_complete(fut))
+    # A done future still costs one iteration: callbacks already scheduled run.
+    loop.call_soon(say, "runs during the done-again run")
     say("fut done again", loop.run_until_complete(fut))
     loop.close()
 
@@ -1453,6 +1583,35 @@ def exception_handler_future():
         say("retrieved:", err_text(kept.exception()))
         del kept
         say("dropped the retrieved one (no report)")
+
+    asyncio.run(main())
+
+
+@scenario
+def exception_handler_held_task():
+    # A failed task someone holds but never awaits is reported when the last reference
+    # goes: `del t` in CPython (reference counting), acio_future_unref() in acio.
+    async def bad():
+        raise ValueError("held but ignored")
+
+    async def good():
+        raise ValueError("awaited")
+
+    async def main():
+        asyncio.get_running_loop().set_exception_handler(report)
+        t = asyncio.create_task(bad())
+        g = asyncio.create_task(good())
+        await asyncio.sleep(0.05)
+        say("t done:", b(t.done()))
+        try:
+            await g
+        except ValueError as e:
+            say("g:", err_text(e))
+        say("dropping g (retrieved: no report)")
+        del g
+        say("dropping t")
+        del t
+        say("dropped")
 
     asyncio.run(main())
 

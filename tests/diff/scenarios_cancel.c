@@ -677,3 +677,120 @@ DIFF_SCENARIO(cancel_chain)
 {
     diff_run(cc_main);
 }
+
+/* ---- cancel_then_return_without_await: a task that cancels itself and returns
+ * without awaiting ends cancelled, with the message. */
+
+static void *ctrwa_worker(void *arg)
+{
+    (void)arg;
+    acio_task_cancel(acio_current_task(), "bye");
+    say("worker returns 5 without awaiting");
+    return DIFF_PTR(5);
+}
+
+static void *ctrwa_main(void *arg)
+{
+    (void)arg;
+    acio_task_t *t;
+    void *r = NULL;
+    TRY(acio_create_task(&t, ctrwa_worker, NULL, NULL));
+    int rc = acio_await(t, &r);
+    if (rc == 0)
+        say("main got %ld", DIFF_INT(r));
+    else
+        say("main: %s cancelled: %s", diff_err_text(rc, task_msg(t)), tf(acio_future_cancelled(t)));
+    acio_future_unref(t);
+    return NULL;
+}
+
+DIFF_SCENARIO(cancel_then_return_without_await)
+{
+    diff_run(ctrwa_main);
+}
+
+/* ---- await_cancelled_future_again: awaiting a cancelled future again gives the
+ * cancellation at once, without yielding. */
+
+static acio_future_t *acfa_fut;
+
+static void *acfa_waiter(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 2; i++) {
+        int rc = acio_await(acfa_fut, NULL);
+        if (rc < 0)
+            say("waiter await %d: %s", i, diff_err_text(rc, acio_future_error_message(acfa_fut)));
+    }
+    say("waiter returns");
+    return DIFF_PTR(2);
+}
+
+static void *acfa_bystander(void *arg)
+{
+    (void)arg;
+    say("bystander runs");
+    return NULL;
+}
+
+static void *acfa_main(void *arg)
+{
+    (void)arg;
+    acio_task_t *t;
+    void *r = NULL;
+    acfa_fut = diff_future_new();
+    TRY(acio_create_task(&t, acfa_waiter, NULL, NULL));
+    TRY(acio_sleep(0));
+    acio_future_cancel(acfa_fut, "gone");
+    TRY(acio_create_task(NULL, acfa_bystander, NULL, NULL));
+    say("main awaits waiter");
+    TRY(acio_await(t, &r));
+    say("waiter returned %ld", DIFF_INT(r));
+    acio_future_unref(t);
+    acio_future_unref(acfa_fut);
+    return NULL;
+}
+
+DIFF_SCENARIO(await_cancelled_future_again)
+{
+    diff_run(acfa_main);
+}
+
+/* ---- set_result_after_waiter_cancelled: cancelling the task cancelled the future it
+ * awaited, so a producer setting it afterwards finds it done. */
+
+static acio_future_t *sraw_fut;
+
+static void *sraw_waiter(void *arg)
+{
+    (void)arg;
+    acio_await(sraw_fut, NULL);
+    return NULL;
+}
+
+static void *sraw_main(void *arg)
+{
+    (void)arg;
+    acio_task_t *t;
+    sraw_fut = diff_future_new();
+    TRY(acio_create_task(&t, sraw_waiter, NULL, NULL));
+    TRY(acio_sleep(0));
+    acio_task_cancel(t, NULL);
+    int rc = acio_future_set_result(sraw_fut, DIFF_PTR(1));
+    if (rc == 0)
+        say("set_result accepted?");
+    else if (rc == ACIO_EINVALSTATE)
+        say("set_result: invalid state, fut cancelled: %s", tf(acio_future_cancelled(sraw_fut)));
+    else
+        say("set_result: %s", acio_err_name(rc));
+    if (acio_await(t, NULL) == -ECANCELED)
+        say("main: waiter cancelled");
+    acio_future_unref(t);
+    acio_future_unref(sraw_fut);
+    return NULL;
+}
+
+DIFF_SCENARIO(set_result_after_waiter_cancelled)
+{
+    diff_run(sraw_main);
+}

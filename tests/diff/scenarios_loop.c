@@ -382,3 +382,24 @@ DIFF_SCENARIO(stop_from_task)
     acio_future_unref(t);
     TRY(acio_loop_close(sft_loop));
 }
+
+/* ---- handle_cancel_after_run: CPython's Handle.cancel() marks the handle cancelled even
+ * when its callback already ran. */
+
+DIFF_SCENARIO(handle_cancel_after_run)
+{
+    acio_loop_t *loop;
+    acio_handle_t *h, *t;
+    TRY(acio_loop_new(&loop));
+    TRY(acio_loop_call_soon(loop, diff_cb_say, "ran", &h));
+    TRY(acio_loop_call_later(loop, 0.01, diff_cb_say, "timer ran", &t));
+    TRY(acio_loop_call_later(loop, 0.05, diff_cb_stop, loop, NULL));
+    TRY(acio_loop_run_forever(loop));
+    acio_handle_cancel(h);
+    acio_handle_cancel(t);
+    say("soon handle cancelled after run: %s", tf(acio_handle_cancelled(h)));
+    say("timer handle cancelled after run: %s", tf(acio_handle_cancelled(t)));
+    acio_handle_unref(h);
+    acio_handle_unref(t);
+    TRY(acio_loop_close(loop));
+}

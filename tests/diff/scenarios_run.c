@@ -85,6 +85,8 @@ DIFF_SCENARIO(run_until_complete)
     say("result %ld", DIFF_INT(r));
     TRY(acio_loop_run_until_complete(ruc_loop, ruc_fut, &r));
     say("fut result %s", (const char *)r);
+    /* A done future still costs one iteration: callbacks already scheduled run. */
+    TRY(acio_loop_call_soon(ruc_loop, diff_cb_say, "runs during the done-again run", NULL));
     TRY(acio_loop_run_until_complete(ruc_loop, ruc_fut, &r));
     say("fut done again %s", (const char *)r);
     acio_future_unref(ruc_fut);
@@ -249,6 +251,45 @@ DIFF_SCENARIO(run_until_complete_error)
         say("ruc: %s", diff_err_text(rc, acio_future_error_message(t)));
     acio_future_unref(t);
     TRY(acio_loop_close(loop));
+}
+
+/* ---- exception_handler_held_task: a failed task held but never awaited is reported
+ * when the last reference goes (`del t` in CPython, acio_future_unref() here). */
+
+static void *ehht_bad(void *arg)
+{
+    (void)arg;
+    return acio_raise(-EINVAL, "held but ignored");
+}
+
+static void *ehht_good(void *arg)
+{
+    (void)arg;
+    return acio_raise(-EINVAL, "awaited");
+}
+
+static void *ehht_main(void *arg)
+{
+    (void)arg;
+    acio_task_t *t, *g;
+    acio_loop_set_exception_handler(acio_get_running_loop(), report, NULL);
+    TRY(acio_create_task(&t, ehht_bad, NULL, NULL));
+    TRY(acio_create_task(&g, ehht_good, NULL, NULL));
+    TRY(acio_sleep(0.05));
+    say("t done: %s", tf(acio_future_done(t)));
+    int rc = acio_await(g, NULL);
+    say("g: %s", diff_err_text(rc, acio_future_error_message(g)));
+    say("dropping g (retrieved: no report)");
+    acio_future_unref(g);
+    say("dropping t");
+    acio_future_unref(t);
+    say("dropped");
+    return NULL;
+}
+
+DIFF_SCENARIO(exception_handler_held_task)
+{
+    diff_run(ehht_main);
 }
 
 /* ---- run_shutdown_error: a leftover task failing during run()'s shutdown is reported

@@ -546,3 +546,65 @@ DIFF_SCENARIO(sleep_same_delay_fifo)
 {
     diff_run(ssdf_main);
 }
+
+/* ---- all_tasks_count: CPython's all_tasks() is a set, so only its size is compared */
+
+static void *atc_child(void *arg)
+{
+    (void)arg;
+    TRY(acio_sleep(0));
+    return NULL;
+}
+
+static void *atc_main(void *arg)
+{
+    (void)arg;
+    acio_loop_t *loop = acio_get_running_loop();
+    acio_task_t *ts[3];
+    say("pending tasks: %zu", acio_all_tasks(loop, NULL, 0));
+    for (int i = 0; i < 3; i++)
+        TRY(acio_create_task(&ts[i], atc_child, NULL, NULL));
+    say("after creating three: %zu", acio_all_tasks(loop, NULL, 0));
+    TRY(acio_sleep(0));
+    say("after one iteration: %zu", acio_all_tasks(loop, NULL, 0));
+    for (int i = 0; i < 3; i++) {
+        TRY(acio_await(ts[i], NULL));
+        acio_future_unref(ts[i]);
+    }
+    say("after they finished: %zu", acio_all_tasks(loop, NULL, 0));
+    return NULL;
+}
+
+DIFF_SCENARIO(all_tasks_count)
+{
+    diff_run(atc_main);
+}
+
+/* ---- run_nested_in_task: run() inside a running loop is refused */
+
+static void *rnit_inner(void *arg)
+{
+    (void)arg;
+    say("inner (must not run)");
+    return NULL;
+}
+
+static void *rnit_main(void *arg)
+{
+    (void)arg;
+    int rc = acio_run(rnit_inner, NULL, NULL);
+    if (rc == 0)
+        say("nested run accepted");
+    else if (rc == ACIO_ERUNNING)
+        say("nested run refused");
+    else
+        say("nested run: %s", acio_err_name(rc));
+    return DIFF_PTR(1);
+}
+
+DIFF_SCENARIO(run_nested_in_task)
+{
+    void *r = NULL;
+    TRY(acio_run(rnit_main, NULL, &r));
+    say("outer run returned %ld", DIFF_INT(r));
+}
