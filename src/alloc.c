@@ -22,6 +22,8 @@ static int should_fail(void)
     return --fail_countdown == 0;
 }
 
+int acio__alloc_injected_failure(void) { return should_fail(); }
+
 void *acio__malloc(size_t size)
 {
     return should_fail() ? NULL : malloc(size);

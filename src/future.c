@@ -8,12 +8,9 @@
 
 #include "future.h"
 
-#define FUTURE_CACHE_MAX 1024
+#include "objpool.h"
 
-#ifndef ACIO_ASAN
-static __thread acio_future_t *cache;
-static __thread size_t cache_len;
-#endif
+static __thread acio_objpool_t pool = ACIO_OBJPOOL_INIT(acio_future_t);
 
 void acio__future_init(acio_future_t *f, acio_loop_t *loop, bool is_task)
 {
@@ -32,19 +29,9 @@ int acio_future_new(acio_loop_t *loop, acio_future_t **out)
     int rc = acio__loop_check(loop);
     if (rc)
         return rc;
-    acio_future_t *f;
-#ifndef ACIO_ASAN
-    if (cache) {
-        f = cache;
-        cache = (acio_future_t *)f->data;
-        cache_len--;
-    } else
-#endif
-    {
-        f = acio__malloc(sizeof *f);
-        if (!f)
-            return -ENOMEM;
-    }
+    acio_future_t *f = acio__objpool_get(&pool);
+    if (!f)
+        return -ENOMEM;
     acio__future_init(f, loop, false);
     f->origin = ACIO_CALLER();
     *out = f;
@@ -91,14 +78,7 @@ void acio_future_unref(acio_future_t *f)
     if (f->is_task) {
         acio__task_free(f);
     } else {
-#ifndef ACIO_ASAN
-        if (cache_len < FUTURE_CACHE_MAX) {
-            f->data = cache;
-            cache = f;
-            cache_len++;
-        } else
-#endif
-            acio__free(f);
+        acio__objpool_put(&pool, f);
     }
     acio__loop_unref(loop);
 }

@@ -5,28 +5,15 @@
 
 #include "loop.h"
 
-#define HANDLE_CACHE_MAX 4096
+#include "objpool.h"
 
-#ifndef ACIO_ASAN
-static __thread acio_handle_t *cache;
-static __thread size_t cache_len;
-#endif
+static __thread acio_objpool_t pool = ACIO_OBJPOOL_INIT(acio_handle_t);
 
 acio_handle_t *acio__handle_new(acio_loop_t *loop, acio_handle_cb cb, void *data)
 {
-    acio_handle_t *h;
-#ifndef ACIO_ASAN
-    if (ACIO_LIKELY(cache != NULL)) {
-        h = cache;
-        cache = h->next;
-        cache_len--;
-    } else
-#endif
-    {
-        h = acio__malloc(sizeof *h);
-        if (!h)
-            return NULL;
-    }
+    acio_handle_t *h = acio__objpool_get(&pool);
+    if (ACIO_UNLIKELY(!h))
+        return NULL;
     h->next = NULL;
     h->cb = cb;
     h->data = data;
@@ -45,15 +32,7 @@ void acio__handle_release(acio_handle_t *h)
         return;
     if (--h->refcnt)
         return;
-#ifndef ACIO_ASAN
-    if (cache_len < HANDLE_CACHE_MAX) {
-        h->next = cache;
-        cache = h;
-        cache_len++;
-        return;
-    }
-#endif
-    acio__free(h);
+    acio__objpool_put(&pool, h);
 }
 
 void acio_handle_cancel(acio_handle_t *h)

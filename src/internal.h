@@ -22,6 +22,9 @@ char *acio__strdup(const char *s);
 
 /* Failing allocations on purpose (tests): the nth allocation from now fails, 0 = never. */
 void acio__alloc_fail_after(long n);
+/* True if the failure set up by acio__alloc_fail_after() is due now (for allocators
+ * that do not go through acio__malloc, such as the object pools). */
+int acio__alloc_injected_failure(void);
 
 /* Report an impossible state and abort: used only for corrupted internal invariants
  * (a stack overflow, a switch into a dead coroutine), never for user errors. */

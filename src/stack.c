@@ -176,6 +176,11 @@ static int carve_slab(pool_t *p, size_t size)
     for (int i = SLAB_STACKS - 1; i >= 0; i--) {
         char *base = first + (size_t)i * slot;
         bool g = guarded && mprotect(base, page_size, PROT_NONE) == 0;
+#ifdef MADV_POPULATE_WRITE
+        /* Every stack's top page is written now and touched by its first task anyway;
+         * populating it costs far less than the page fault would on a VM. */
+        madvise(base + slot - page_size, page_size, MADV_POPULATE_WRITE);
+#endif
         if (g)
             atomic_fetch_add(&stat_guarded, 1);
         push(p, init_slot(guarded ? base + page_size : base, base + slot, size, g));

@@ -22,6 +22,7 @@
 
 #include "coro.h"
 #include "future.h"
+#include "objpool.h"
 
 struct acio_task_s {
     acio_future_t fut; /* first: a task is a future */
@@ -46,11 +47,7 @@ struct acio_task_s {
 };
 
 static atomic_ulong task_counter;
-#ifndef ACIO_ASAN
-static __thread acio_task_impl_t *cache;
-static __thread size_t cache_len;
-#endif
-#define TASK_CACHE_MAX 1024
+static __thread acio_objpool_t pool = ACIO_OBJPOOL_INIT(acio_task_impl_t);
 
 static char dump_token;
 static __thread int dump_fd = -1;
@@ -102,22 +99,12 @@ int acio_loop_create_task(acio_loop_t *loop, acio_task_t **out, acio_coro_fn fn,
         return rc;
     if (!fn)
         return -EINVAL;
-    acio_task_impl_t *t;
-#ifndef ACIO_ASAN
-    if (cache) {
-        t = cache;
-        cache = t->next;
-        cache_len--;
-    } else
-#endif
-    {
-        t = acio__malloc(sizeof *t);
-        if (!t)
-            return -ENOMEM;
-    }
+    acio_task_impl_t *t = acio__objpool_get(&pool);
+    if (!t)
+        return -ENOMEM;
     char *name = NULL;
     if (opts && opts->name && !(name = acio__strdup(opts->name))) {
-        acio__free(t);
+        acio__objpool_put(&pool, t);
         return -ENOMEM;
     }
     memset((char *)t + sizeof t->fut, 0, sizeof *t - sizeof t->fut);
@@ -171,15 +158,7 @@ void acio__task_free(acio_future_t *f)
     acio__free(t->name);
     acio__free(t->cancel_msg);
     acio__free(t->raise_msg);
-#ifndef ACIO_ASAN
-    if (cache_len < TASK_CACHE_MAX) {
-        t->next = cache;
-        cache = t;
-        cache_len++;
-        return;
-    }
-#endif
-    acio__free(t);
+    acio__objpool_put(&pool, t);
 }
 
 /* ---- stepping ---- */
