@@ -92,7 +92,7 @@ int main(int argc, char **argv)
     args_t a = {argc > 2 ? argv[2] : "0.0.0.0", argc > 1 ? atoi(argv[1]) : 8888};
     char *msg = NULL;
     int rc = acio_run_ex(amain, &a, NULL, &msg);
-    if (rc < 0 && rc != -ECANCELED) {
+    if (rc < 0 && rc != -ECANCELED && rc != -EINTR) { /* Ctrl-C is a normal way out */
         fprintf(stderr, "tcp_echo_server: %s\n", msg ? msg : acio_strerror(rc));
         free(msg);
         return 1;
