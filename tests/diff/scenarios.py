@@ -20,6 +20,7 @@ CancelledError at exactly those spots.
 
 import asyncio
 import sys
+import time
 
 SCENARIOS = {}
 
@@ -897,6 +898,32 @@ def run_nested_in_task():
         return 1
 
     say("outer run returned", asyncio.run(main()))
+
+
+@scenario
+def sleep_wakes_one_iteration_later():
+    # sleep()'s timer finishes a future and the task resumes from that future's done
+    # callback, one iteration later. main blocks the loop so that both timers are due in
+    # the same iteration; the other timer's call_soon then shows the extra hop.
+    async def sleeper():
+        await asyncio.sleep(0.05)
+        say("sleeper woke")
+
+    async def main():
+        loop = asyncio.get_running_loop()
+
+        def timer():
+            say("timer 0.06")
+            loop.call_soon(say, "soon from timer 0.06")
+
+        t = asyncio.create_task(sleeper())
+        await asyncio.sleep(0)  # the sleeper has started its sleep
+        loop.call_later(0.06, timer)
+        time.sleep(0.2)  # block the loop: both deadlines pass
+        say("main blocked past both deadlines")
+        await t
+
+    asyncio.run(main())
 
 
 # ---------------------------------------------------------------- cancellation

@@ -2,6 +2,8 @@
  * coro_a/coro_b (a direct call never yields), awaiting done things, sleep interleaving,
  * results and errors travelling through awaits, done callbacks, names, current_task.
  * Each function mirrors the scenario of the same name in scenarios.py; see diff.h. */
+#include <time.h>
+
 #include "diff.h"
 
 /* ---- task_start_order: create_task schedules the first step, in creation order */
@@ -607,4 +609,48 @@ DIFF_SCENARIO(run_nested_in_task)
     void *r = NULL;
     TRY(acio_run(rnit_main, NULL, &r));
     say("outer run returned %ld", DIFF_INT(r));
+}
+
+/* ---- sleep_wakes_one_iteration_later: sleep's timer wakes the task one iteration
+ * later (asyncio: the timer finishes a future whose done callback resumes the task).
+ * main blocks the loop so that both timers are due in the same iteration; the other
+ * timer's call_soon then shows the extra hop. */
+
+static acio_loop_t *swoil_loop;
+
+static void *swoil_sleeper(void *arg)
+{
+    (void)arg;
+    TRY(acio_sleep(0.05));
+    say("sleeper woke");
+    return NULL;
+}
+
+static void swoil_timer(void *data)
+{
+    (void)data;
+    say("timer 0.06");
+    TRY(acio_loop_call_soon(swoil_loop, diff_cb_say, "soon from timer 0.06", NULL));
+}
+
+static void *swoil_main(void *arg)
+{
+    (void)arg;
+    acio_task_t *t;
+    swoil_loop = acio_get_running_loop();
+    TRY(acio_create_task(&t, swoil_sleeper, NULL, NULL));
+    TRY(acio_sleep(0)); /* the sleeper has started its sleep */
+    TRY(acio_loop_call_later(swoil_loop, 0.06, swoil_timer, NULL, NULL));
+    struct timespec block = {0, 200 * 1000 * 1000};
+    while (nanosleep(&block, &block) != 0 && errno == EINTR) {
+    }
+    say("main blocked past both deadlines");
+    TRY(acio_await(t, NULL));
+    acio_future_unref(t);
+    return NULL;
+}
+
+DIFF_SCENARIO(sleep_wakes_one_iteration_later)
+{
+    diff_run(swoil_main);
 }
