@@ -175,7 +175,7 @@ static void *transfer(acio_coro_t *to, void *value)
 {
     acio_coro_t *from = acio__coro_running;
     if (from) {
-        if (!from->stack->guarded)
+        if (ACIO_UNLIKELY(!from->guarded))
             check_stack(from);
         from->state = ACIO_CORO_SUSPENDED;
     }
@@ -222,6 +222,7 @@ acio_coro_t *acio__coro_new(acio_coro_fn fn, void *arg, size_t stack_size)
     acio_coro_t *co = (acio_coro_t *)(((uintptr_t)s->hi - sizeof(acio_coro_t)) & ~(uintptr_t)63);
     memset(co, 0, sizeof *co);
     co->stack = s;
+    co->guarded = s->guarded;
     co->fn = fn;
     co->arg = arg;
     co->parent = acio__coro_running;

@@ -21,6 +21,7 @@ struct acio_coro_s {
     bool return_to_back; /* entered by resume (finish goes to back) or switch (parent) */
     bool closing;
     bool started;
+    bool guarded; /* copy of stack->guarded: the switch checks it without a miss */
 #ifdef ACIO_ASAN
     void *asan_fake;
 #endif

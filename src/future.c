@@ -66,13 +66,16 @@ void acio_future_unref(acio_future_t *f)
 {
     if (!f || --f->refcnt)
         return;
-    /* Keep it alive while the handler looks at it. */
-    f->refcnt = 1;
-    acio__future_report_unretrieved(f);
-    if (--f->refcnt)
-        return;
+    if (ACIO_UNLIKELY(f->err && !f->retrieved)) {
+        /* Keep it alive while the handler looks at it. */
+        f->refcnt = 1;
+        acio__future_report_unretrieved(f);
+        if (--f->refcnt)
+            return;
+    }
     acio_loop_t *loop = f->loop;
-    acio__free(f->message);
+    if (f->message)
+        acio__free(f->message);
     if (f->cbs)
         acio__free(f->cbs);
     if (f->is_task) {
@@ -85,12 +88,19 @@ void acio_future_unref(acio_future_t *f)
 
 static void fut_trampoline(void *data);
 
-static int schedule_one(acio_future_t *f, acio_future_cb cb, void *data)
+static int schedule_slow(acio_future_t *f, acio_future_cb cb, void *data);
+
+static inline int schedule_one(acio_future_t *f, acio_future_cb cb, void *data)
 {
-    if (cb == acio__task_wakeup) {
+    if (ACIO_LIKELY(cb == acio__task_wakeup)) {
         acio__task_schedule_wakeup(data);
         return 0;
     }
+    return schedule_slow(f, cb, data);
+}
+
+static int schedule_slow(acio_future_t *f, acio_future_cb cb, void *data)
+{
     acio_handle_t *h = acio__handle_new(f->loop, fut_trampoline, NULL);
     if (!h)
         return -ENOMEM;
@@ -115,6 +125,8 @@ static void fut_trampoline(void *data)
 void acio__future_schedule_callbacks(acio_future_t *f)
 {
     uint32_t n = f->ncbs;
+    if (n == 0)
+        return;
     f->ncbs = 0;
     for (uint32_t i = 0; i < n; i++) {
         acio_cb_entry_t e = i == 0 ? f->cb0 : f->cbs[i - 1];
@@ -130,7 +142,8 @@ void acio__future_finish(acio_future_t *f, int err, void *result, char *message)
     f->state = err == -ECANCELED ? ACIO_FUTURE_CANCELLED : ACIO_FUTURE_FINISHED;
     f->err = err;
     f->result = result;
-    acio__free(f->message);
+    if (ACIO_UNLIKELY(f->message != NULL))
+        acio__free(f->message);
     f->message = message;
     f->retrieved = err == 0 || err == -ECANCELED;
     acio__future_schedule_callbacks(f);
@@ -241,7 +254,7 @@ int acio_future_add_done_callback(acio_future_t *f, acio_future_cb cb, void *dat
         return -EINVAL;
     if (f->state != ACIO_FUTURE_PENDING)
         return schedule_one(f, cb, data);
-    if (f->ncbs == 0) {
+    if (ACIO_LIKELY(f->ncbs == 0)) {
         f->cb0 = (acio_cb_entry_t){cb, data};
     } else {
         if (f->ncbs - 1 == f->cbs_cap) {

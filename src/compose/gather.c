@@ -30,6 +30,9 @@ typedef struct gather_s {
     /* Set when gather itself finishes outer, so the outer's done callback can tell that
      * from a cancellation requested by someone else. */
     bool settled;
+    /* Setting up failed after some callbacks were already queued: they only drop
+     * references. */
+    bool dead;
     acio_future_t *children[];
 } gather_t;
 
@@ -73,6 +76,10 @@ static void gather_child_done(acio_future_t *child, void *data)
     gather_t *g = data;
     int code;
 
+    if (g->dead) {
+        gather_unref(g);
+        return;
+    }
     g->nfinished++;
     if (acio_future_done(g->outer)) {
         /* Too late to matter: just mark the outcome retrieved. */
@@ -124,14 +131,18 @@ static int gather_loop(acio_future_t *const *futs, size_t n, acio_loop_t **loop)
     return 0;
 }
 
-int acio_gather(acio_future_t **out, acio_future_t *const *futs, size_t n, unsigned flags,
-                void **results, int *codes)
+/* acio_gather(); if gp is non-NULL it also receives the state with a reference of its
+ * own (release with gather_unref) so acio_gather_await can look at it afterwards. */
+static int gather_start(acio_future_t **out, acio_future_t *const *futs, size_t n,
+                        unsigned flags, void **results, int *codes, gather_t **gp)
 {
     acio_loop_t *loop;
     acio_future_t *outer;
     gather_t *g;
     int rc;
 
+    if (gp != NULL)
+        *gp = NULL;
     if (out == NULL || (futs == NULL && n > 0))
         return -EINVAL;
     *out = NULL;
@@ -158,27 +169,43 @@ int acio_gather(acio_future_t **out, acio_future_t *const *futs, size_t n, unsig
     g->flags = flags;
     g->refs = 2;
     g->settled = false;
-    if ((rc = acio_future_add_done_callback(outer, gather_outer_done, g)) < 0)
-        goto fail;
+    g->dead = false;
+    if ((rc = acio_future_add_done_callback(outer, gather_outer_done, g)) < 0) {
+        acio_future_unref(g->outer);
+        acio__free(g);
+        acio_future_unref(outer);
+        return rc;
+    }
     for (size_t i = 0; i < n; i++) {
         if ((rc = acio_future_add_done_callback(futs[i], gather_child_done, g)) < 0) {
-            /* Undo: no callback of ours may survive a failed call. */
+            /* Undo. A callback on a child that was already done is queued and cannot
+             * be removed: the state stays alive, inert, until those have run. */
+            int queued = 0;
             for (size_t j = 0; j < i; j++)
-                (void)acio_future_remove_done_callback(futs[j], gather_child_done, g);
+                if (acio_future_remove_done_callback(futs[j], gather_child_done, g) == 0)
+                    queued++;
             (void)acio_future_remove_done_callback(outer, gather_outer_done, g);
-            goto fail;
+            g->dead = true;
+            g->refs = queued + 1;
+            gather_unref(g);
+            acio_future_unref(outer);
+            return rc;
         }
     }
     for (size_t i = 0; i < n; i++)
         g->children[i] = acio_future_ref(futs[i]);
+    if (gp != NULL) {
+        g->refs++;
+        *gp = g;
+    }
     *out = outer;
     return 0;
+}
 
-fail:
-    acio_future_unref(g->outer);
-    acio__free(g);
-    acio_future_unref(outer);
-    return rc;
+int acio_gather(acio_future_t **out, acio_future_t *const *futs, size_t n, unsigned flags,
+                void **results, int *codes)
+{
+    return gather_start(out, futs, n, flags, results, codes, NULL);
 }
 
 int acio_gather_calls(acio_future_t **out, const acio_call_t *calls, size_t n,
@@ -238,19 +265,47 @@ int acio_gather_await(acio_future_t *const *futs, size_t n, unsigned flags, void
                       int *codes)
 {
     acio_future_t *outer;
+    acio_future_t *small[16], **left = small;
+    gather_t *g;
+    size_t nleft = 0;
     int rc;
 
     if (acio_current_task() == NULL)
         return ACIO_ENOTASK;
-    if ((rc = acio_gather(&outer, futs, n, flags, results, codes)) < 0)
+    if ((rc = gather_start(&outer, futs, n, flags, results, codes, &g)) < 0)
         return rc;
     rc = acio_await(outer, NULL);
     if (rc == -ECANCELED && !acio_future_done(outer)) {
         /* The calling task was cancelled but the core did not cancel what it awaited:
-         * do it here, so the cancellation reaches the children (through the outer's
-         * done callback) as it does in asyncio. */
+         * do it here, so the cancellation reaches the children. */
         (void)acio_future_cancel(outer, NULL);
     }
+    if (rc == -ECANCELED && g != NULL && !g->settled) {
+        /* The gather was cancelled (not finished by a cancelled child). In asyncio the
+         * awaiting task resumes only once the children have reacted: when the first of
+         * them finishes, or all of them with return_exceptions. Wait the same way, and
+         * pass on any further cancellation, as _GatheringFuture.cancel() would. */
+        if (n > 16 && (left = acio__malloc(n * sizeof(*left))) == NULL)
+            left = NULL;
+        for (size_t i = 0; left != NULL && i < n; i++)
+            if (!acio_future_done(futs[i]))
+                left[nleft++] = futs[i];
+        while (nleft > 0) {
+            int r = acio_wait(left, nleft, ACIO_NO_TIMEOUT,
+                              (flags & ACIO_GATHER_RETURN_EXCEPTIONS) ? ACIO_ALL_COMPLETED
+                                                                       : ACIO_FIRST_COMPLETED,
+                              NULL, NULL, NULL, NULL);
+            if (r == 0 || r != -ECANCELED)
+                break;
+            for (size_t i = 0; i < nleft; i++)
+                if (!acio_future_done(left[i]))
+                    (void)acio_future_cancel(left[i], NULL);
+        }
+        if (left != small)
+            acio__free(left);
+    }
+    if (g != NULL)
+        gather_unref(g);
     acio_future_unref(outer);
     return rc;
 }
