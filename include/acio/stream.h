@@ -8,8 +8,9 @@
  *
  * Ownership: a reader and a writer are reference counted handles on one connection.
  * open_connection gives the caller one reference to each (acio_stream_reader_unref /
- * acio_stream_writer_unref). Releasing the writer's last reference closes the transport
- * if it is still open (asyncio closes it when the writer is garbage collected). */
+ * acio_stream_writer_unref). Releasing the last handle (reader and writer both gone)
+ * closes the transport if it is still open (asyncio closes it when the writer is garbage
+ * collected). */
 #ifndef ACIO_STREAM_H
 #define ACIO_STREAM_H
 
@@ -80,7 +81,8 @@ ACIO_EXTERN int acio_stream_reader_read_all(acio_stream_reader_t *r, void **out,
 ACIO_EXTERN ssize_t acio_stream_reader_readline(acio_stream_reader_t *r, void *buf, size_t cap);
 /* readuntil(separator): read through sep (seplen > 0) into buf. Returns the length with
  * the separator. Errors: ACIO_EINCOMPLETEREAD (EOF first: the remaining bytes are
- * moved into buf, up to cap, and *partial, if non-NULL, gets their count),
+ * moved into buf and *partial, if non-NULL, gets their count; -ENOBUFS instead if
+ * they do not fit cap),
  * ACIO_ELIMITOVERRUN (not found within the limit; the data stays buffered), -ENOBUFS
  * (found, but longer than cap; nothing consumed), -EINVAL, read's errors. */
 ACIO_EXTERN ssize_t acio_stream_reader_readuntil(acio_stream_reader_t *r, const void *sep,
