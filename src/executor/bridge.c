@@ -123,7 +123,6 @@ static void drain(void *data)
     acio__bridge_t *br = data;
     acio_job_t *list = atomic_exchange_explicit(&br->done_head, NULL, memory_order_acquire);
     acio_job_t *fifo = NULL;
-    if (list) list->done_next = NULL;
     while (list) {
         acio_job_t *next = list->done_next;
         list->done_next = fifo;
