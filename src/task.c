@@ -23,28 +23,7 @@
 #include "coro.h"
 #include "future.h"
 #include "objpool.h"
-
-struct acio_task_s {
-    acio_future_t fut; /* first: a task is a future */
-    acio_handle_t step;
-    acio_coro_t *co;
-    acio_coro_fn fn;
-    void *arg;
-    void *fn_result;
-    acio_future_t *waiter;      /* the future awaited now (a reference) */
-    acio_handle_t *sleep_timer; /* the timer of a pending acio_sleep (a reference) */
-    char *name;                 /* NULL until named or asked for: then "Task-N" */
-    char *cancel_msg;
-    char *raise_msg;
-    acio_task_impl_t *prev, *next; /* the loop's list of unfinished tasks */
-    uint64_t num;
-    size_t stack_size;
-    int num_cancels;
-    int raise_code;
-    int resume_code; /* what a pending sleep returns: 0, or -ECANCELED */
-    bool must_cancel;
-    bool sleep_fired;
-};
+#include "task.h"
 
 static atomic_ulong task_counter;
 static __thread acio_objpool_t pool = ACIO_OBJPOOL_INIT(acio_task_impl_t);
@@ -158,6 +137,7 @@ void acio__task_free(acio_future_t *f)
     acio__free(t->name);
     acio__free(t->cancel_msg);
     acio__free(t->raise_msg);
+    acio__free(t->cancel_by);
     acio__objpool_put(&pool, t);
 }
 
@@ -247,7 +227,7 @@ void acio__task_wakeup(acio_future_t *fut, void *task)
 
 static void dump_here(acio_task_impl_t *t);
 
-static void task_suspend(acio_task_impl_t *t)
+void acio__task_suspend(acio_task_impl_t *t)
 {
     for (;;) {
         void *v = acio__coro_yield(NULL);
@@ -257,7 +237,7 @@ static void task_suspend(acio_task_impl_t *t)
     }
 }
 
-static acio_task_impl_t *running_task(void)
+acio_task_impl_t *acio__running_task(void)
 {
     acio_loop_t *loop = acio__running_loop;
     if (!loop || !loop->current_task)
@@ -270,11 +250,13 @@ int acio_await(acio_future_t *fut, void **result)
 {
     if (result)
         *result = NULL;
-    acio_task_impl_t *t = running_task();
+    acio_task_impl_t *t = acio__running_task();
     if (!t)
         return ACIO_ENOTASK;
     if (!fut || fut->loop != t->fut.loop || fut == &t->fut)
         return -EINVAL;
+    if (ACIO_UNLIKELY(t->scope != NULL) && acio__scope_cancelled(t))
+        return -ECANCELED; /* level-triggered: every wait in a cancelled scope fails */
     if (fut->state != ACIO_FUTURE_PENDING)
         return acio_future_result(fut, result);
     int rc = acio_future_add_done_callback(fut, acio__task_wakeup, t);
@@ -283,12 +265,15 @@ int acio_await(acio_future_t *fut, void **result)
     t->waiter = acio_future_ref(fut);
     if (t->must_cancel && acio_future_cancel(fut, t->cancel_msg))
         t->must_cancel = false;
-    task_suspend(t);
+    acio__task_suspend(t);
     t->waiter = NULL;
     if (fut->state == ACIO_FUTURE_PENDING)
         acio_future_remove_done_callback(fut, acio__task_wakeup, t);
     if (t->must_cancel) {
         t->must_cancel = false;
+        rc = -ECANCELED;
+    } else if (ACIO_UNLIKELY(t->scope_woken)) {
+        t->scope_woken = false;
         rc = -ECANCELED;
     } else {
         rc = acio_future_result(fut, result);
@@ -307,17 +292,23 @@ static void sleep_fired(void *data)
 
 int acio_sleep(double seconds)
 {
-    acio_task_impl_t *t = running_task();
+    acio_task_impl_t *t = acio__running_task();
     if (!t)
         return ACIO_ENOTASK;
     if (seconds != seconds)
         return -EINVAL;
+    if (ACIO_UNLIKELY(t->scope != NULL) && acio__scope_cancelled(t))
+        return -ECANCELED;
     if (seconds <= 0) {
         /* asyncio's __sleep0: a bare yield; the task reschedules itself. */
         acio__task_schedule_wakeup(t);
-        task_suspend(t);
+        acio__task_suspend(t);
         if (t->must_cancel) {
             t->must_cancel = false;
+            return -ECANCELED;
+        }
+        if (t->scope_woken) {
+            t->scope_woken = false;
             return -ECANCELED;
         }
         return 0;
@@ -335,11 +326,12 @@ int acio_sleep(double seconds)
         t->resume_code = -ECANCELED;
         acio__task_schedule_wakeup(t);
     }
-    task_suspend(t);
+    acio__task_suspend(t);
     acio_handle_cancel(t->sleep_timer);
     acio_handle_unref(t->sleep_timer);
     t->sleep_timer = NULL;
     rc = t->resume_code;
+    t->scope_woken = false;
     if (t->must_cancel) {
         t->must_cancel = false;
         rc = -ECANCELED;
@@ -349,7 +341,7 @@ int acio_sleep(double seconds)
 
 void *acio_raise(int code, const char *fmt, ...)
 {
-    acio_task_impl_t *t = running_task();
+    acio_task_impl_t *t = acio__running_task();
     if (!t || code >= 0)
         return NULL;
     t->raise_code = code;
@@ -391,11 +383,60 @@ int acio__task_cancel_impl(acio_future_t *f, const char *msg)
     return 1;
 }
 
+static void record_origin(acio_task_impl_t *t, void *origin)
+{
+    t->cancel_origin = origin;
+    acio__free(t->cancel_by);
+    t->cancel_by = NULL;
+    acio_task_t *by = acio_current_task();
+    if (by && by != &t->fut)
+        t->cancel_by = acio__strdup(acio_task_get_name(by));
+}
+
 int acio_task_cancel(acio_task_t *task, const char *msg)
 {
     if (!task || !task->is_task)
         return 0;
+    if (task->state == ACIO_FUTURE_PENDING)
+        record_origin(as_task(task), ACIO_CALLER());
     return acio__task_cancel_impl(task, msg);
+}
+
+int acio_task_cancel_info(const acio_task_t *task, acio_cancel_info_t *out)
+{
+    if (!task || !task->is_task || !out)
+        return -EINVAL;
+    acio_task_impl_t *t = as_task((acio_future_t *)task);
+    memset(out, 0, sizeof *out);
+    out->requests = t->num_cancels;
+    out->message = t->cancel_msg ? t->cancel_msg
+                                 : (t->fut.state == ACIO_FUTURE_CANCELLED ? t->fut.message : NULL);
+    out->cancelled_by = t->cancel_by;
+    out->origin = t->cancel_origin;
+    if (t->cancel_origin)
+        acio__describe_address(t->cancel_origin, out->origin_text, sizeof out->origin_text);
+    return 0;
+}
+
+void acio__task_interrupt_wait(acio_task_impl_t *t)
+{
+    if (t->fut.state != ACIO_FUTURE_PENDING || !t->co || t->co->state != ACIO_CORO_SUSPENDED)
+        return;
+    if (t->waiter) {
+        /* A waiter that already finished keeps its outcome: the task is about to run
+         * and the scope stops its next wait instead. Nothing is lost. */
+        if (t->waiter->state == ACIO_FUTURE_PENDING) {
+            acio_future_remove_done_callback(t->waiter, acio__task_wakeup, t);
+            t->scope_woken = true;
+            acio__task_schedule_wakeup(t);
+        }
+    } else if (t->sleep_timer && !t->sleep_fired && !acio_handle_cancelled(t->sleep_timer)) {
+        acio_handle_cancel(t->sleep_timer);
+        t->resume_code = -ECANCELED;
+        acio__task_schedule_wakeup(t);
+    } else if (t->step.flags & HANDLE_QUEUED) {
+        t->scope_woken = true; /* a sleep(0): it will see the flag when it resumes */
+    }
 }
 
 int acio_task_cancelling(const acio_task_t *task)
@@ -514,9 +555,19 @@ void acio__task_dump_all(acio_loop_t *loop, int fd)
         describe_wait(t, wait, sizeof wait);
         dprintf(fd, "Task '%s' %s, waiting on: %s\n  created at %s\n", acio_task_get_name(&t->fut),
                 state, wait, acio__describe_address(t->fut.origin, where, sizeof where));
-        if (t->num_cancels || t->must_cancel)
-            dprintf(fd, "  cancellation requested %d time(s)%s%s\n", t->num_cancels,
+        if (t->num_cancels || t->must_cancel) {
+            dprintf(fd, "  cancellation requested %d time(s)%s%s", t->num_cancels,
                     t->cancel_msg ? ": " : "", t->cancel_msg ? t->cancel_msg : "");
+            if (t->cancel_by)
+                dprintf(fd, " by task '%s'", t->cancel_by);
+            if (t->cancel_origin)
+                dprintf(fd, " at %s",
+                        acio__describe_address(t->cancel_origin, where, sizeof where));
+            dprintf(fd, "\n");
+        }
+        for (acio_cancel_scope_t *sc = t->scope; sc; sc = sc->parent)
+            if (sc->cancelled)
+                dprintf(fd, "  inside a cancelled scope: %s\n", sc->reason ? sc->reason : "");
         if (t->co && t->co->state == ACIO_CORO_SUSPENDED) {
             int saved = dump_fd;
             dump_fd = fd;

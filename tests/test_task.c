@@ -475,3 +475,106 @@ Test(task, many_suspended_tasks, .timeout = 240)
     cr_assert_eq(acio_run(million, (void *)20000L, NULL), 0);
 }
 #endif
+
+/* ---- cancel scopes and cancellation origin ---- */
+
+static acio_future_t *never_done;
+
+static void *scoped(void *arg)
+{
+    (void)arg;
+    acio_cancel_scope_t scope;
+    cr_assert_eq(acio_cancel_scope_enter(&scope, 0.02), 0);
+    int rc1 = acio_await(never_done, NULL);
+    int rc2 = acio_sleep(0.001);
+    int rc3 = acio_sleep(0);
+    note("waits:%s,%s,%s", acio_err_name(rc1), acio_err_name(rc2), acio_err_name(rc3));
+    cr_assert_eq(acio_cancel_scope_exit(&scope), 1);
+    cr_assert_str_eq(scope.reason, "cancel scope deadline passed");
+    cr_assert_eq(acio_sleep(0.001), 0, "outside the scope waits work again");
+    cr_assert(!acio_future_done(never_done), "the awaited future is not cancelled");
+    cr_assert_eq(acio_task_cancelling(acio_current_task()), 0);
+    return NULL;
+}
+
+static acio_cancel_scope_t *outer_scope;
+static void *nested_scopes(void *arg)
+{
+    (void)arg;
+    acio_cancel_scope_t outer, inner;
+    acio_cancel_scope_enter(&outer, 0);
+    outer_scope = &outer;
+    acio_cancel_scope_enter(&inner, 0);
+    cr_assert_eq(acio_cancel_scope_exit(&outer), -EINVAL, "not the innermost");
+    int rc = acio_sleep(10);
+    note("inner-sleep:%s", acio_err_name(rc));
+    cr_assert_eq(acio_cancel_scope_exit(&inner), 0, "the inner scope itself was not cancelled");
+    cr_assert_eq(acio_sleep(0), -ECANCELED, "still inside the cancelled outer scope");
+    cr_assert_eq(acio_cancel_scope_exit(&outer), 1);
+    return NULL;
+}
+
+static void *scope_main(void *arg)
+{
+    (void)arg;
+    acio_future_new(acio_get_running_loop(), &never_done);
+    acio_task_t *t;
+    acio_create_task(&t, scoped, NULL, NULL);
+    cr_assert_eq(acio_await(t, NULL), 0);
+    acio_future_unref(t);
+    acio_create_task(&t, nested_scopes, NULL, NULL);
+    acio_sleep(0.001);
+    acio_cancel_scope_cancel(outer_scope, "stop it");
+    cr_assert(acio_cancel_scope_cancelled(outer_scope));
+    cr_assert_eq(acio_await(t, NULL), 0);
+    acio_future_unref(t);
+    acio_future_cancel(never_done, NULL);
+    acio_future_unref(never_done);
+    return NULL;
+}
+
+Test(task, cancel_scopes_are_level_triggered)
+{
+    cr_assert_eq(acio_run(scope_main, NULL, NULL), 0);
+    cr_assert_str_eq(trace, "waits:ECANCELED,ECANCELED,ECANCELED inner-sleep:ECANCELED ");
+    cr_assert_eq(acio_cancel_scope_enter(&(acio_cancel_scope_t){0}, 0), ACIO_ENOTASK);
+}
+
+static void *victim(void *arg)
+{
+    (void)arg;
+    acio_sleep(10);
+    acio_cancel_info_t info;
+    cr_assert_eq(acio_task_cancel_info(acio_current_task(), &info), 0);
+    note("by:%s msg:%s", info.cancelled_by, info.message);
+    cr_assert_not_null(info.origin);
+    cr_assert(strstr(info.origin_text, "killer"), "origin: %s", info.origin_text);
+    return NULL;
+}
+
+void *killer(void *arg);
+void *killer(void *arg)
+{
+    acio_sleep(0.001);
+    acio_task_cancel(arg, "enough");
+    return NULL;
+}
+
+static void *origin_main(void *arg)
+{
+    (void)arg;
+    acio_task_t *v, *k;
+    acio_create_task(&v, victim, NULL, "victim");
+    acio_create_task(&k, killer, v, "the-killer");
+    acio_await(v, NULL);
+    acio_await(k, NULL);
+    acio_future_unref(v);
+    acio_future_unref(k);
+    return NULL;
+}
+
+Test(task, cancellation_records_who_and_where)
+{
+    cr_assert_eq(acio_run(origin_main, NULL, NULL), 0);
+    cr_assert_str_eq(trace, "by:the-killer msg:enough ");
+}

@@ -39,10 +39,63 @@ ACIO_EXTERN void *acio_raise(int code, const char *fmt, ...) ACIO_PRINTF(2, 3);
 /* Request cancellation; msg (copied, may be NULL) becomes the cancelled error's message.
  * Returns 1 if requested, 0 if the task is already done. */
 ACIO_EXTERN int acio_task_cancel(acio_task_t *task, const char *msg);
+/* Why a task is being (or was) cancelled, beyond asyncio: the message, who asked (the
+ * task that called acio_task_cancel, if any) and where (the calling code's address,
+ * and that address as "function+offset (object)" text). Valid while you hold a reference
+ * and until the next cancel. Errors: -EINVAL. */
+typedef struct {
+    int requests;             /* cancelling() */
+    const char *message;      /* the cancel message, or NULL */
+    const char *cancelled_by; /* the cancelling task's name, or NULL (a callback, a timer) */
+    void *origin;             /* return address of the acio_task_cancel() call */
+    char origin_text[160];
+} acio_cancel_info_t;
+ACIO_EXTERN int acio_task_cancel_info(const acio_task_t *task, acio_cancel_info_t *out);
+
 /* Number of pending cancellation requests (Task.cancelling()). */
 ACIO_EXTERN int acio_task_cancelling(const acio_task_t *task);
 /* Decrement the count and return the new value (Task.uncancel()). */
 ACIO_EXTERN int acio_task_uncancel(acio_task_t *task);
+
+/* ---- cancel scopes (beyond asyncio: Trio's and libdill's level-triggered model) ----
+ *
+ * A cancel scope is a region of a task. Once the scope is cancelled (by
+ * acio_cancel_scope_cancel() or because its deadline passed), the wait in progress inside
+ * it returns -ECANCELED, and so does EVERY later acio_await / acio_sleep inside it (and
+ * every wait built on them: locks, queues, streams) until the scope is exited. C code
+ * can ignore one returned error far more easily than Python code can swallow an
+ * exception; a level-triggered scope makes the cancellation stick.
+ *
+ * Unlike acio_task_cancel(), cancelling a scope does not cancel the future being awaited
+ * (it may be shared); it only stops this task waiting for it. It does not change
+ * acio_task_cancelling(). Scopes nest; they must be exited in reverse order of entry.
+ *
+ *     acio_cancel_scope_t scope;
+ *     acio_cancel_scope_enter(&scope, 2.0);        // a 2-second deadline (0: none)
+ *     rc = fetch_everything();                      // every wait fails after 2 s
+ *     if (acio_cancel_scope_exit(&scope))           // 1: the scope was cancelled
+ *         puts("gave up");
+ *
+ * The struct is the caller's (usually on the task's stack). */
+typedef struct acio_cancel_scope_s acio_cancel_scope_t;
+struct acio_cancel_scope_s {
+    acio_cancel_scope_t *parent; /* internal */
+    acio_task_t *task;           /* internal */
+    acio_handle_t *deadline;     /* internal */
+    const char *reason;          /* why it was cancelled (static string or NULL) */
+    bool cancelled;
+};
+/* Enter a scope in the running task, with a deadline timeout seconds from now (<= 0:
+ * none). Errors: ACIO_ENOTASK, -EINVAL, -ENOMEM (on error the scope was not entered and
+ * must not be exited). */
+ACIO_EXTERN int acio_cancel_scope_enter(acio_cancel_scope_t *scope, double timeout);
+/* Cancel it (from anywhere on the loop's thread, e.g. another task). reason must outlive
+ * the scope (a literal). Cancelling twice keeps the first reason. */
+ACIO_EXTERN void acio_cancel_scope_cancel(acio_cancel_scope_t *scope, const char *reason);
+ACIO_EXTERN bool acio_cancel_scope_cancelled(const acio_cancel_scope_t *scope);
+/* Leave the innermost scope. Returns 1 if it had been cancelled, 0 if not, -EINVAL if it
+ * is not the running task's innermost scope. */
+ACIO_EXTERN int acio_cancel_scope_exit(acio_cancel_scope_t *scope);
 
 /* The task running now in this thread, or NULL. Borrowed reference. */
 ACIO_EXTERN acio_task_t *acio_current_task(void);
