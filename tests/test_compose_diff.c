@@ -303,6 +303,34 @@ DIFF(gather_done_futures)
     return NULL;
 }
 
+static void *gather_awaiter(void *arg)
+{
+    acio_task_t **t = arg;
+    int rc = acio_gather_await(t, 2, ACIO_GATHER_RETURN_EXCEPTIONS, NULL, NULL);
+    if (rc == -ECANCELED) {
+        say("w cancelled");
+        return acio_raise(rc, NULL);
+    }
+    return NULL;
+}
+
+DIFF(gather_cancel_awaiter)
+{
+    (void)arg;
+    static const kid_t ka = {.name = "a", .delay = 0.5, .value = 1},
+                       kb = {.name = "b", .delay = 0.5, .value = 2};
+    acio_task_t *t[2] = {spawn(&ka), spawn(&kb)}, *w;
+    cr_assert_eq(acio_create_task(&w, gather_awaiter, t, NULL), 0);
+    cr_assert_eq(acio_sleep(0.01), 0);
+    acio_task_cancel(w, NULL);
+    if (acio_await(w, NULL) == -ECANCELED)
+        say("w -> cancelled; a %s b %s", tf(acio_future_cancelled(t[0])),
+            tf(acio_future_cancelled(t[1])));
+    acio_future_unref(w);
+    unref_all(t, 2);
+    return NULL;
+}
+
 /* ---- wait ---- */
 
 static void say_sets(acio_future_t **done, size_t nd, acio_future_t **pending, size_t np)

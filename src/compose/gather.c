@@ -133,8 +133,8 @@ static int gather_loop(acio_future_t *const *futs, size_t n, acio_loop_t **loop)
 
 /* acio_gather(); if gp is non-NULL it also receives the state with a reference of its
  * own (release with gather_unref) so acio_gather_await can look at it afterwards. */
-static int gather_start(acio_future_t **out, acio_future_t *const *futs, size_t n,
-                        unsigned flags, void **results, int *codes, gather_t **gp)
+static int gather_start(acio_future_t **out, acio_future_t *const *futs, size_t n, unsigned flags,
+                        void **results, int *codes, gather_t **gp)
 {
     acio_loop_t *loop;
     acio_future_t *outer;
@@ -293,7 +293,7 @@ int acio_gather_await(acio_future_t *const *futs, size_t n, unsigned flags, void
         while (nleft > 0) {
             int r = acio_wait(left, nleft, ACIO_NO_TIMEOUT,
                               (flags & ACIO_GATHER_RETURN_EXCEPTIONS) ? ACIO_ALL_COMPLETED
-                                                                       : ACIO_FIRST_COMPLETED,
+                                                                      : ACIO_FIRST_COMPLETED,
                               NULL, NULL, NULL, NULL);
             if (r == 0 || r != -ECANCELED)
                 break;

@@ -148,6 +148,27 @@ async def gather_done_futures():
     say(f"results {await g}")
 
 
+@scenario
+async def gather_cancel_awaiter():
+    a = asyncio.create_task(child("a", 0.5, 1))
+    b = asyncio.create_task(child("b", 0.5, 2))
+
+    async def w():
+        try:
+            await asyncio.gather(a, b, return_exceptions=True)
+        except asyncio.CancelledError:
+            say("w cancelled")
+            raise
+
+    t = asyncio.create_task(w())
+    await asyncio.sleep(0.01)
+    t.cancel()
+    try:
+        await t
+    except asyncio.CancelledError:
+        say(f"w -> cancelled; a {a.cancelled()} b {b.cancelled()}")
+
+
 # ---- wait ----
 
 @scenario
