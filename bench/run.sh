@@ -59,6 +59,8 @@ mkdir -p "$BIN"
 
 # calc EXPR: floating-point arithmetic through awk.
 calc() { awk "BEGIN { printf \"%.6g\", ($1) }"; }
+# calc3 EXPR: the same, to three significant digits (for ratios).
+calc3() { awk "BEGIN { printf \"%.3g\", ($1) }"; }
 
 # kv LINE KEY: the value of KEY=value in LINE (empty if absent).
 kv() { sed -n "s/.*\\b$2=\\([-0-9.e+]*\\).*/\\1/p" <<<"$1"; }
@@ -112,17 +114,19 @@ record() {
 
 # compare BENCH ANCHOR...: print acio's figure as a ratio of each anchor's.
 compare() {
-    local bench=$1 a=${VAL[$1/acio]:-} anchor b
+    local bench=$1 a=${VAL[$1/acio]:-} anchor b r
     shift
     [ -n "$a" ] || return 0
     for anchor in "$@"; do
         b=${VAL[$bench/$anchor]:-}
         [ -n "$b" ] || continue
-        if [ "$(calc "$a > 0")" = 1 ]; then
-            printf '  acio / %-8s = %-10s (acio %sx better)\n' "$anchor" \
-                "$(calc "$a / $b")" "$(calc "$b / $a")"
+        r=$(calc3 "$a / $b")
+        if [ "$(calc "$a <= 0 || $b <= 0")" = 1 ]; then
+            printf '  acio / %-8s = %s\n' "$anchor" "$r"
+        elif [ "$(calc "$a <= $b")" = 1 ]; then
+            printf '  acio / %-8s = %-8s (acio %sx better)\n' "$anchor" "$r" "$(calc3 "$b / $a")"
         else
-            printf '  acio / %-8s = %s\n' "$anchor" "$(calc "$a / $b")"
+            printf '  acio / %-8s = %-8s (acio %sx worse)\n' "$anchor" "$r" "$r"
         fi
     done
 }
@@ -138,7 +142,7 @@ target() {
             printf '  target %-34s unknown (no %s figure)\n' "$text" "$anchor"
             return
         }
-        bound=$(calc "$limit * ${VAL[$bench/$anchor]}")
+        bound=$(calc3 "$limit * ${VAL[$bench/$anchor]}")
     fi
     if [ -z "$a" ]; then
         printf '  target %-34s unknown (no acio figure)\n' "$text"
@@ -264,33 +268,39 @@ bench_idle_task_memory() {
 
 # ---- main ------------------------------------------------------------------------------
 
-echo "acio benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC')"
-echo "machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores, Linux $(uname -r)"
-echo "acio $(git -C "$HERE" rev-parse --short HEAD 2>/dev/null || echo '?'); $($PY --version 2>&1)," \
-    "uvloop $($PY -c 'import uvloop; print(uvloop.__version__)' 2>/dev/null || echo none)," \
-    "$(go version 2>/dev/null | awk '{print $3}' || echo 'no go'), libuv $(pkg-config --modversion libuv 2>/dev/null || echo none)"
-echo "each process pinned with taskset -c $CPU, N=$N, best of $REPEAT, timeout ${TIMEOUT}s each"
-read -r load1 _ </proc/loadavg
-if [ "$(calc "$load1 > 0.5")" = 1 ]; then
-    echo "warning: load average $load1: the machine is busy; wall times will be inflated"
-fi
-build_anchors
-# Context, not a target: what one page fault costs here (see bench/machine/page_fault.c).
-echo "machine: one page fault costs (CPU, best of $REPEAT):"
-run_one page_fault machine cpu_ns_per_op ns/fault "$PFBIN" 100000
-
-for b in $BENCHES; do
-    if declare -F "bench_$b" >/dev/null; then
-        "bench_$b"
-    else
-        echo "unknown bench: $b (known: $ALL_BENCHES)" >&2
-        FAILURES=$((FAILURES + 1))
+# Everything runs from inside one function, called on the last line, so that editing this
+# file while it runs cannot change what the running copy does (bash reads scripts lazily).
+main() {
+    echo "acio benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo "machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores, Linux $(uname -r)"
+    echo "acio $(git -C "$HERE" rev-parse --short HEAD 2>/dev/null || echo '?'); $($PY --version 2>&1)," \
+        "uvloop $($PY -c 'import uvloop; print(uvloop.__version__)' 2>/dev/null || echo none)," \
+        "$(go version 2>/dev/null | awk '{print $3}' || echo 'no go'), libuv $(pkg-config --modversion libuv 2>/dev/null || echo none)"
+    echo "each process pinned with taskset -c $CPU, N=$N, best of $REPEAT, timeout ${TIMEOUT}s each"
+    read -r load1 _ </proc/loadavg
+    if [ "$(calc "$load1 > 0.5")" = 1 ]; then
+        echo "warning: load average $load1: the machine is busy; wall times will be inflated"
     fi
-done
+    build_anchors
+    # Context, not a target: what one page fault costs here (see bench/machine/page_fault.c).
+    echo "machine: one page fault costs (CPU, best of $REPEAT):"
+    run_one page_fault machine cpu_ns_per_op ns/fault "$PFBIN" 100000
 
-printf '\n== JSON (also in %s)\n' "$JSONL"
-cat "$JSONL"
-if [ $FAILURES -ne 0 ]; then
-    echo "$FAILURES run(s) failed" >&2
-    exit 1
-fi
+    for b in $BENCHES; do
+        if declare -F "bench_$b" >/dev/null; then
+            "bench_$b"
+        else
+            echo "unknown bench: $b (known: $ALL_BENCHES)" >&2
+            FAILURES=$((FAILURES + 1))
+        fi
+    done
+
+    printf '\n== JSON (also in %s)\n' "$JSONL"
+    cat "$JSONL"
+    if [ $FAILURES -ne 0 ]; then
+        echo "$FAILURES run(s) failed" >&2
+        exit 1
+    fi
+}
+
+main "$@"; exit $?
