@@ -432,6 +432,9 @@ def remove_done_callback():
         say("removed one again:", fut.remove_done_callback(one))
         fut.set_result(None)
         say("removed three after done:", fut.remove_done_callback(three))
+        # Added to a done future, a callback is scheduled at once: too late to remove.
+        fut.add_done_callback(two)
+        say("removed two added after done:", fut.remove_done_callback(two))
         await asyncio.sleep(0)
         say("main resumed")
 
@@ -1446,6 +1449,56 @@ def set_result_after_waiter_cancelled():
             await t
         except asyncio.CancelledError:
             say("main: waiter cancelled")
+
+    asyncio.run(main())
+
+
+@scenario
+def self_cancel_then_await_future():
+    # A cancellation requested while the task runs is passed on to the future it awaits
+    # next, which is cancelled at once with the message.
+    async def main():
+        fut = asyncio.get_running_loop().create_future()
+        fut.add_done_callback(lambda f: say("fut cb:", fut_text(f)))
+
+        async def worker():
+            asyncio.current_task().cancel("from inside")
+            try:
+                await fut
+            except asyncio.CancelledError as e:
+                say("worker:", err_text(e), "fut cancelled:", b(fut.cancelled()))
+                raise
+
+        t = asyncio.create_task(worker())
+        try:
+            await t
+        except asyncio.CancelledError as e:
+            say("main:", err_text(e))
+
+    asyncio.run(main())
+
+
+@scenario
+def cancel_then_raise_other():
+    # A cancelled task that fails with another error during its cleanup ends with that
+    # error, not cancelled.
+    async def worker():
+        try:
+            await asyncio.sleep(100)
+        except asyncio.CancelledError:
+            say("worker cleanup fails")
+            raise ValueError("cleanup broke")
+
+    async def main():
+        t = asyncio.create_task(worker())
+        await asyncio.sleep(0)
+        t.cancel()
+        try:
+            await t
+        except ValueError as e:
+            say("main:", err_text(e), "cancelled:", b(t.cancelled()))
+        except asyncio.CancelledError:
+            say("main: cancelled?")
 
     asyncio.run(main())
 

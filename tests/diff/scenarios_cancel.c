@@ -794,3 +794,73 @@ DIFF_SCENARIO(set_result_after_waiter_cancelled)
 {
     diff_run(sraw_main);
 }
+
+/* ---- self_cancel_then_await_future: a cancellation requested while the task runs is
+ * passed on to the future it awaits next, cancelled at once with the message. */
+
+static acio_future_t *sctaf_fut;
+
+static void *sctaf_worker(void *arg)
+{
+    (void)arg;
+    acio_task_cancel(acio_current_task(), "from inside");
+    int rc = acio_await(sctaf_fut, NULL);
+    if (rc < 0)
+        say("worker: %s fut cancelled: %s", diff_err_text(rc, acio_future_error_message(sctaf_fut)),
+            tf(acio_future_cancelled(sctaf_fut)));
+    return NULL;
+}
+
+static void *sctaf_main(void *arg)
+{
+    (void)arg;
+    acio_task_t *t;
+    sctaf_fut = diff_future_new();
+    TRY(acio_future_add_done_callback(sctaf_fut, diff_cb_label, "fut cb"));
+    TRY(acio_create_task(&t, sctaf_worker, NULL, NULL));
+    int rc = acio_await(t, NULL);
+    if (rc < 0)
+        say("main: %s", diff_err_text(rc, task_msg(t)));
+    acio_future_unref(t);
+    acio_future_unref(sctaf_fut);
+    return NULL;
+}
+
+DIFF_SCENARIO(self_cancel_then_await_future)
+{
+    diff_run(sctaf_main);
+}
+
+/* ---- cancel_then_raise_other: a cancelled task failing with another error during its
+ * cleanup ends with that error, not cancelled. */
+
+static void *ctro_worker(void *arg)
+{
+    (void)arg;
+    if (acio_sleep(100) == -ECANCELED) {
+        say("worker cleanup fails");
+        return acio_raise(-EINVAL, "cleanup broke");
+    }
+    return NULL;
+}
+
+static void *ctro_main(void *arg)
+{
+    (void)arg;
+    acio_task_t *t;
+    TRY(acio_create_task(&t, ctro_worker, NULL, NULL));
+    TRY(acio_sleep(0));
+    acio_task_cancel(t, NULL);
+    int rc = acio_await(t, NULL);
+    if (rc == -ECANCELED)
+        say("main: cancelled?");
+    else if (rc < 0)
+        say("main: %s cancelled: %s", diff_err_text(rc, task_msg(t)), tf(acio_future_cancelled(t)));
+    acio_future_unref(t);
+    return NULL;
+}
+
+DIFF_SCENARIO(cancel_then_raise_other)
+{
+    diff_run(ctro_main);
+}

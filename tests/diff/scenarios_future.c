@@ -88,6 +88,9 @@ static void *rdc_main(void *arg)
     TRY(acio_future_set_result(fut, NULL));
     /* Once done, the callbacks are already scheduled: nothing left to remove. */
     say("removed three after done: %d", acio_future_remove_done_callback(fut, rdc_three, NULL));
+    /* Added to a done future, a callback is scheduled at once: too late to remove. */
+    TRY(acio_future_add_done_callback(fut, rdc_two, NULL));
+    say("removed two added after done: %d", acio_future_remove_done_callback(fut, rdc_two, NULL));
     TRY(acio_sleep(0));
     say("main resumed");
     acio_future_unref(fut);
