@@ -7,6 +7,10 @@
 
 #include "diff_sync/trace.h"
 
+/* A lost wake-up shows as a hang: fail it after a generous bound instead. */
+TestSuite(aiter, .timeout = 60);
+TestSuite(agen, .timeout = 60);
+
 #define I(x) ((void *)(intptr_t)(x))
 #define V(p) ((int)(intptr_t)(p))
 

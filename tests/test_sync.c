@@ -8,6 +8,13 @@
 
 #include "diff_sync/trace.h"
 
+/* A lost wake-up shows as a hang: fail it after a generous bound instead. */
+TestSuite(lock, .timeout = 60);
+TestSuite(event, .timeout = 60);
+TestSuite(condition, .timeout = 60);
+TestSuite(semaphore, .timeout = 60);
+TestSuite(barrier, .timeout = 60);
+
 /* ---------------------------------------------------------------- Lock */
 
 static acio_lock_t *L;

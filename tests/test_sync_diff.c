@@ -12,6 +12,9 @@
 
 #include "diff_sync/trace.h"
 
+/* A lost wake-up shows as a hang: fail it after a generous bound instead. */
+TestSuite(diff_sync, .timeout = 60);
+
 #define I(x) ((void *)(intptr_t)(x))
 #define V(p) ((int)(intptr_t)(p))
 
