@@ -222,6 +222,8 @@ static void *examples_main(void *arg)
     snprintf(server, sizeof(server), "%s/tcp_echo_server", example_dir);
     snprintf(client, sizeof(client), "%s/tcp_echo_client", example_dir);
     snprintf(port, sizeof(port), "%d", free_port());
+    CHECK(access(server, X_OK) == 0 && access(client, X_OK) == 0,
+          "build the examples first: %s, %s", server, client);
     char *sargv[] = {server, port, "127.0.0.1", NULL};
     int sout;
     pid_t spid = spawn(sargv, &sout);
