@@ -25,6 +25,7 @@ extern "C" {
 #include "acio/transport.h"
 #include "acio/net.h"
 #include "acio/stream.h"
+#include "acio/tls.h"
 
 #ifdef __cplusplus
 }

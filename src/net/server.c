@@ -59,6 +59,7 @@ static void server_unref(acio_server_t *s)
         s->on_free(s->on_free_arg);
     if (s->closed_fut)
         acio_future_unref(s->closed_fut);
+    acio_ssl_context_unref(s->ssl);
     acio__free(s->fds);
     acio__free(s->unix_path);
     acio__free(s);
@@ -78,19 +79,20 @@ static void new_client(acio_server_t *s, int c)
         int one = 1;
         setsockopt(c, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
     }
+    int rc;
+    if (s->ssl) {
+        rc = acio__tls_server_start(s->loop, c, s->factory, s->factory_data, s->ssl,
+                                    s->ssl_handshake_timeout, s);
+        if (rc < 0)
+            report(s, "server: could not start TLS on an accepted connection", rc);
+        return;
+    }
     const acio_protocol_t *proto = NULL;
     void *pdata = NULL;
-    int rc = s->factory(s->factory_data, &proto, &pdata);
+    rc = s->factory(s->factory_data, &proto, &pdata);
     if (rc < 0 || !proto) {
         close(c);
         report(s, "server: the protocol factory refused a connection", rc < 0 ? rc : -EINVAL);
-        return;
-    }
-    if (s->ssl) {
-        rc = acio__tls_server_start(s->loop, c, proto, pdata, s->ssl, s->ssl_handshake_timeout,
-                                    s);
-        if (rc < 0)
-            report(s, "server: could not start TLS on an accepted connection", rc);
         return;
     }
     acio_transport_t *t;
@@ -220,7 +222,7 @@ static int server_new(acio_loop_t *loop, acio_protocol_factory factory, void *fd
     s->backlog = opts->backlog > 0 ? opts->backlog : 100;
     s->retry_delay = opts->accept_retry_delay > 0 ? opts->accept_retry_delay : 1.0;
     s->keep_alive = opts->keep_alive;
-    s->ssl = opts->ssl;
+    s->ssl = opts->ssl ? acio_ssl_context_ref(opts->ssl) : NULL;
     s->ssl_handshake_timeout = opts->ssl_handshake_timeout;
     *out = s;
     return 0;

@@ -6,6 +6,7 @@
 #define ACIO_TLS_INT_H
 
 #include "net/transport_int.h"
+#include "acio/tls.h"
 
 /* Client side on a connected fd: on success the TLS transport owns fd, connection_made
  * ran after the handshake, and *out (if non-NULL) holds a reference for the caller. On
@@ -18,9 +19,11 @@ int acio__tls_accept_socket(acio_loop_t *loop, int fd, acio_transport_t **out,
                             const acio_protocol_t *proto, void *proto_data,
                             acio_ssl_context_t *ctx, double handshake_timeout);
 /* Server side from the accept callback (not in a task): the handshake runs in the
- * background; proto's connection_made is called once it succeeded. Takes fd. */
-int acio__tls_server_start(acio_loop_t *loop, int fd, const acio_protocol_t *proto,
-                           void *proto_data, acio_ssl_context_t *ctx, double handshake_timeout,
+ * background and counts as one of server's connections; the factory is asked for a
+ * protocol only once it succeeded (so a failed handshake leaves nothing to free), and
+ * its connection_made follows. Takes fd (closed on error). */
+int acio__tls_server_start(acio_loop_t *loop, int fd, acio_protocol_factory factory,
+                           void *factory_data, acio_ssl_context_t *ctx, double handshake_timeout,
                            acio_server_t *server);
 
 #endif
