@@ -43,8 +43,10 @@ typedef struct {
 } acio_bytes_t;
 
 typedef struct {
-    /* Prefix of the worker thread names (copied; the kernel shows 15 characters);
-     * NULL gives "acio-pool" (thread pools) or "acio-proc" (process pools). */
+    /* The executor's name (copied, at most 15 characters kept), also the prefix of its
+     * worker threads' names ("<name>-<n>", cut to the kernel's 15 characters); NULL gives
+     * "acio-pool" (thread pools) or "acio-proc" (process pools). A loop's default pool
+     * is named "acio". */
     const char *name;
     /* Most workers run at once; 0 gives concurrent.futures' defaults: min(32, cpus + 4)
      * threads for a thread pool, cpus processes for a process pool. */
@@ -144,9 +146,10 @@ ACIO_EXTERN int acio_to_thread(acio_job_fn fn, void *arg, void **result);
 ACIO_EXTERN int acio_to_thread_ex(acio_job_fn fn, void *arg, void **result, char **error_message);
 
 /* loop.set_default_executor(): use ex (a thread pool) for run_in_executor(NULL) and
- * to_thread on loop. The loop takes its own reference; the executor it replaces is
- * shut down without waiting and released. The loop shuts its default executor down
- * (without waiting) when it closes, as asyncio does, whoever created it.
+ * to_thread on loop. The loop takes its own reference. The executor it replaces is
+ * released; if the loop had created it (on first use), it is also shut down without
+ * waiting, as a pool nobody references is in Python. The loop shuts its default
+ * executor down (without waiting) when it closes, as asyncio does, whoever created it.
  * Errors: -EINVAL (NULL, or ex is a process pool), ACIO_ECLOSED, -ENOMEM. */
 ACIO_EXTERN int acio_loop_set_default_executor(acio_loop_t *loop, acio_executor_t *ex);
 

@@ -105,11 +105,12 @@ int acio__bridge_default_executor(acio__bridge_t *br, acio_executor_t **out)
     if (br->default_shutdown)
         return -ESHUTDOWN;
     if (!br->default_ex) {
-        /* asyncio names its default pool's threads "asyncio_N". */
-        acio_executor_opts_t opts = {.name = "acio-default"};
+        /* asyncio names its default pool's threads "asyncio_N"; ours are "acio-N". */
+        acio_executor_opts_t opts = {.name = "acio"};
         int rc = acio_executor_new(&br->default_ex, &opts);
         if (rc < 0)
             return rc;
+        br->default_owned = true;
     }
     *out = br->default_ex;
     return 0;

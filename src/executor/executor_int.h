@@ -148,6 +148,7 @@ struct acio__bridge_s {
     size_t nfree;
     acio_executor_t *default_ex;
     bool default_shutdown; /* shutdown_default_executor() was called */
+    bool default_owned;    /* default_ex was created by us, not set by the user */
     bool closed;           /* the loop closed: free jobs instead of recycling them */
     acio__bridge_t *next;  /* the registry */
 };

@@ -139,18 +139,20 @@ static acio_job_t *queue_pop(acio_executor_t *ex)
 
 /* ---- workers ---- */
 
-static void run_job(acio__worker_t *w, acio_job_t *job)
+/* Returns false if the job did not run. */
+static bool run_job(acio__worker_t *w, acio_job_t *job)
 {
     /* A job whose future was cancelled after a worker was chosen but before it began is
      * treated as removed: it has not started, so it does not start. */
     if (atomic_load_explicit(&job->cancelled, memory_order_acquire)) {
         job->code = -ECANCELED;
-        return;
+        return false;
     }
     if (w->ex->kind == ACIO__EX_THREADS)
         job->result = job->fn(job->arg, job);
     else
         acio__process_run(w, job);
+    return true;
 }
 
 static void *worker_main(void *arg)
@@ -158,8 +160,10 @@ static void *worker_main(void *arg)
     acio__worker_t *w = arg;
     acio_executor_t *ex = w->ex;
     tl_worker = w;
-    char tname[16];
-    snprintf(tname, sizeof tname, "%.10s-%u", ex->name, w->index);
+    /* "<name>-<n>" within the kernel's 15 characters: the name gives way, not n. */
+    char tname[16], num[12];
+    int nlen = snprintf(num, sizeof num, "-%u", w->index);
+    snprintf(tname, sizeof tname, "%.*s%s", 15 - nlen, ex->name, num);
     pthread_setname_np(pthread_self(), tname);
 
     acio_job_t *done = NULL; /* finished, not yet reported to its loop */
@@ -195,12 +199,15 @@ static void *worker_main(void *arg)
             acio__bridge_complete(done);
             done = NULL;
         }
-        run_job(w, job);
+        bool ran = run_job(w, job);
         done = job;
         pthread_mutex_lock(&ex->mu);
         job->state = ACIO__JOB_FINISHED;
         ex->nrunning--;
-        ex->completed++;
+        if (ran)
+            ex->completed++;
+        else
+            ex->cancelled++;
     }
     pthread_mutex_unlock(&ex->mu);
     /* Report the last job before counting ourselves out, so shutdown(wait) returning

@@ -171,9 +171,15 @@ int acio_loop_set_default_executor(acio_loop_t *loop, acio_executor_t *ex)
     if (rc < 0)
         return rc;
     acio_executor_t *old = br->default_ex;
+    bool owned = br->default_owned;
     br->default_ex = acio__executor_ref(ex);
+    br->default_owned = false;
     if (old) {
-        acio_executor_shutdown(old, false, 0, false);
+        /* asyncio just drops the old one; a pool nobody references is then shut down
+         * (without waiting) when it is collected. Ours is collected now if the loop
+         * created it; one the user set stays the user's. */
+        if (owned && old != ex)
+            acio_executor_shutdown(old, false, 0, false);
         acio__executor_unref(old);
     }
     return 0;
