@@ -855,3 +855,35 @@ Test(executor, out_of_memory_on_submit)
     atomic_int calls = 0;
     cr_assert_eq(run_main(oom_main, &calls, NULL), 0);
 }
+
+/* ---- submitting from another thread than the loop's ---- */
+
+typedef struct {
+    acio_loop_t *loop;
+    int rc;
+} other_thread_t;
+
+static void *submit_from_other_thread(void *arg)
+{
+    other_thread_t *o = arg;
+    acio_future_t *f;
+    o->rc = acio_loop_run_in_executor(o->loop, NULL, add_one, NULL, &f);
+    return NULL;
+}
+
+static void *wrong_thread_main(void *arg)
+{
+    other_thread_t *o = arg;
+    o->loop = acio_get_running_loop();
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, submit_from_other_thread, o), 0);
+    pthread_join(th, NULL);
+    return NULL;
+}
+
+Test(executor, submit_from_another_thread_is_refused)
+{
+    other_thread_t o = {0};
+    cr_assert_eq(run_main(wrong_thread_main, &o, NULL), 0);
+    cr_assert_eq(o.rc, ACIO_EWRONGTHREAD, "rc=%d", o.rc);
+}

@@ -119,7 +119,8 @@ ACIO_EXTERN void acio_executor_stats(const acio_executor_t *ex, acio_executor_st
  * acio_future_unref(); if out is NULL the job is fire-and-forget (an error it ends with is
  * reported to the loop's exception handler). arg stays the caller's; it must stay valid
  * until the job has finished or been removed.
- * Errors: -EINVAL (NULL loop or fn; ex is a process pool), ACIO_ECLOSED, -ESHUTDOWN
+ * Errors: -EINVAL (NULL loop or fn; ex is a process pool), ACIO_ECLOSED,
+ * ACIO_EWRONGTHREAD (loop is running in another thread), -ESHUTDOWN
  * (ex, or the default executor, was shut down), -ENOMEM, -EAGAIN (no worker thread
  * could be started). On error fn never runs. */
 ACIO_EXTERN int acio_loop_run_in_executor(acio_loop_t *loop, acio_executor_t *ex, acio_job_fn fn,

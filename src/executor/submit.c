@@ -53,6 +53,9 @@ static int prepare(acio_loop_t *loop, acio_executor_t **ex, int kind, acio__brid
         return -EINVAL;
     if (*ex && (*ex)->kind != kind)
         return -EINVAL;
+    /* The loop's job list and futures are not locked: only its own thread may submit. */
+    if (acio_loop_is_running(loop) && acio_get_running_loop() != loop)
+        return ACIO_EWRONGTHREAD;
     int rc = acio__bridge_get(loop, br);
     if (rc < 0)
         return rc;
