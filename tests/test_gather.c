@@ -416,3 +416,69 @@ Test(gather, twenty_thousand_tasks, .timeout = 60)
 {
     cr_assert_eq(acio_run(big_main, NULL, NULL), 0);
 }
+
+/* A child that survives the first cancellation and only yields to the second. */
+typedef struct {
+    int cancels_seen;
+} stubborn_t;
+
+static void *stubborn(void *arg)
+{
+    stubborn_t *s = arg;
+    for (int i = 0; i < 4; i++) {
+        int rc = acio_sleep(0.5);
+        if (rc == 0)
+            return NULL;
+        s->cancels_seen++;
+        if (s->cancels_seen >= 2)
+            return acio_raise(rc, NULL);
+        acio_task_uncancel(acio_current_task());
+    }
+    return NULL;
+}
+
+typedef struct {
+    acio_task_t *t[2];
+    int rc;
+    bool returned;
+} stub_arg_t;
+
+static void *stub_awaiter(void *arg)
+{
+    stub_arg_t *a = arg;
+    a->rc = acio_gather_await(a->t, 2, ACIO_GATHER_RETURN_EXCEPTIONS, NULL, NULL);
+    a->returned = true;
+    return NULL;
+}
+
+static void *cancel_twice_main(void *arg)
+{
+    (void)arg;
+    stubborn_t s[2] = {{0}, {0}};
+    stub_arg_t a = {.rc = 1};
+    acio_task_t *w;
+    cr_assert_eq(acio_create_task(&a.t[0], stubborn, &s[0], NULL), 0);
+    cr_assert_eq(acio_create_task(&a.t[1], stubborn, &s[1], NULL), 0);
+    cr_assert_eq(acio_create_task(&w, stub_awaiter, &a, NULL), 0);
+    cr_assert_eq(acio_sleep(0.01), 0);
+    acio_task_cancel(w, NULL);
+    cr_assert_eq(acio_sleep(0.01), 0);
+    /* The children ignored it: the awaiter is still waiting for them. */
+    cr_assert(!a.returned);
+    cr_assert_eq(s[0].cancels_seen, 1);
+    acio_task_cancel(w, NULL);
+    cr_assert_eq(acio_await(w, NULL), -ECANCELED);
+    cr_assert(a.returned);
+    cr_assert_eq(a.rc, -ECANCELED);
+    cr_assert_eq(s[0].cancels_seen, 2, "the second cancellation reached the children");
+    cr_assert_eq(s[1].cancels_seen, 2);
+    cr_assert(acio_future_done(a.t[0]) && acio_future_done(a.t[1]));
+    acio_future_unref(w);
+    unref_all(a.t, 2);
+    return NULL;
+}
+
+Test(gather, awaiter_cancelled_again_while_children_finish)
+{
+    cr_assert_eq(acio_run(cancel_twice_main, NULL, NULL), 0);
+}

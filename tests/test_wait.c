@@ -677,3 +677,45 @@ Test(shield, mirrors_result_error_and_inner_cancellation)
 {
     cr_assert_eq(acio_run(shield_mirror_main, NULL, NULL), 0);
 }
+
+static void *stubborn_once(void *arg)
+{
+    (void)arg;
+    if (acio_sleep(5) == 0)
+        return NULL;
+    acio_task_uncancel(acio_current_task());
+    if (acio_sleep(0.2) < 0) /* keeps running after the first cancellation */
+        return acio_raise(-ECANCELED, NULL);
+    return (void *)1;
+}
+
+static void *zero_caller(void *arg)
+{
+    wf_arg_t *a = arg;
+    a->rc = acio_wait_for(a->inner, 0, NULL);
+    return NULL;
+}
+
+static void *zero_cancel_main(void *arg)
+{
+    (void)arg;
+    wf_arg_t a = {NULL, 1};
+    acio_task_t *w;
+    cr_assert_eq(acio_create_task(&a.inner, stubborn_once, NULL, NULL), 0);
+    cr_assert_eq(acio_sleep(0), 0); /* inner starts */
+    cr_assert_eq(acio_create_task(&w, zero_caller, &a, NULL), 0);
+    cr_assert_eq(acio_sleep(0.02), 0);
+    /* w waits in wait_for(timeout=0) for the inner task to finish its cancellation. */
+    cr_assert_eq(a.rc, 1);
+    acio_task_cancel(w, NULL);
+    cr_assert_eq(acio_await(w, NULL), -ECANCELED);
+    cr_assert_eq(a.rc, -ECANCELED, "rc=%s", acio_err_name(a.rc));
+    acio_future_unref(w);
+    finish(&a.inner, 1);
+    return NULL;
+}
+
+Test(wait_for, cancelled_while_cancelling_the_inner_task)
+{
+    cr_assert_eq(acio_run(zero_cancel_main, NULL, NULL), 0);
+}

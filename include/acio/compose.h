@@ -74,8 +74,9 @@ ACIO_EXTERN int acio_gather_calls(acio_future_t **out, const acio_call_t *calls,
 /* `results = await asyncio.gather(*futs)` inside a task: acio_gather() followed by
  * acio_await() of the outer future. Returns 0 (results/codes filled), the first error
  * (without ACIO_GATHER_RETURN_EXCEPTIONS), or -ECANCELED if a child was cancelled or the
- * calling task was cancelled (its cancellation is passed on to every unfinished child
- * before this returns, as cancelling an awaited gather does in asyncio).
+ * calling task was cancelled. In the latter case the cancellation is passed on to every
+ * unfinished child and, as in asyncio, this returns only once the first of them (all of
+ * them with ACIO_GATHER_RETURN_EXCEPTIONS) has finished.
  * Errors: as acio_gather(), ACIO_ENOTASK. */
 ACIO_EXTERN int acio_gather_await(acio_future_t *const *futs, size_t n, unsigned flags,
                                   void **results, int *codes);
@@ -118,8 +119,9 @@ ACIO_EXTERN int acio_wait(acio_future_t *const *futs, size_t n, double timeout,
 ACIO_EXTERN int acio_wait_for(acio_future_t *fut, double timeout, void **result);
 
 /* wait_for(coro(), timeout): run fn(arg) as a new task (opts may be NULL) and
- * acio_wait_for() it. The task is always done when this returns.
- * Errors: as acio_wait_for(), plus those of acio_loop_create_task(). */
+ * acio_wait_for() it.
+ * Errors: as acio_wait_for(), plus those of acio_loop_create_task(). The task is
+ * released before returning (the loop keeps it alive if it is still finishing). */
 ACIO_EXTERN int acio_wait_for_call(acio_coro_fn fn, void *arg, const acio_task_opts_t *opts,
                                    double timeout, void **result);
 

@@ -51,7 +51,8 @@ int acio_taskgroup_enter(acio_taskgroup_t *tg)
         return ACIO_EINVALSTATE;
     if ((task = acio_current_task()) == NULL)
         return ACIO_ENOTASK;
-    tg->parent = task;
+    /* Held so a child finishing after a misbehaving parent is gone stays safe. */
+    tg->parent = acio_future_ref(task);
     tg->loop = acio_future_get_loop(task);
     tg->parent_cancelling = acio_task_cancelling(task);
     tg->entered = true;
@@ -245,6 +246,7 @@ int acio_taskgroup_free(acio_taskgroup_t *tg)
         return ACIO_EINVALSTATE;
     for (size_t i = 0; i < tg->nerrors; i++)
         acio_future_unref(tg->errors[i].task);
+    acio_future_unref(tg->parent);
     acio__free(tg->errors);
     acio__free(tg);
     return 0;
