@@ -1,5 +1,5 @@
-/* Asynchronous files (aiofiles): every operation is a job run on the os layer's worker
- * threads (worker.c) against a stdio stream, while the calling task awaits its future.
+/* Asynchronous files (aiofiles): every operation is a job run against a stdio stream on
+ * the file layer's thread pool (worker.c), while the calling task awaits its future.
  *
  * Ordering: a file runs one job at a time, in call order. Tasks queue on the file's own
  * FIFO; the file stays busy until the job has really finished on its thread, not merely

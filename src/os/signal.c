@@ -31,6 +31,9 @@
 #define SLOT_COUNT 64
 
 _Static_assert(NSIG - 1 <= 64, "one bit per signal in a 64-bit mask");
+/* The handler may only use atomics that never take a lock. */
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2 && ATOMIC_INT_LOCK_FREE == 2,
+               "lock-free atomics are needed in the signal handler");
 
 /* Touched by the signal handler: atomics only. */
 typedef struct {
