@@ -55,9 +55,9 @@ static bool await_count(atomic_int *counter, int want)
     return false;
 }
 
-/* Runs main as a task on a fresh loop, then closes the loop the way asyncio.run does:
- * shut the default executor down (waiting), then close. The executor hook is called
- * explicitly in case the core does not call it yet (calling it twice is harmless). */
+/* Runs main as a task on a fresh loop, then ends the way asyncio.run does: shut the
+ * default executor down while the loop runs, then close the loop. The close hook is
+ * called explicitly in case the core does not call it yet (a second call is a no-op). */
 static int run_main(acio_coro_fn main, void *arg, void **result)
 {
     acio_loop_t *loop;
@@ -66,13 +66,7 @@ static int run_main(acio_coro_fn main, void *arg, void **result)
     cr_assert_eq(acio_loop_create_task(loop, &t, main, arg, NULL), 0);
     int rc = acio_loop_run_until_complete(loop, t, result);
     acio_future_unref(t);
-    cr_assert_eq(acio_loop_shutdown_default_executor(loop, -1), 0);
-    /* Deliver completions that arrived during the shutdown. */
-    acio_future_t *f;
-    cr_assert_eq(acio_future_new(loop, &f), 0);
-    acio_future_set_result(f, NULL);
-    acio_loop_run_until_complete(loop, f, NULL);
-    acio_future_unref(f);
+    cr_assert_eq(acio__executor_shutdown_default_for_run(loop, -1), 0);
     acio__executor_loop_closing(loop);
     cr_assert_eq(acio_loop_close(loop), 0);
     return rc;
@@ -886,4 +880,20 @@ Test(executor, submit_from_another_thread_is_refused)
     other_thread_t o = {0};
     cr_assert_eq(run_main(wrong_thread_main, &o, NULL), 0);
     cr_assert_eq(o.rc, ACIO_EWRONGTHREAD, "rc=%d", o.rc);
+}
+
+/* asyncio.run's ending: a fire-and-forget job that needs the loop still finishes. */
+static void *fire_and_forget_main(void *arg)
+{
+    needs_loop_t *n = arg;
+    n->loop = acio_get_running_loop();
+    cr_assert_eq(acio_loop_run_in_executor(n->loop, NULL, ask_the_loop, n, NULL), 0);
+    return NULL;
+}
+
+Test(executor, run_ending_waits_for_default_executor_with_loop_running)
+{
+    needs_loop_t n = {0};
+    cr_assert_eq(run_main(fire_and_forget_main, &n, NULL), 0);
+    cr_assert_eq(atomic_load(&n.answered), 1);
 }

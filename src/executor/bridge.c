@@ -82,6 +82,16 @@ int acio__bridge_get(acio_loop_t *loop, acio__bridge_t **out)
     return 0;
 }
 
+acio__bridge_t *acio__bridge_find(acio_loop_t *loop)
+{
+    pthread_mutex_lock(&registry_mu);
+    acio__bridge_t *br = registry;
+    while (br && br->loop != loop)
+        br = br->next;
+    pthread_mutex_unlock(&registry_mu);
+    return br;
+}
+
 void acio__bridge_track(acio__bridge_t *br, acio_job_t *job)
 {
     acio_job_t *head = &br->inflight;

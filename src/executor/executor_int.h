@@ -156,6 +156,8 @@ struct acio__bridge_s {
 /* The bridge of loop, created on first use. Borrowed (the registry holds it until the
  * loop closes). Errors: ACIO_ECLOSED, -ENOMEM. */
 int acio__bridge_get(acio_loop_t *loop, acio__bridge_t **out);
+/* The bridge of loop if it has one (borrowed), or NULL; creates nothing. */
+acio__bridge_t *acio__bridge_find(acio_loop_t *loop);
 void acio__bridge_unref(acio__bridge_t *br);
 /* From a worker: job is finished; hand it to its loop (batched). */
 void acio__bridge_complete(acio_job_t *job);
