@@ -478,6 +478,74 @@ Test(subprocess, cancelled_communicate_loses_no_output)
     run(cancel_communicate_main);
 }
 
+static void *wait_for_main(void *arg)
+{
+    (void)arg;
+    start();
+    acio_subprocess_opts_t o = {.stdin_mode = ACIO_SUBPROCESS_PIPE};
+    acio_process_t *p;
+    cr_assert_eq(acio_create_subprocess_execl(&p, &o, "cat", NULL), 0);
+    /* await asyncio.wait_for(proc.wait(), 0.05) -> TimeoutError; the child lives on. */
+    void *res;
+    cr_assert_eq(acio_wait_for_call(waiter_task, p, NULL, 0.05, &res), -ETIMEDOUT);
+    cr_assert_not(acio_process_returncode(p, NULL));
+    acio_pipe_writer_close(acio_process_stdin(p));
+    cr_assert_eq(acio_wait_for_call(waiter_task, p, NULL, 30, &res), 0);
+    cr_assert_eq((intptr_t)res, 0);
+    acio_process_free(p);
+    return NULL;
+}
+
+Test(subprocess, wait_for_timeout_leaves_the_child_running)
+{
+    run(wait_for_main);
+}
+
+static void *echo_child(void *arg)
+{
+    int i = (int)(intptr_t)arg;
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "echo child %d; exit %d", i, i % 7);
+    acio_subprocess_opts_t o = {.stdout_mode = ACIO_SUBPROCESS_PIPE};
+    acio_process_t *p;
+    int rc = acio_create_subprocess_shell(&p, cmd, &o);
+    if (rc < 0)
+        return acio_raise(rc, "spawn %d", i);
+    void *out;
+    rc = acio_process_communicate(p, NULL, 0, &out, NULL, NULL, NULL);
+    int returncode = -1;
+    acio_process_returncode(p, &returncode);
+    acio_process_free(p);
+    if (rc < 0)
+        return acio_raise(rc, "communicate %d", i);
+    char want[32];
+    snprintf(want, sizeof want, "child %d\n", i);
+    bool ok = strcmp(out, want) == 0 && returncode == i % 7;
+    free(out);
+    return ok ? NULL : acio_raise(-EIO, "child %d: wrong output or status %d", i, returncode);
+}
+
+static void *many_main(void *arg)
+{
+    (void)arg;
+    start();
+    enum { N = 40 };
+    acio_call_t calls[N];
+    for (int i = 0; i < N; i++)
+        calls[i] = (acio_call_t){echo_child, (void *)(intptr_t)i, NULL};
+    acio_future_t *all;
+    cr_assert_eq(acio_gather_calls(&all, calls, N, NULL, 0, NULL, NULL, NULL), 0);
+    int rc = acio_await(all, NULL);
+    cr_assert_eq(rc, 0, "%s", acio_future_error_message(all));
+    acio_future_unref(all);
+    return NULL;
+}
+
+Test(subprocess, forty_children_at_once)
+{
+    run(many_main);
+}
+
 /* ---- stdio modes, cwd, env, fd hygiene ---- */
 
 static void *modes_main(void *arg)
