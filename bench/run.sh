@@ -142,7 +142,7 @@ target() {
             printf '  target %-34s unknown (no %s figure)\n' "$text" "$anchor"
             return
         }
-        bound=$(calc3 "$limit * ${VAL[$bench/$anchor]}")
+        bound=$(calc "int(10 * $limit * ${VAL[$bench/$anchor]} + 0.5) / 10")
     fi
     if [ -z "$a" ]; then
         printf '  target %-34s unknown (no acio figure)\n' "$text"
