@@ -42,9 +42,9 @@ static void make_certs(void)
     char cmd[2048];
     snprintf(cmd, sizeof(cmd),
              "set -e; mkdir -p %s; cd %s;"
-             "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2"
+             "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key -out ca.pem -days 2"
              " -subj /CN=acio-test-ca >/dev/null 2>&1;"
-             "openssl req -newkey rsa:2048 -nodes -keyout key.pem -out req.csr"
+             "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout key.pem -out req.csr"
              " -subj /CN=localhost >/dev/null 2>&1;"
              "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > ext.cnf;"
              "openssl x509 -req -in req.csr -CA ca.pem -CAkey ca.key -CAcreateserial"
@@ -170,7 +170,7 @@ static void *roundtrip_main(void *arg)
     return NULL;
 }
 
-Test(tls, acio_client_acio_server, .init = setup, .timeout = 60) { run(roundtrip_main); }
+Test(tls, acio_client_acio_server, .timeout = 60) { setup(); run(roundtrip_main); }
 
 static void *verify_main(void *arg)
 {
@@ -206,7 +206,7 @@ static void *verify_main(void *arg)
     return NULL;
 }
 
-Test(tls, verification_failures_are_clear, .init = setup, .timeout = 60) { run(verify_main); }
+Test(tls, verification_failures_are_clear, .timeout = 60) { setup(); run(verify_main); }
 
 static void *plaintext_main(void *arg)
 {
@@ -240,7 +240,7 @@ static void *plaintext_main(void *arg)
     return NULL;
 }
 
-Test(tls, plaintext_client_fails_handshake, .init = setup, .timeout = 60) { run(plaintext_main); }
+Test(tls, plaintext_client_fails_handshake, .timeout = 60) { setup(); run(plaintext_main); }
 
 /* start_tls: a plain connection upgraded by the client. */
 typedef struct {
@@ -296,7 +296,7 @@ static void *start_tls_main(void *arg)
     return NULL;
 }
 
-Test(tls, start_tls_upgrades_a_connection, .init = setup, .timeout = 60) { run(start_tls_main); }
+Test(tls, start_tls_upgrades_a_connection, .timeout = 60) { setup(); run(start_tls_main); }
 
 static int free_port(void)
 {
@@ -364,7 +364,7 @@ static void *s_server_main(void *arg)
     return NULL;
 }
 
-Test(tls, client_against_openssl_s_server, .init = setup, .timeout = 60) { run(s_server_main); }
+Test(tls, client_against_openssl_s_server, .timeout = 60) { setup(); run(s_server_main); }
 
 static void *s_client_main(void *arg)
 {
@@ -412,13 +412,27 @@ static void *s_client_main(void *arg)
     return NULL;
 }
 
-Test(tls, server_against_openssl_s_client, .init = setup, .timeout = 60) { run(s_client_main); }
+Test(tls, server_against_openssl_s_client, .timeout = 60) { setup(); run(s_client_main); }
 
-Test(tls, without_openssl_fails_clearly, .timeout = 30)
+/* Context errors, and without OpenSSL every TLS request fails with -ENOTSUP. */
+Test(tls, context_errors, .timeout = 30)
 {
-    if (have_tls())
-        return;
     acio_ssl_context_t *c = (void *)1;
-    cr_assert_eq(acio_ssl_context_new(&c, ACIO_SSL_CLIENT), -ENOTSUP);
-    cr_assert_null(c);
+    if (!have_tls()) {
+        cr_assert_eq(acio_ssl_context_new(&c, ACIO_SSL_CLIENT), -ENOTSUP);
+        cr_assert_null(c);
+        return;
+    }
+    cr_assert_eq(acio_ssl_context_new(&c, ACIO_SSL_SERVER), 0);
+    int rc = acio_ssl_context_load_cert_chain(c, "/nonexistent/cert.pem", NULL);
+    cr_assert_eq(rc, -ENOENT, "missing file: %s", acio_err_name(rc));
+    cr_assert_eq(acio_ssl_context_set_check_hostname(c, true), -EINVAL,
+                 "host name checks are for clients");
+    make_certs();
+    rc = acio_ssl_context_load_cert_chain(c, cert, ca); /* a key that does not match */
+    cr_assert_eq(rc, -EPROTO, "mismatched key: %s", acio_err_name(rc));
+    cr_assert(strlen(acio_ssl_last_error()) > 0, "the reason is kept");
+    cr_assert_eq(acio_ssl_context_load_cert_chain(c, cert, key), 0);
+    cleanup_certs();
+    acio_ssl_context_unref(c);
 }
