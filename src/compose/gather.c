@@ -275,9 +275,15 @@ int acio_gather_await(acio_future_t *const *futs, size_t n, unsigned flags, void
     if ((rc = gather_start(&outer, futs, n, flags, results, codes, &g)) < 0)
         return rc;
     rc = acio_await(outer, NULL);
-    if (rc == -ECANCELED && !acio_future_done(outer)) {
-        /* The calling task was cancelled but the core did not cancel what it awaited:
-         * do it here, so the cancellation reaches the children. */
+    if (!acio_future_done(outer)) {
+        /* The await itself failed (-ENOMEM), or the calling task was cancelled and the
+         * core did not cancel what it awaited. Either way this call is leaving: the
+         * caller's arrays must not be written any more, and the children must not run
+         * on unobserved, so cancel the gather. */
+        if (g != NULL) {
+            g->results = NULL;
+            g->codes = NULL;
+        }
         (void)acio_future_cancel(outer, NULL);
     }
     if (rc == -ECANCELED && g != NULL && !g->settled) {
