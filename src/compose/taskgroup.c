@@ -193,15 +193,16 @@ int acio_taskgroup_exit(acio_taskgroup_t *tg, int rc)
 
     /* A loop, because the parent may be cancelled again and again while it waits. */
     while (tg->ntasks > 0) {
-        if (tg->on_completed == NULL) {
-            if ((r = acio_future_new(tg->loop, &tg->on_completed)) < 0) {
-                /* No memory for a waiter: yield and look again. */
-                (void)acio_sleep(0);
-                continue;
-            }
+        if (tg->on_completed == NULL && acio_future_new(tg->loop, &tg->on_completed) == 0)
             acio_future_set_label(tg->on_completed, "TaskGroup exit");
-        }
-        r = acio_await(tg->on_completed, NULL);
+        if (tg->on_completed != NULL)
+            r = acio_await(tg->on_completed, NULL);
+        else
+            r = -ENOMEM;
+        /* Out of memory for the waiter or its callback: poll, one iteration at a time,
+         * rather than spin without letting the children run. */
+        if (r < 0 && r != -ECANCELED)
+            r = acio_sleep(0);
         if (r == -ECANCELED && !tg->aborting) {
             propagate_cancel = true;
             tg_abort(tg, "TaskGroup: parent task cancelled");
