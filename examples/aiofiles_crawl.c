@@ -40,13 +40,13 @@ typedef struct {
 
 static const page_t pages[] = {
     {.url = "https://www.163.com",
-     .latency = 0.1,
+     .latency = 0.2,
      .links = {"https://www.163.com/news", "https://www.163.com/sports"}},
-    {.url = "https://1.1.1.1/", .latency = 0.01, .fails = true},
-    {.url = "https://www.qq.com", .latency = 0.2, .links = {"https://www.qq.com/video"}},
-    {.url = "https://regex101.com/", .latency = 0.3},
+    {.url = "https://1.1.1.1/", .latency = 0.05, .fails = true},
+    {.url = "https://www.qq.com", .latency = 0.4, .links = {"https://www.qq.com/video"}},
+    {.url = "https://regex101.com/", .latency = 0.6},
     {.url = "https://www.baidu.com",
-     .latency = 0.4,
+     .latency = 0.8,
      .links = {"https://www.baidu.com/more", "https://map.baidu.com"}},
 };
 #define NPAGES (sizeof pages / sizeof *pages)

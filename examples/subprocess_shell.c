@@ -14,8 +14,8 @@
  *
  *     async def main():
  *         await asyncio.gather(
- *             run('sleep 0.2; echo "hello"'),
- *             run('sleep 0.1; ls /zzz'),
+ *             run('sleep 1; echo "hello"'),
+ *             run('sleep 0.5; ls /zzz'),
  *             run('seq 3 | sort -r'))
  *
  *     asyncio.run(main())
@@ -60,8 +60,8 @@ static void *main_task(void *arg)
 {
     (void)arg;
     acio_call_t calls[] = {
-        {run, "sleep 0.2; echo \"hello\"", NULL},
-        {run, "sleep 0.1; ls /zzz", NULL},
+        {run, "sleep 1; echo \"hello\"", NULL},
+        {run, "sleep 0.5; ls /zzz", NULL},
         {run, "seq 3 | sort -r", NULL},
     };
     acio_future_t *all;
