@@ -80,6 +80,9 @@ static void *round_trip_main(void *arg)
     cr_assert_eq(acio_file_open(&f, path, "w"), 0);
     cr_assert_str_eq(acio_file_name(f), path);
     cr_assert_geq(acio_file_fileno(f), 0);
+    cr_assert_null(acio_file_get_data(f));
+    acio_file_set_data(f, dir);
+    cr_assert_eq(acio_file_get_data(f), dir);
     cr_assert_eq(acio_file_write(f, "first line\n", 11), 0);
     cr_assert_eq(acio_file_writef(f, "%s\t%d\n", "second", 2), 0);
     cr_assert_eq(acio_file_write(f, "no newline", 10), 0);

@@ -82,6 +82,9 @@ static void *seed_main(void *arg)
     cr_assert_eq(
         acio_create_subprocess_execl(&p, &o, "sh", "-c", "echo 2024-01-01; echo tail", NULL), 0);
     cr_assert_gt(acio_process_pid(p), 0);
+    cr_assert_null(acio_process_get_data(p));
+    acio_process_set_data(p, &o);
+    cr_assert_eq(acio_process_get_data(p), &o);
     cr_assert_null(acio_process_stdin(p));
     cr_assert_null(acio_process_stderr(p));
     char line[64];

@@ -78,6 +78,9 @@ ACIO_EXTERN int acio_file_close(acio_file_t *f);
 
 /* The file's path as given to open (borrowed, valid until close). */
 ACIO_EXTERN const char *acio_file_name(const acio_file_t *f);
+/* The file's user slot (acio never touches it). */
+ACIO_EXTERN void acio_file_set_data(acio_file_t *f, void *data);
+ACIO_EXTERN void *acio_file_get_data(const acio_file_t *f);
 /* f.fileno(). Do not read or write it behind the file's buffer. */
 ACIO_EXTERN int acio_file_fileno(const acio_file_t *f);
 

@@ -108,6 +108,10 @@ ACIO_EXTERN acio_pipe_writer_t *acio_process_stdin(acio_process_t *p);
 ACIO_EXTERN acio_pipe_reader_t *acio_process_stdout(acio_process_t *p);
 ACIO_EXTERN acio_pipe_reader_t *acio_process_stderr(acio_process_t *p);
 
+/* The process's user slot (acio never touches it). */
+ACIO_EXTERN void acio_process_set_data(acio_process_t *p, void *data);
+ACIO_EXTERN void *acio_process_get_data(const acio_process_t *p);
+
 /* Release the process: close its pipes and, if the child is still running, kill it with
  * SIGKILL and reap it (as asyncio's transport close() does), so no zombie is left.
  * Nothing may be waiting on p (no task inside wait/communicate/read on its pipes). NULL is

@@ -38,6 +38,7 @@ struct acio_file_s {
     bool busy;    /* a job runs (or the file was handed to a queued task) */
     queued_t *head, *tail;
     acio_future_t *close_fut; /* finished with the close's error code as its result */
+    void *data;               /* the user's slot */
 };
 
 typedef enum {
@@ -725,4 +726,15 @@ const char *acio_file_name(const acio_file_t *f)
 int acio_file_fileno(const acio_file_t *f)
 {
     return f ? f->fd : -1;
+}
+
+void acio_file_set_data(acio_file_t *f, void *data)
+{
+    if (f)
+        f->data = data;
+}
+
+void *acio_file_get_data(const acio_file_t *f)
+{
+    return f ? f->data : NULL;
 }

@@ -15,6 +15,7 @@ struct acio_process_s {
     acio_pipe_reader_t *out, *err;
     acio_future_t **waiters; /* one per pending wait() call */
     size_t nwaiters, capwaiters;
+    void *data; /* the user's slot */
 };
 
 #endif

@@ -412,6 +412,17 @@ acio_pipe_reader_t *acio_process_stderr(acio_process_t *p)
     return p ? p->err : NULL;
 }
 
+void acio_process_set_data(acio_process_t *p, void *data)
+{
+    if (p)
+        p->data = data;
+}
+
+void *acio_process_get_data(const acio_process_t *p)
+{
+    return p ? p->data : NULL;
+}
+
 void acio_process_free(acio_process_t *p)
 {
     if (!p)
