@@ -333,6 +333,99 @@ Test(file, loop_keeps_running_during_file_operations)
     run(responsive_main);
 }
 
+/* ---- the buffer fast path must not change what happens ---- */
+
+static void *small_writer(void *arg)
+{
+    int rc = acio_file_write(arg, "tail\n", 5);
+    return rc < 0 ? acio_raise(rc, "write") : NULL;
+}
+
+static void *big_writer(void *arg);
+
+static void *no_overtake_main(void *arg)
+{
+    (void)arg;
+    start();
+    acio_file_t *f;
+    cr_assert_eq(acio_file_open(&f, path, "w"), 0);
+    cr_assert_eq(acio_file_write(f, "head\n", 5), 0);  /* slow: no buffer yet */
+    cr_assert_eq(acio_file_write(f, "head2\n", 6), 0); /* fast: fits the buffer */
+    acio_task_t *big, *small;
+    cr_assert_eq(acio_create_task(&big, big_writer, f, NULL), 0);
+    cr_assert_eq(acio_create_task(&small, small_writer, f, NULL), 0);
+    cr_assert_eq(acio_await(big, NULL), 0);
+    cr_assert_eq(acio_await(small, NULL), 0);
+    acio_future_unref(big);
+    acio_future_unref(small);
+    cr_assert_eq(acio_file_close(f), 0);
+    FILE *fp = fopen(path, "r");
+    char head[12];
+    cr_assert_eq(fread(head, 1, 11, fp), 11);
+    cr_assert_eq(memcmp(head, "head\nhead2\n", 11), 0);
+    cr_assert_eq(fseek(fp, -5, SEEK_END), 0);
+    char tail[6] = {0};
+    cr_assert_eq(fread(tail, 1, 5, fp), 5);
+    cr_assert_str_eq(tail, "tail\n", "the small write waited for the big one");
+    fseek(fp, 0, SEEK_END);
+    cr_assert_eq(ftell(fp), 11 + (4 << 20) + 5);
+    fclose(fp);
+    return NULL;
+}
+
+Test(file, small_writes_never_overtake_an_operation_in_progress)
+{
+    run(no_overtake_main);
+}
+
+static void *mixed_lines_main(void *arg)
+{
+    (void)arg;
+    start();
+    /* Lines short and long (longer than stdio's buffer), written through both paths. */
+    enum { LINES = 300 };
+    acio_file_t *f;
+    cr_assert_eq(acio_file_open(&f, path, "w"), 0);
+    char *buf = malloc(20000);
+    for (int i = 0; i < LINES; i++) {
+        size_t n = i % 50 == 7 ? 10000 + (size_t)i : (size_t)(i % 13);
+        memset(buf, 'a' + i % 26, n);
+        buf[n] = '\n';
+        cr_assert_eq(acio_file_write(f, buf, n + 1), 0);
+    }
+    cr_assert_eq(acio_file_close(f), 0);
+    cr_assert_eq(acio_file_open(&f, path, "rb"), 0);
+    for (int i = 0; i < LINES; i++) {
+        size_t want = i % 50 == 7 ? 10000 + (size_t)i : (size_t)(i % 13);
+        if (i % 3 == 2) {
+            /* read(n) of exactly one line, through whichever path applies */
+            size_t got;
+            cr_assert_eq(acio_file_read(f, buf, want + 1, &got), 0);
+            cr_assert_eq(got, want + 1, "line %d", i);
+        } else {
+            char *line;
+            size_t len;
+            cr_assert_eq(acio_file_readline(f, &line, &len), 0);
+            cr_assert_eq(len, want + 1, "line %d: %zu", i, len);
+            memcpy(buf, line, len);
+            free(line);
+        }
+        for (size_t k = 0; k < want; k++)
+            cr_assert_eq(buf[k], 'a' + i % 26, "line %d byte %zu", i, k);
+        cr_assert_eq(buf[want], '\n');
+    }
+    char *line;
+    cr_assert_eq(acio_file_next_line(f, &line, NULL), ACIO_ESTOPASYNCITERATION);
+    cr_assert_eq(acio_file_close(f), 0);
+    free(buf);
+    return NULL;
+}
+
+Test(file, short_and_long_lines_round_trip)
+{
+    run(mixed_lines_main);
+}
+
 /* ---- cancellation ---- */
 
 static void *big_writer(void *arg)

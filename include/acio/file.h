@@ -1,7 +1,9 @@
 /* Asynchronous files: the seeds' aiofiles. Each operation runs the blocking call (open,
  * read, write, seek, fsync, close, ...) on a worker thread while the calling task waits,
  * so the loop keeps running other tasks. The file is buffered like Python's (a stdio
- * stream underneath), so many small writes cost one system call.
+ * stream underneath), so many small writes cost one system call; a small write or a
+ * read that the buffer alone can serve (no system call, so nothing can block) completes
+ * at once on the loop's thread without yielding.
  *
  *     acio_file_t *f;
  *     if (acio_file_open(&f, "found.txt", "a") == 0) {       // async with aiofiles.open()

@@ -39,6 +39,7 @@ struct acio_file_s {
     queued_t *head, *tail;
     acio_future_t *close_fut; /* finished with the close's error code as its result */
     void *data;               /* the user's slot */
+    bool regular;             /* a regular file: stdio buffers it fully */
 };
 
 typedef enum {
@@ -115,7 +116,9 @@ static void *run_job(void *arg)
             break;
         }
         struct stat st;
-        if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        if (fstat(fd, &st) < 0)
+            st.st_mode = 0;
+        if (S_ISDIR(st.st_mode)) {
             /* open(2) lets O_RDONLY open a directory; Python refuses it. */
             close(fd);
             j->err = -EISDIR;
@@ -128,6 +131,7 @@ static void *run_job(void *arg)
             break;
         }
         f->fd = fd;
+        f->regular = S_ISREG(st.st_mode);
         break;
     }
     case OP_READ:
@@ -504,6 +508,68 @@ int acio_file_open(acio_file_t **out, const char *path, const char *mode)
     return rc;
 }
 
+/* ---- the buffer fast path ----
+ *
+ * An operation that the stdio buffer can serve alone — a write that fits in the room left
+ * in the buffer, a read or readline whose bytes (newline included) are already buffered
+ * — makes no system call, so it cannot block: it runs right here on the loop's thread,
+ * without a round trip to a worker (which costs two thread wake-ups). Only when the file
+ * is idle (no job running, nobody queued), so call order is kept and no worker touches
+ * the stream at the same time; only for regular files opened one way, so the stream is
+ * fully buffered and never switches between reading and writing. The buffer pointers
+ * are the glibc FILE fields that its own putc/getc macros use. */
+
+#if defined(__GLIBC__)
+static bool fast_ok(const acio_file_t *f, bool reading)
+{
+    return f->regular && !f->busy && f->fp && (reading ? !f->writable : !f->readable);
+}
+
+static size_t write_room(const acio_file_t *f)
+{
+    /* Zero before the first write (no buffer yet) and for line-buffered streams. */
+    const FILE *fp = f->fp;
+    return fp->_IO_write_ptr && fp->_IO_write_end > fp->_IO_write_ptr
+               ? (size_t)(fp->_IO_write_end - fp->_IO_write_ptr)
+               : 0;
+}
+
+static size_t read_buffered(const acio_file_t *f, const char **at)
+{
+    const FILE *fp = f->fp;
+    *at = fp->_IO_read_ptr;
+    return fp->_IO_read_ptr && fp->_IO_read_end > fp->_IO_read_ptr
+               ? (size_t)(fp->_IO_read_end - fp->_IO_read_ptr)
+               : 0;
+}
+#else
+static bool fast_ok(const acio_file_t *f, bool reading)
+{
+    (void)f;
+    (void)reading;
+    return false;
+}
+static size_t write_room(const acio_file_t *f)
+{
+    (void)f;
+    return 0;
+}
+static size_t read_buffered(const acio_file_t *f, const char **at)
+{
+    (void)f;
+    *at = NULL;
+    return 0;
+}
+#endif
+
+/* A write that fits strictly inside the buffer (filling it exactly would flush). */
+static bool fast_write(acio_file_t *f, const void *data, size_t len)
+{
+    if (!fast_ok(f, false) || len >= write_room(f))
+        return false;
+    return fwrite(data, 1, len, f->fp) == len;
+}
+
 int acio_file_read(acio_file_t *f, void *buf, size_t n, size_t *nread)
 {
     int rc = check(f, true, false);
@@ -514,6 +580,11 @@ int acio_file_read(acio_file_t *f, void *buf, size_t n, size_t *nread)
     *nread = 0;
     if (n == 0)
         return 0;
+    const char *at;
+    if (fast_ok(f, true) && n <= read_buffered(f, &at)) {
+        *nread = fread(buf, 1, n, f->fp);
+        return 0;
+    }
     job_t *j = job_new(f, OP_READ);
     if (j && !(j->buf = malloc(n))) {
         job_unref(j);
@@ -560,6 +631,22 @@ int acio_file_readline(acio_file_t *f, char **line, size_t *len)
         rc = -EINVAL;
     if (rc < 0)
         return rc;
+    const char *at;
+    size_t avail = fast_ok(f, true) ? read_buffered(f, &at) : 0;
+    if (avail && memchr(at, '\n', avail)) {
+        /* The whole line is buffered: getline will not read(2). */
+        char *s = NULL;
+        size_t cap = 0;
+        ssize_t n = getline(&s, &cap, f->fp);
+        if (n > 0) {
+            *line = s;
+            if (len)
+                *len = (size_t)n;
+            return 0;
+        }
+        free(s);
+        return -ENOMEM;
+    }
     job_t *j = do_op(f, job_new(f, OP_READLINE), &rc);
     if (!j)
         return rc;
@@ -605,6 +692,8 @@ int acio_file_write(acio_file_t *f, const void *data, size_t len)
         rc = -EINVAL;
     if (rc < 0 || len == 0)
         return rc;
+    if (fast_write(f, data, len))
+        return 0;
     /* Copied: a cancelled caller may reuse its buffer while the worker still writes. */
     char *copy = malloc(len);
     if (!copy)
@@ -627,7 +716,7 @@ int acio_file_writef(acio_file_t *f, const char *fmt, ...)
     va_end(ap);
     if (n < 0)
         return -ENOMEM;
-    if (n == 0) {
+    if (n == 0 || fast_write(f, s, (size_t)n)) {
         free(s);
         return 0;
     }
