@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -157,6 +158,57 @@ static void *sleep_through_main(void *arg)
 Test(signal, sleeping_task_is_not_interrupted)
 {
     cr_assert_eq(acio_run(sleep_through_main, NULL, NULL), 0);
+}
+
+/* No signal is ever lost: each one is sent only after the previous one was handled, from
+ * another thread, 200 times; every one of them must run the handler. */
+#define ROUNDS 200
+static atomic_int handled;
+static acio_future_t *all_handled;
+
+static void count_and_finish(int signo, void *data)
+{
+    (void)signo;
+    (void)data;
+    if (atomic_fetch_add(&handled, 1) + 1 == ROUNDS)
+        acio_future_set_result(all_handled, NULL);
+}
+
+static void *ping_pong_thread(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < ROUNDS; i++) {
+        kill(getpid(), SIGUSR1);
+        for (int spin = 0; spin < 200000 && atomic_load(&handled) <= i; spin++)
+            usleep(50);
+        if (atomic_load(&handled) <= i)
+            return (void *)1; /* lost */
+    }
+    return NULL;
+}
+
+static void *ping_pong_main(void *arg)
+{
+    (void)arg;
+    watch_problems();
+    acio_loop_t *loop = acio_get_running_loop();
+    cr_assert_eq(acio_future_new(loop, &all_handled), 0);
+    cr_assert_eq(acio_loop_add_signal_handler(loop, SIGUSR1, count_and_finish, NULL), 0);
+    pthread_t t;
+    cr_assert_eq(pthread_create(&t, NULL, ping_pong_thread, NULL), 0);
+    cr_assert_eq(acio_await(all_handled, NULL), 0);
+    void *lost;
+    pthread_join(t, &lost);
+    cr_assert_null(lost);
+    cr_assert_eq(atomic_load(&handled), ROUNDS);
+    cr_assert_eq(acio_loop_remove_signal_handler(loop, SIGUSR1), 1);
+    acio_future_unref(all_handled);
+    return NULL;
+}
+
+Test(signal, no_signal_is_lost)
+{
+    cr_assert_eq(acio_run(ping_pong_main, NULL, NULL), 0);
 }
 
 /* ---- handler table ---- */
