@@ -173,9 +173,9 @@ static void unref_all(acio_future_t **f, size_t n)
 DIFF(gather_order)
 {
     (void)arg;
-    static const kid_t k[3] = {{.name = "a", .delay = 0.03, .value = 1},
-                               {.name = "b", .delay = 0.01, .value = 2},
-                               {.name = "c", .delay = 0.02, .value = 3}};
+    static const kid_t k[3] = {{.name = "a", .delay = 0.06, .value = 1},
+                               {.name = "b", .delay = 0.02, .value = 2},
+                               {.name = "c", .delay = 0.04, .value = 3}};
     acio_call_t calls[3] = {
         {kid, (void *)&k[0], NULL}, {kid, (void *)&k[1], NULL}, {kid, (void *)&k[2], NULL}};
     acio_future_t *g;
@@ -191,8 +191,8 @@ DIFF(gather_order)
 DIFF(gather_first_error)
 {
     (void)arg;
-    static const kid_t ka = {.name = "a", .delay = 0.01, .value = 0, .fail = "boom a"},
-                       kb = {.name = "b", .delay = 0.05, .value = 2};
+    static const kid_t ka = {.name = "a", .delay = 0.02, .value = 0, .fail = "boom a"},
+                       kb = {.name = "b", .delay = 0.1, .value = 2};
     acio_task_t *t[2] = {spawn(&ka), spawn(&kb)};
     acio_future_t *g;
     cr_assert_eq(acio_gather(&g, t, 2, 0, NULL, NULL), 0);
@@ -209,8 +209,8 @@ DIFF(gather_first_error)
 DIFF(gather_return_exceptions)
 {
     (void)arg;
-    static const kid_t k[3] = {{.name = "a", .delay = 0.01, .value = 1},
-                               {.name = "b", .delay = 0.02, .value = 0, .fail = "boom b"},
+    static const kid_t k[3] = {{.name = "a", .delay = 0.02, .value = 1},
+                               {.name = "b", .delay = 0.04, .value = 0, .fail = "boom b"},
                                {.name = "c", .delay = 0.5, .value = 3}};
     acio_task_t *t[3] = {spawn(&k[0]), spawn(&k[1]), spawn(&k[2])};
     void *r[3];
@@ -237,12 +237,12 @@ DIFF(gather_child_cancelled)
 {
     (void)arg;
     static const kid_t ka = {.name = "a", .delay = 0.5, .value = 1},
-                       kb = {.name = "b", .delay = 0.02, .value = 2};
+                       kb = {.name = "b", .delay = 0.04, .value = 2};
     acio_task_t *t[2] = {spawn(&ka), spawn(&kb)};
     acio_future_t *g;
     void *v = NULL;
     cr_assert_eq(acio_gather(&g, t, 2, 0, NULL, NULL), 0);
-    cr_assert_eq(acio_sleep(0.01), 0);
+    cr_assert_eq(acio_sleep(0.02), 0);
     acio_task_cancel(t[0], NULL);
     int rc = acio_await(g, NULL);
     say("gather %s; main cancelling %d", err_text(rc, NULL),
@@ -257,9 +257,9 @@ DIFF(gather_child_cancelled)
 DIFF(gather_nested)
 {
     (void)arg;
-    static const kid_t k[3] = {{.name = "a", .delay = 0.02, .value = 1},
-                               {.name = "b", .delay = 0.01, .value = 2},
-                               {.name = "c", .delay = 0.015, .value = 3}};
+    static const kid_t k[3] = {{.name = "a", .delay = 0.06, .value = 1},
+                               {.name = "b", .delay = 0.02, .value = 2},
+                               {.name = "c", .delay = 0.03, .value = 3}};
     acio_call_t calls[2] = {{kid, (void *)&k[0], NULL}, {kid, (void *)&k[1], NULL}};
     acio_future_t *inner, *outer, *parts[2];
     void *r1[2], *r2[2];
@@ -285,7 +285,7 @@ static void set_f2(void *f)
 DIFF(gather_done_futures)
 {
     (void)arg;
-    static const kid_t kt = {.name = "t", .delay = 0.01, .value = 30};
+    static const kid_t kt = {.name = "t", .delay = 0.02, .value = 30};
     acio_loop_t *loop = acio_get_running_loop();
     acio_future_t *f[3], *g;
     void *r[3];
@@ -321,7 +321,7 @@ DIFF(gather_cancel_awaiter)
                        kb = {.name = "b", .delay = 0.5, .value = 2};
     acio_task_t *t[2] = {spawn(&ka), spawn(&kb)}, *w;
     cr_assert_eq(acio_create_task(&w, gather_awaiter, t, NULL), 0);
-    cr_assert_eq(acio_sleep(0.01), 0);
+    cr_assert_eq(acio_sleep(0.02), 0);
     acio_task_cancel(w, NULL);
     if (acio_await(w, NULL) == -ECANCELED)
         say("w -> cancelled; a %s b %s", tf(acio_future_cancelled(t[0])),
@@ -344,9 +344,9 @@ static void say_sets(acio_future_t **done, size_t nd, acio_future_t **pending, s
 DIFF(wait_all)
 {
     (void)arg;
-    static const kid_t k[3] = {{.name = "a", .delay = 0.03, .value = 0},
-                               {.name = "b", .delay = 0.01, .value = 1},
-                               {.name = "c", .delay = 0.02, .value = 2}};
+    static const kid_t k[3] = {{.name = "a", .delay = 0.06, .value = 0},
+                               {.name = "b", .delay = 0.02, .value = 1},
+                               {.name = "c", .delay = 0.04, .value = 2}};
     acio_task_t *t[3] = {spawn(&k[0]), spawn(&k[1]), spawn(&k[2])};
     acio_future_t *d[3], *p[3];
     size_t nd, np;
@@ -360,7 +360,7 @@ DIFF(wait_first_completed)
 {
     (void)arg;
     static const kid_t k[3] = {
-        {.name = "a", .delay = 0.05}, {.name = "b", .delay = 0.01}, {.name = "c", .delay = 0.06}};
+        {.name = "a", .delay = 0.1}, {.name = "b", .delay = 0.02}, {.name = "c", .delay = 0.12}};
     acio_task_t *t[3] = {spawn(&k[0]), spawn(&k[1]), spawn(&k[2])};
     acio_future_t *d[3], *p[3];
     size_t nd, np;
@@ -380,9 +380,9 @@ DIFF(wait_first_completed)
 DIFF(wait_first_exception)
 {
     (void)arg;
-    static const kid_t k[3] = {{.name = "a", .delay = 0.01},
-                               {.name = "b", .delay = 0.02, .value = 0, .fail = "boom b"},
-                               {.name = "c", .delay = 0.05}};
+    static const kid_t k[3] = {{.name = "a", .delay = 0.02},
+                               {.name = "b", .delay = 0.04, .value = 0, .fail = "boom b"},
+                               {.name = "c", .delay = 0.1}};
     acio_task_t *t[3] = {spawn(&k[0]), spawn(&k[1]), spawn(&k[2])};
     acio_future_t *d[3], *p[3];
     size_t nd, np;
@@ -397,11 +397,11 @@ DIFF(wait_first_exception)
 DIFF(wait_timeout)
 {
     (void)arg;
-    static const kid_t k[2] = {{.name = "a", .delay = 0.01}, {.name = "b", .delay = 0.5}};
+    static const kid_t k[2] = {{.name = "a", .delay = 0.02}, {.name = "b", .delay = 0.5}};
     acio_task_t *t[2] = {spawn(&k[0]), spawn(&k[1])};
     acio_future_t *d[2], *p[2];
     size_t nd, np;
-    cr_assert_eq(acio_wait(t, 2, 0.03, ACIO_ALL_COMPLETED, d, &nd, p, &np), 0);
+    cr_assert_eq(acio_wait(t, 2, 0.06, ACIO_ALL_COMPLETED, d, &nd, p, &np), 0);
     say_sets(d, nd, p, np);
     acio_task_cancel(t[1], NULL);
     cr_assert_eq(acio_sleep(0), 0);
@@ -424,10 +424,10 @@ static void *waiter(void *arg)
 DIFF(wait_cancelled)
 {
     (void)arg;
-    static const kid_t ka = {.name = "a", .delay = 0.03};
+    static const kid_t ka = {.name = "a", .delay = 0.06};
     acio_task_t *a = spawn(&ka), *w;
     cr_assert_eq(acio_create_task(&w, waiter, a, NULL), 0);
-    cr_assert_eq(acio_sleep(0.01), 0);
+    cr_assert_eq(acio_sleep(0.02), 0);
     acio_task_cancel(w, NULL);
     cr_assert_eq(acio_sleep(0), 0);
     say("a done %s", tf(acio_future_done(a)));
@@ -443,7 +443,7 @@ DIFF(wait_cancelled)
 DIFF(wait_for_ok)
 {
     (void)arg;
-    static const kid_t ka = {.name = "a", .delay = 0.01, .value = 7};
+    static const kid_t ka = {.name = "a", .delay = 0.02, .value = 7};
     acio_task_t *t = spawn(&ka);
     void *v = NULL;
     cr_assert_eq(acio_wait_for(t, 1, &v), 0);
@@ -457,7 +457,7 @@ DIFF(wait_for_timeout)
     (void)arg;
     static const kid_t ka = {.name = "a", .delay = 0.5, .value = 7};
     acio_task_t *t = spawn(&ka);
-    if (acio_wait_for(t, 0.02, NULL) == -ETIMEDOUT)
+    if (acio_wait_for(t, 0.04, NULL) == -ETIMEDOUT)
         say("timeout; a cancelled %s", tf(acio_future_cancelled(t)));
     acio_future_unref(t);
     return NULL;
@@ -469,7 +469,7 @@ DIFF(wait_for_swallowed)
     static const kid_t ka = {.name = "a", .delay = 0.5, .value = 9, .fail = NULL, .swallow = true};
     acio_task_t *t = spawn(&ka);
     void *v = NULL;
-    cr_assert_eq(acio_wait_for(t, 0.02, &v), 0);
+    cr_assert_eq(acio_wait_for(t, 0.04, &v), 0);
     say("got %ld", (long)(intptr_t)v);
     acio_future_unref(t);
     return NULL;
@@ -491,7 +491,7 @@ DIFF(wait_for_outer_cancel)
     static const kid_t ka = {.name = "a", .delay = 0.5, .value = 7};
     acio_task_t *t = spawn(&ka), *c;
     cr_assert_eq(acio_create_task(&c, wf_caller, t, NULL), 0);
-    cr_assert_eq(acio_sleep(0.01), 0);
+    cr_assert_eq(acio_sleep(0.02), 0);
     acio_task_cancel(c, NULL);
     if (acio_await(c, NULL) == -ECANCELED)
         say("caller -> cancelled; a cancelled %s", tf(acio_future_cancelled(t)));
@@ -519,7 +519,7 @@ DIFF(timeout_expires)
     static const kid_t ka = {.name = "a", .delay = 0.5};
     acio_timeout_t cm;
     int rc;
-    cr_assert_eq(acio_timeout_enter(&cm, 0.02), 0);
+    cr_assert_eq(acio_timeout_enter(&cm, 0.04), 0);
     kid_body(&ka, &rc);
     if (acio_timeout_exit(&cm, rc) == -ETIMEDOUT)
         say("timeout; expired %s", tf(acio_timeout_expired(&cm)));
@@ -534,14 +534,14 @@ DIFF(timeout_reschedule)
     acio_loop_t *loop = acio_get_running_loop();
     acio_timeout_t cm;
     int rc;
-    cr_assert_eq(acio_timeout_enter(&cm, 0.02), 0);
-    cr_assert_eq(acio_timeout_reschedule(&cm, acio_loop_time(loop) + 0.06), 0);
-    cr_assert_eq(acio_sleep(0.03), 0);
+    cr_assert_eq(acio_timeout_enter(&cm, 0.04), 0);
+    cr_assert_eq(acio_timeout_reschedule(&cm, acio_loop_time(loop) + 0.12), 0);
+    cr_assert_eq(acio_sleep(0.06), 0);
     say("still inside");
     cr_assert_eq(acio_timeout_reschedule(&cm, ACIO_NO_TIMEOUT), 0);
-    cr_assert_eq(acio_sleep(0.05), 0);
+    cr_assert_eq(acio_sleep(0.1), 0);
     say("no deadline");
-    cr_assert_eq(acio_timeout_reschedule(&cm, acio_loop_time(loop) + 0.01), 0);
+    cr_assert_eq(acio_timeout_reschedule(&cm, acio_loop_time(loop) + 0.02), 0);
     kid_body(&ka, &rc);
     if (acio_timeout_exit(&cm, rc) == -ETIMEDOUT)
         say("timeout; expired %s", tf(acio_timeout_expired(&cm)));
@@ -554,7 +554,7 @@ DIFF(timeout_nested_outer_fires)
     static const kid_t ka = {.name = "a", .delay = 0.5};
     acio_timeout_t outer, inner;
     int rc;
-    cr_assert_eq(acio_timeout_enter(&outer, 0.02), 0);
+    cr_assert_eq(acio_timeout_enter(&outer, 0.04), 0);
     cr_assert_eq(acio_timeout_enter(&inner, 1), 0);
     kid_body(&ka, &rc);
     rc = acio_timeout_exit(&inner, rc);
@@ -572,11 +572,11 @@ DIFF(timeout_nested_inner_fires)
     acio_timeout_t outer, inner;
     int rc;
     cr_assert_eq(acio_timeout_enter(&outer, 1), 0);
-    cr_assert_eq(acio_timeout_enter(&inner, 0.02), 0);
+    cr_assert_eq(acio_timeout_enter(&inner, 0.04), 0);
     kid_body(&ka, &rc);
     if (acio_timeout_exit(&inner, rc) == -ETIMEDOUT)
         say("inner timeout");
-    rc = acio_sleep(0.01);
+    rc = acio_sleep(0.02);
     say("after");
     cr_assert_eq(acio_timeout_exit(&outer, rc), 0);
     say("outer expired %s", tf(acio_timeout_expired(&outer)));
@@ -607,7 +607,7 @@ DIFF(timeout_outer_cancel)
     (void)arg;
     acio_task_t *t;
     cr_assert_eq(acio_create_task(&t, scoped, NULL, NULL), 0);
-    cr_assert_eq(acio_sleep(0.01), 0);
+    cr_assert_eq(acio_sleep(0.02), 0);
     acio_task_cancel(t, NULL);
     if (acio_await(t, NULL) == -ECANCELED)
         say("task cancelled");
@@ -632,7 +632,7 @@ static void say_errors(acio_taskgroup_t *tg, const char *body_msg)
 DIFF(taskgroup_ok)
 {
     (void)arg;
-    static const kid_t k[2] = {{.name = "a", .delay = 0.02}, {.name = "b", .delay = 0.01}};
+    static const kid_t k[2] = {{.name = "a", .delay = 0.04}, {.name = "b", .delay = 0.02}};
     acio_taskgroup_t *tg;
     cr_assert_eq(acio_taskgroup_new(&tg), 0);
     cr_assert_eq(acio_taskgroup_enter(tg), 0);
@@ -649,7 +649,7 @@ DIFF(taskgroup_failure)
 {
     (void)arg;
     static const kid_t k[2] = {{.name = "a", .delay = 0.5},
-                               {.name = "b", .delay = 0.01, .value = 0, .fail = "boom b"}};
+                               {.name = "b", .delay = 0.02, .value = 0, .fail = "boom b"}};
     acio_taskgroup_t *tg;
     cr_assert_eq(acio_taskgroup_new(&tg), 0);
     cr_assert_eq(acio_taskgroup_enter(tg), 0);
@@ -668,8 +668,8 @@ DIFF(taskgroup_failure)
 DIFF(taskgroup_two_failures)
 {
     (void)arg;
-    static const kid_t k[2] = {{.name = "a", .delay = 0.01, .value = 0, .fail = "boom a"},
-                               {.name = "b", .delay = 0.01, .value = 0, .fail = "boom b"}};
+    static const kid_t k[2] = {{.name = "a", .delay = 0.02, .value = 0, .fail = "boom a"},
+                               {.name = "b", .delay = 0.02, .value = 0, .fail = "boom b"}};
     acio_taskgroup_t *tg;
     cr_assert_eq(acio_taskgroup_new(&tg), 0);
     cr_assert_eq(acio_taskgroup_enter(tg), 0);
@@ -704,7 +704,7 @@ DIFF(taskgroup_outer_cancel)
     (void)arg;
     acio_task_t *t;
     cr_assert_eq(acio_create_task(&t, tg_body, NULL, NULL), 0);
-    cr_assert_eq(acio_sleep(0.01), 0);
+    cr_assert_eq(acio_sleep(0.02), 0);
     acio_task_cancel(t, NULL);
     if (acio_await(t, NULL) == -ECANCELED)
         say("body task cancelled");
@@ -720,7 +720,7 @@ DIFF(taskgroup_body_error)
     cr_assert_eq(acio_taskgroup_new(&tg), 0);
     cr_assert_eq(acio_taskgroup_enter(tg), 0);
     cr_assert_eq(acio_taskgroup_create_task(tg, NULL, kid, (void *)&ka, NULL), 0);
-    cr_assert_eq(acio_sleep(0.01), 0);
+    cr_assert_eq(acio_sleep(0.02), 0);
     say("body fails");
     if (acio_taskgroup_exit(tg, -EPROTO) == -EPROTO)
         say_errors(tg, "boom body");
@@ -747,11 +747,11 @@ static void *shield_caller(void *arg)
 DIFF(shield_outer_cancel)
 {
     (void)arg;
-    static const kid_t ka = {.name = "a", .delay = 0.03, .value = 5};
+    static const kid_t ka = {.name = "a", .delay = 0.06, .value = 5};
     acio_task_t *t = spawn(&ka), *c;
     void *v = NULL;
     cr_assert_eq(acio_create_task(&c, shield_caller, t, NULL), 0);
-    cr_assert_eq(acio_sleep(0.01), 0);
+    cr_assert_eq(acio_sleep(0.02), 0);
     acio_task_cancel(c, NULL);
     if (acio_await(c, NULL) == -ECANCELED)
         say("caller -> cancelled");
@@ -765,8 +765,8 @@ DIFF(shield_outer_cancel)
 DIFF(shield_inner_outcomes)
 {
     (void)arg;
-    static const kid_t ka = {.name = "a", .delay = 0.01, .value = 4},
-                       kb = {.name = "b", .delay = 0.02, .value = 0, .fail = "boom b"};
+    static const kid_t ka = {.name = "a", .delay = 0.02, .value = 4},
+                       kb = {.name = "b", .delay = 0.04, .value = 0, .fail = "boom b"};
     acio_task_t *a = spawn(&ka), *b = spawn(&kb);
     acio_future_t *s;
     void *v = NULL;
@@ -786,9 +786,9 @@ DIFF(shield_inner_outcomes)
 DIFF(as_completed_order)
 {
     (void)arg;
-    static const kid_t k[3] = {{.name = "a", .delay = 0.03, .value = 1},
-                               {.name = "b", .delay = 0.01, .value = 2},
-                               {.name = "c", .delay = 0.02, .value = 0, .fail = "boom c"}};
+    static const kid_t k[3] = {{.name = "a", .delay = 0.06, .value = 1},
+                               {.name = "b", .delay = 0.02, .value = 2},
+                               {.name = "c", .delay = 0.04, .value = 0, .fail = "boom c"}};
     acio_task_t *t[3] = {spawn(&k[0]), spawn(&k[1]), spawn(&k[2])};
     acio_as_completed_t *ac;
     acio_future_t *f;
@@ -811,11 +811,11 @@ DIFF(as_completed_timeout)
 {
     (void)arg;
     static const kid_t k[2] = {{.name = "a", .delay = 0.5, .value = 1},
-                               {.name = "b", .delay = 0.01, .value = 2}};
+                               {.name = "b", .delay = 0.02, .value = 2}};
     acio_task_t *t[2] = {spawn(&k[0]), spawn(&k[1])};
     acio_as_completed_t *ac;
     acio_future_t *f;
-    cr_assert_eq(acio_as_completed_new(&ac, t, 2, 0.03), 0);
+    cr_assert_eq(acio_as_completed_new(&ac, t, 2, 0.06), 0);
     for (int i = 0; i < 2; i++) {
         int rc = acio_as_completed_next(ac, &f);
         if (rc == -ETIMEDOUT) {

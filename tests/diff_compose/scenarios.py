@@ -87,14 +87,14 @@ def names(tasks):
 
 @scenario
 async def gather_order():
-    r = await asyncio.gather(child("a", 0.03, 1), child("b", 0.01, 2), child("c", 0.02, 3))
+    r = await asyncio.gather(child("a", 0.06, 1), child("b", 0.02, 2), child("c", 0.04, 3))
     say(f"results {r}")
 
 
 @scenario
 async def gather_first_error():
-    a = asyncio.create_task(child("a", 0.01, fail="boom a"))
-    b = asyncio.create_task(child("b", 0.05, 2))
+    a = asyncio.create_task(child("a", 0.02, fail="boom a"))
+    b = asyncio.create_task(child("b", 0.1, 2))
     try:
         await asyncio.gather(a, b)
     except Exception as e:
@@ -106,8 +106,8 @@ async def gather_first_error():
 
 @scenario
 async def gather_return_exceptions():
-    a = asyncio.create_task(child("a", 0.01, 1))
-    b = asyncio.create_task(child("b", 0.02, fail="boom b"))
+    a = asyncio.create_task(child("a", 0.02, 1))
+    b = asyncio.create_task(child("b", 0.04, fail="boom b"))
     c = asyncio.create_task(child("c", 0.5, 3))
     await asyncio.sleep(0)
     c.cancel()
@@ -118,9 +118,9 @@ async def gather_return_exceptions():
 @scenario
 async def gather_child_cancelled():
     a = asyncio.create_task(child("a", 0.5, 1))
-    b = asyncio.create_task(child("b", 0.02, 2))
+    b = asyncio.create_task(child("b", 0.04, 2))
     g = asyncio.gather(a, b)
-    await asyncio.sleep(0.01)
+    await asyncio.sleep(0.02)
     a.cancel()
     try:
         await g
@@ -131,8 +131,8 @@ async def gather_child_cancelled():
 
 @scenario
 async def gather_nested():
-    inner = asyncio.gather(child("a", 0.02, 1), child("b", 0.01, 2))
-    r = await asyncio.gather(inner, child("c", 0.015, 3))
+    inner = asyncio.gather(child("a", 0.06, 1), child("b", 0.02, 2))
+    r = await asyncio.gather(inner, child("c", 0.03, 3))
     say(f"results {r}")
 
 
@@ -142,7 +142,7 @@ async def gather_done_futures():
     f1 = loop.create_future()
     f2 = loop.create_future()
     f1.set_result(10)
-    t = asyncio.create_task(child("t", 0.01, 30))
+    t = asyncio.create_task(child("t", 0.02, 30))
     g = asyncio.gather(f1, f2, t)
     loop.call_soon(lambda: (say("setting f2"), f2.set_result(20)))
     say(f"results {await g}")
@@ -161,7 +161,7 @@ async def gather_cancel_awaiter():
             raise
 
     t = asyncio.create_task(w())
-    await asyncio.sleep(0.01)
+    await asyncio.sleep(0.02)
     t.cancel()
     try:
         await t
@@ -174,7 +174,7 @@ async def gather_cancel_awaiter():
 @scenario
 async def wait_all():
     ts = [asyncio.create_task(child(n, d, i), name=n)
-          for i, (n, d) in enumerate([("a", 0.03), ("b", 0.01), ("c", 0.02)])]
+          for i, (n, d) in enumerate([("a", 0.06), ("b", 0.02), ("c", 0.04)])]
     done, pending = await asyncio.wait(ts)
     say(f"done {names(done)}; pending {names(pending)}")
 
@@ -182,7 +182,7 @@ async def wait_all():
 @scenario
 async def wait_first_completed():
     ts = [asyncio.create_task(child(n, d), name=n)
-          for n, d in [("a", 0.05), ("b", 0.01), ("c", 0.06)]]
+          for n, d in [("a", 0.1), ("b", 0.02), ("c", 0.12)]]
     done, pending = await asyncio.wait(ts, return_when=asyncio.FIRST_COMPLETED)
     say(f"done {names(done)}; pending {names(pending)}")
     for t in sorted(pending, key=lambda t: t.get_name()):
@@ -193,9 +193,9 @@ async def wait_first_completed():
 
 @scenario
 async def wait_first_exception():
-    ts = [asyncio.create_task(child("a", 0.01), name="a"),
-          asyncio.create_task(child("b", 0.02, fail="boom b"), name="b"),
-          asyncio.create_task(child("c", 0.05), name="c")]
+    ts = [asyncio.create_task(child("a", 0.02), name="a"),
+          asyncio.create_task(child("b", 0.04, fail="boom b"), name="b"),
+          asyncio.create_task(child("c", 0.1), name="c")]
     done, pending = await asyncio.wait(ts, return_when=asyncio.FIRST_EXCEPTION)
     say(f"done {names(done)}; pending {names(pending)}")
     await asyncio.wait(pending)
@@ -204,9 +204,9 @@ async def wait_first_exception():
 
 @scenario
 async def wait_timeout():
-    ts = [asyncio.create_task(child("a", 0.01), name="a"),
+    ts = [asyncio.create_task(child("a", 0.02), name="a"),
           asyncio.create_task(child("b", 0.5), name="b")]
-    done, pending = await asyncio.wait(ts, timeout=0.03)
+    done, pending = await asyncio.wait(ts, timeout=0.06)
     say(f"done {names(done)}; pending {names(pending)}")
     ts[1].cancel()
     await asyncio.sleep(0)
@@ -215,7 +215,7 @@ async def wait_timeout():
 
 @scenario
 async def wait_cancelled():
-    a = asyncio.create_task(child("a", 0.03), name="a")
+    a = asyncio.create_task(child("a", 0.06), name="a")
 
     async def waiter():
         try:
@@ -225,7 +225,7 @@ async def wait_cancelled():
             raise
 
     w = asyncio.create_task(waiter())
-    await asyncio.sleep(0.01)
+    await asyncio.sleep(0.02)
     w.cancel()
     await asyncio.sleep(0)
     say(f"a done {a.done()}")
@@ -237,7 +237,7 @@ async def wait_cancelled():
 
 @scenario
 async def wait_for_ok():
-    t = asyncio.create_task(child("a", 0.01, 7))
+    t = asyncio.create_task(child("a", 0.02, 7))
     say(f"got {await wait_for(t, 1)}")
 
 
@@ -245,7 +245,7 @@ async def wait_for_ok():
 async def wait_for_timeout():
     t = asyncio.create_task(child("a", 0.5, 7))
     try:
-        await wait_for(t, 0.02)
+        await wait_for(t, 0.04)
     except TimeoutError:
         say(f"timeout; a cancelled {t.cancelled()}")
 
@@ -253,7 +253,7 @@ async def wait_for_timeout():
 @scenario
 async def wait_for_swallowed():
     t = asyncio.create_task(child("a", 0.5, 9, swallow=True))
-    say(f"got {await wait_for(t, 0.02)}")
+    say(f"got {await wait_for(t, 0.04)}")
 
 
 @scenario
@@ -268,7 +268,7 @@ async def wait_for_outer_cancel():
             raise
 
     c = asyncio.create_task(caller())
-    await asyncio.sleep(0.01)
+    await asyncio.sleep(0.02)
     c.cancel()
     try:
         await c
@@ -290,7 +290,7 @@ async def wait_for_zero():
 @scenario
 async def timeout_expires():
     try:
-        async with asyncio.timeout(0.02) as cm:
+        async with asyncio.timeout(0.04) as cm:
             await child("a", 0.5)
     except TimeoutError:
         say(f"timeout; expired {cm.expired()}")
@@ -301,14 +301,14 @@ async def timeout_expires():
 async def timeout_reschedule():
     loop = asyncio.get_running_loop()
     try:
-        async with asyncio.timeout(0.02) as cm:
-            cm.reschedule(loop.time() + 0.06)
-            await asyncio.sleep(0.03)
+        async with asyncio.timeout(0.04) as cm:
+            cm.reschedule(loop.time() + 0.12)
+            await asyncio.sleep(0.06)
             say("still inside")
             cm.reschedule(None)
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.1)
             say("no deadline")
-            cm.reschedule(loop.time() + 0.01)
+            cm.reschedule(loop.time() + 0.02)
             await child("a", 0.5)
     except TimeoutError:
         say(f"timeout; expired {cm.expired()}")
@@ -317,7 +317,7 @@ async def timeout_reschedule():
 @scenario
 async def timeout_nested_outer_fires():
     try:
-        async with asyncio.timeout(0.02) as outer:
+        async with asyncio.timeout(0.04) as outer:
             try:
                 async with asyncio.timeout(1) as inner:
                     await child("a", 0.5)
@@ -332,11 +332,11 @@ async def timeout_nested_outer_fires():
 async def timeout_nested_inner_fires():
     async with asyncio.timeout(1) as outer:
         try:
-            async with asyncio.timeout(0.02):
+            async with asyncio.timeout(0.04):
                 await child("a", 0.5)
         except TimeoutError:
             say("inner timeout")
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0.02)
         say("after")
     say(f"outer expired {outer.expired()}")
 
@@ -354,7 +354,7 @@ async def timeout_outer_cancel():
             raise
 
     t = asyncio.create_task(scoped())
-    await asyncio.sleep(0.01)
+    await asyncio.sleep(0.02)
     t.cancel()
     try:
         await t
@@ -367,8 +367,8 @@ async def timeout_outer_cancel():
 @scenario
 async def taskgroup_ok():
     async with asyncio.TaskGroup() as tg:
-        tg.create_task(child("a", 0.02))
-        tg.create_task(child("b", 0.01))
+        tg.create_task(child("a", 0.04))
+        tg.create_task(child("b", 0.02))
         say("body done")
     say("group done")
 
@@ -378,7 +378,7 @@ async def taskgroup_failure():
     try:
         async with asyncio.TaskGroup() as tg:
             tg.create_task(child("a", 0.5))
-            tg.create_task(child("b", 0.01, fail="boom b"))
+            tg.create_task(child("b", 0.02, fail="boom b"))
             try:
                 await asyncio.sleep(1)
             except asyncio.CancelledError:
@@ -393,8 +393,8 @@ async def taskgroup_failure():
 async def taskgroup_two_failures():
     try:
         async with asyncio.TaskGroup() as tg:
-            tg.create_task(child("a", 0.01, fail="boom a"))
-            tg.create_task(child("b", 0.01, fail="boom b"))
+            tg.create_task(child("a", 0.02, fail="boom a"))
+            tg.create_task(child("b", 0.02, fail="boom b"))
     except* Boom as eg:
         say("errors " + ", ".join(str(e) for e in eg.exceptions))
 
@@ -411,7 +411,7 @@ async def taskgroup_outer_cancel():
             raise
 
     t = asyncio.create_task(body())
-    await asyncio.sleep(0.01)
+    await asyncio.sleep(0.02)
     t.cancel()
     try:
         await t
@@ -424,7 +424,7 @@ async def taskgroup_body_error():
     try:
         async with asyncio.TaskGroup() as tg:
             tg.create_task(child("a", 0.5))
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0.02)
             say("body fails")
             raise Boom("boom body")
     except* Boom as eg:
@@ -435,7 +435,7 @@ async def taskgroup_body_error():
 
 @scenario
 async def shield_outer_cancel():
-    t = asyncio.create_task(child("a", 0.03, 5))
+    t = asyncio.create_task(child("a", 0.06, 5))
 
     async def caller():
         try:
@@ -445,7 +445,7 @@ async def shield_outer_cancel():
             raise
 
     c = asyncio.create_task(caller())
-    await asyncio.sleep(0.01)
+    await asyncio.sleep(0.02)
     c.cancel()
     try:
         await c
@@ -456,8 +456,8 @@ async def shield_outer_cancel():
 
 @scenario
 async def shield_inner_outcomes():
-    a = asyncio.create_task(child("a", 0.01, 4))
-    b = asyncio.create_task(child("b", 0.02, fail="boom b"))
+    a = asyncio.create_task(child("a", 0.02, 4))
+    b = asyncio.create_task(child("b", 0.04, fail="boom b"))
     say(f"a -> {await asyncio.shield(a)}")
     try:
         await asyncio.shield(b)
@@ -467,8 +467,8 @@ async def shield_inner_outcomes():
 
 @scenario
 async def as_completed_order():
-    ts = [asyncio.create_task(child("a", 0.03, 1)), asyncio.create_task(child("b", 0.01, 2)),
-          asyncio.create_task(child("c", 0.02, fail="boom c"))]
+    ts = [asyncio.create_task(child("a", 0.06, 1)), asyncio.create_task(child("b", 0.02, 2)),
+          asyncio.create_task(child("c", 0.04, fail="boom c"))]
     for f in asyncio.as_completed(ts):
         try:
             say(f"next -> {await f}")
@@ -478,8 +478,8 @@ async def as_completed_order():
 
 @scenario
 async def as_completed_timeout():
-    ts = [asyncio.create_task(child("a", 0.5, 1)), asyncio.create_task(child("b", 0.01, 2))]
-    for f in asyncio.as_completed(ts, timeout=0.03):
+    ts = [asyncio.create_task(child("a", 0.5, 1)), asyncio.create_task(child("b", 0.02, 2))]
+    for f in asyncio.as_completed(ts, timeout=0.06):
         try:
             say(f"next -> {await f}")
         except TimeoutError:
