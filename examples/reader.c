@@ -22,6 +22,7 @@
  * readline() waits for the pipe to become readable with add_reader and a future, as
  * asyncio's streams do. The Reader implements acio's async-iterator protocol, so
  * ACIO_AFOR is the `async for`. */
+#define _GNU_SOURCE /* pipe2 */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

@@ -30,21 +30,16 @@ static int grow(acio__store_t *s)
 
     if (ncap < s->cap || ncap > SIZE_MAX / esize)
         return -ENOMEM;
-    if (s->kind != ACIO__STORE_FIFO) {
-        n = acio__realloc(s->u.items, ncap * esize);
-        if (n == NULL)
-            return -ENOMEM;
-        s->u.items = n;
-    } else {
-        void **items = acio__malloc(ncap * esize);
-        if (items == NULL)
-            return -ENOMEM;
-        /* Unroll the ring so it starts at slot 0 again. */
-        for (size_t i = 0; i < s->len; i++)
-            items[i] = s->u.items[(s->head + i) & (s->cap - 1)];
-        acio__free(s->u.items);
-        s->u.items = items;
-        s->head = 0;
+    /* realloc keeps large blocks in place or remaps them without copying. */
+    n = acio__realloc(s->u.items, ncap * esize);
+    if (n == NULL)
+        return -ENOMEM;
+    s->u.items = n;
+    if (s->kind == ACIO__STORE_FIFO && s->head + s->len > s->cap) {
+        /* The ring wrapped: its first part sits at [head, cap) and the rest at
+         * [0, head + len - cap). Move the rest after the first part, into the new half,
+         * so the entries are contiguous from head again. */
+        memcpy(s->u.items + s->cap, s->u.items, (s->head + s->len - s->cap) * esize);
     }
     s->cap = ncap;
     return 0;
