@@ -83,7 +83,7 @@ static void run_diff(const char *name, acio_coro_fn main)
 
 #define DIFF(name)                                                                                 \
     static void *scenario_##name(void *arg);                                                       \
-    Test(compose_diff, name, .timeout = 60)                                                        \
+    Test(compose_diff, name)                                                                       \
     {                                                                                              \
         run_diff(#name, scenario_##name);                                                          \
     }                                                                                              \
@@ -861,32 +861,32 @@ static void check_example(const char *name)
     cr_assert_str_eq(py, want, "%s: asyncio prints\n%s", name, py);
 }
 
-Test(compose_examples, count_gather, .timeout = 60)
+Test(compose_examples, count_gather)
 {
     check_example("count_gather");
 }
 
-Test(compose_examples, gather_factorial, .timeout = 60)
+Test(compose_examples, gather_factorial)
 {
     check_example("gather_factorial");
 }
 
-Test(compose_examples, gather_return_exceptions, .timeout = 60)
+Test(compose_examples, gather_return_exceptions)
 {
     check_example("gather_return_exceptions");
 }
 
-Test(compose_examples, wait_tasks, .timeout = 60)
+Test(compose_examples, wait_tasks)
 {
     check_example("wait_tasks");
 }
 
-Test(compose_examples, wait_as_completed, .timeout = 60)
+Test(compose_examples, wait_as_completed)
 {
     check_example("wait_as_completed");
 }
 
-Test(compose_examples, timeout_wait_for, .timeout = 60)
+Test(compose_examples, timeout_wait_for)
 {
     check_example("timeout_wait_for");
 }

@@ -168,39 +168,39 @@ static void torture(op_fn op)
     }
 }
 
-Test(compose_oom, gather_await, .timeout = 120)
+Test(compose_oom, gather_await)
 {
     torture(op_gather_await);
 }
-Test(compose_oom, gather_calls, .timeout = 120)
+Test(compose_oom, gather_calls)
 {
     torture(op_gather_calls);
 }
-Test(compose_oom, wait, .timeout = 120)
+Test(compose_oom, wait)
 {
     torture(op_wait);
 }
-Test(compose_oom, wait_for, .timeout = 120)
+Test(compose_oom, wait_for)
 {
     torture(op_wait_for);
 }
-Test(compose_oom, as_completed, .timeout = 120)
+Test(compose_oom, as_completed)
 {
     torture(op_as_completed);
 }
-Test(compose_oom, shield, .timeout = 120)
+Test(compose_oom, shield)
 {
     torture(op_shield);
 }
-Test(compose_oom, timeout, .timeout = 120)
+Test(compose_oom, timeout)
 {
     torture(op_timeout);
 }
-Test(compose_oom, taskgroup, .timeout = 120)
+Test(compose_oom, taskgroup)
 {
     torture(op_taskgroup);
 }
-Test(compose_oom, threadsafe, .timeout = 120)
+Test(compose_oom, threadsafe)
 {
     torture(op_threadsafe);
 }

@@ -277,7 +277,7 @@ static void *stress_main(void *arg)
     return NULL;
 }
 
-Test(compose_stress, random_cancellation, .timeout = 120)
+Test(compose_stress, random_cancellation)
 {
     cr_assert_eq(acio_run(stress_main, NULL, NULL), 0);
 }

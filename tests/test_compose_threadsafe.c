@@ -137,7 +137,7 @@ static void *bridge_main(void *arg)
     return NULL;
 }
 
-Test(threadsafe, run_coroutine_threadsafe, .timeout = 60)
+Test(threadsafe, run_coroutine_threadsafe)
 {
     bridge_t b = {0};
     cr_assert_eq(acio_run(bridge_main, &b, NULL), 0);
@@ -216,7 +216,7 @@ static void *wrap_main(void *arg)
     return NULL;
 }
 
-Test(threadsafe, wrap_future, .timeout = 30)
+Test(threadsafe, wrap_future)
 {
     cr_assert_eq(acio_run(wrap_main, NULL, NULL), 0);
 }

@@ -412,7 +412,7 @@ static void *big_main(void *arg)
     return NULL;
 }
 
-Test(gather, twenty_thousand_tasks, .timeout = 60)
+Test(gather, twenty_thousand_tasks)
 {
     cr_assert_eq(acio_run(big_main, NULL, NULL), 0);
 }

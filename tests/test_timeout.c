@@ -62,7 +62,7 @@ static void *reason_main(void *arg)
     return NULL;
 }
 
-Test(timeout, cancellation_carries_the_reason, .timeout = 10)
+Test(timeout, cancellation_carries_the_reason)
 {
     cr_assert_eq(acio_run(reason_main, NULL, NULL), 0);
 }
