@@ -6,12 +6,17 @@
  * has been signalled, and 2 while it sleeps in the kernel; a waker only pays for a
  * futex wake-up system call when it finds 2.
  *
- * Before sleeping, one worker at a time spins for a few microseconds: a loop that awaits
- * to_thread() calls one after another submits the next job about one loop iteration
- * after the previous result, and a spinning worker takes it without two context
- * switches. Limiting spinning to one worker keeps an idle pool from eating the CPUs
- * (Go's scheduler bounds its spinning threads the same way). */
+ * A worker may also spin for a few microseconds before sleeping, so that a loop awaiting
+ * to_thread() calls one after another finds it awake. Measured on the 2-vCPU VM acio is
+ * developed on, this made sequential round trips 2-3x *slower*, probably because with the
+ * worker spinning on one vCPU every wake-up of the loop needs an interrupt to the other,
+ * halted vCPU, whereas a worker that sleeps at once lets the kernel run the loop on the
+ * CPU the worker just left. So spinning is off by default; ACIO_EXECUTOR_SPIN_US=<microseconds>
+ * turns it on (worth trying on bare metal with idle cores). At most one worker spins at a time,
+ * which keeps an idle pool from eating the CPUs (Go bounds its spinning threads the same
+ * way). */
 #include <linux/futex.h>
+#include <stdlib.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,8 +29,17 @@
 
 enum { AWAKE = 0, SIGNALLED = 1, SLEEPING = 2 };
 
-/* How long the spinning worker keeps looking before it sleeps, in nanoseconds. */
-#define SPIN_NS 50000L
+/* How long the spinning worker keeps looking before it sleeps, in nanoseconds (0: no
+ * spinning), read once from the environment. */
+static long spin_ns;
+static pthread_once_t spin_once = PTHREAD_ONCE_INIT;
+
+static void read_spin_setting(void)
+{
+    const char *v = getenv("ACIO_EXECUTOR_SPIN_US");
+    long us = v ? strtol(v, NULL, 10) : 0;
+    spin_ns = us > 0 && us < 1000000 ? us * 1000 : 0;
+}
 
 static inline void cpu_relax(void)
 {
@@ -46,12 +60,15 @@ static long now_ns(void)
 static bool spin(acio__worker_t *w)
 {
     acio_executor_t *ex = w->ex;
+    pthread_once(&spin_once, read_spin_setting);
+    if (spin_ns == 0)
+        return false;
     int none = 0;
     if (atomic_load_explicit(&ex->nspinning, memory_order_relaxed) != 0 ||
         !atomic_compare_exchange_strong(&ex->nspinning, &none, 1))
         return false;
     bool got = false;
-    long deadline = now_ns() + SPIN_NS;
+    long deadline = now_ns() + spin_ns;
     for (unsigned i = 1;; i++) {
         if (atomic_load_explicit(&w->signal, memory_order_acquire) == SIGNALLED) {
             got = true;
