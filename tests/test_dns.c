@@ -62,8 +62,8 @@ static void *dns_main(void *arg)
     rc = acio_loop_getaddrinfo(NULL, NULL, NULL, &hints, &res, 0);
     CHECK(rc == -EINVAL, "nothing to resolve: %s", acio_err_name(rc));
     /* getnameinfo both ways. */
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(80),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in a = {
+        .sin_family = AF_INET, .sin_port = htons(80), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     char host[64], serv[32];
     rc = acio_loop_getnameinfo(NULL, (struct sockaddr *)&a, sizeof(a), host, sizeof(host), serv,
                                sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV, 0);
@@ -75,7 +75,10 @@ static void *dns_main(void *arg)
     return NULL;
 }
 
-Test(dns, numeric_names_errors_nameinfo, .timeout = 60) { run(dns_main); }
+Test(dns, numeric_names_errors_nameinfo, .timeout = 60)
+{
+    run(dns_main);
+}
 
 static void *lookup(void *arg)
 {
@@ -112,4 +115,7 @@ static void *abandon_main(void *arg)
     return NULL;
 }
 
-Test(dns, cancelled_lookups_are_abandoned_cleanly, .timeout = 60) { run(abandon_main); }
+Test(dns, cancelled_lookups_are_abandoned_cleanly, .timeout = 60)
+{
+    run(abandon_main);
+}

@@ -76,7 +76,8 @@ static void *sock_main(void *arg)
     acio_task_t *t;
     acio_create_task(&t, acceptor, &a, "acceptor");
     int c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+    struct sockaddr_in to = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)port),
                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     int rc = acio_loop_sock_connect(NULL, c, (struct sockaddr *)&to, sizeof(to));
     CHECK(rc == 0, "connect: %s", acio_strerror(rc));
@@ -112,7 +113,10 @@ static void *sock_main(void *arg)
     return NULL;
 }
 
-Test(sock, connect_accept_sendall_recv, .timeout = 60) { run(sock_main); }
+Test(sock, connect_accept_sendall_recv, .timeout = 60)
+{
+    run(sock_main);
+}
 
 static void *sendfile_main(void *arg)
 {
@@ -132,7 +136,8 @@ static void *sendfile_main(void *arg)
         acio_task_t *t;
         acio_create_task(&t, acceptor, &a, "acceptor");
         int c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-        struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+        struct sockaddr_in to = {.sin_family = AF_INET,
+                                 .sin_port = htons((uint16_t)port),
                                  .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
         acio_loop_sock_connect(NULL, c, (struct sockaddr *)&to, sizeof(to));
         ssize_t n;
@@ -174,7 +179,10 @@ static void *sendfile_main(void *arg)
     return NULL;
 }
 
-Test(sock, sendfile_and_fallback, .timeout = 60) { run(sendfile_main); }
+Test(sock, sendfile_and_fallback, .timeout = 60)
+{
+    run(sendfile_main);
+}
 
 static void *udp_main(void *arg)
 {
@@ -198,7 +206,10 @@ static void *udp_main(void *arg)
     return NULL;
 }
 
-Test(sock, sendto_recvfrom, .timeout = 60) { run(udp_main); }
+Test(sock, sendto_recvfrom, .timeout = 60)
+{
+    run(udp_main);
+}
 
 static void *cancel_recv(void *arg)
 {
@@ -228,4 +239,7 @@ static void *cancel_main(void *arg)
     return NULL;
 }
 
-Test(sock, cancelled_recv_unregisters, .timeout = 60) { run(cancel_main); }
+Test(sock, cancelled_recv_unregisters, .timeout = 60)
+{
+    run(cancel_main);
+}

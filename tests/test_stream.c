@@ -76,7 +76,10 @@ static void *readline_main(void *arg)
     return NULL;
 }
 
-Test(stream, readline_across_chunks_and_eof, .timeout = 60) { run(readline_main, NULL); }
+Test(stream, readline_across_chunks_and_eof, .timeout = 60)
+{
+    run(readline_main, NULL);
+}
 
 static void *readuntil_main(void *arg)
 {
@@ -116,7 +119,10 @@ static void *readuntil_main(void *arg)
     return NULL;
 }
 
-Test(stream, readuntil_limits_and_incomplete, .timeout = 60) { run(readuntil_main, NULL); }
+Test(stream, readuntil_limits_and_incomplete, .timeout = 60)
+{
+    run(readuntil_main, NULL);
+}
 
 static void *exactly_main(void *arg)
 {
@@ -140,7 +146,10 @@ static void *exactly_main(void *arg)
     return NULL;
 }
 
-Test(stream, readexactly_reports_partial_data, .timeout = 60) { run(exactly_main, NULL); }
+Test(stream, readexactly_reports_partial_data, .timeout = 60)
+{
+    run(exactly_main, NULL);
+}
 
 static void *second_reader(void *arg)
 {
@@ -183,7 +192,10 @@ static void *errors_main(void *arg)
     return NULL;
 }
 
-Test(stream, reader_errors_and_read_all, .timeout = 60) { run(errors_main, NULL); }
+Test(stream, reader_errors_and_read_all, .timeout = 60)
+{
+    run(errors_main, NULL);
+}
 
 /* ---- over connections ---- */
 
@@ -247,7 +259,10 @@ static void *echo_lines_main(void *arg)
     return NULL;
 }
 
-Test(stream, open_connection_start_server_lines, .timeout = 60) { run(echo_lines_main, NULL); }
+Test(stream, open_connection_start_server_lines, .timeout = 60)
+{
+    run(echo_lines_main, NULL);
+}
 
 /* drain waits only above the high-water mark, and returns once the peer reads. */
 typedef struct {
@@ -313,7 +328,10 @@ static void *drain_main(void *arg)
     return NULL;
 }
 
-Test(stream, drain_waits_only_above_high_water, .timeout = 60) { run(drain_main, NULL); }
+Test(stream, drain_waits_only_above_high_water, .timeout = 60)
+{
+    run(drain_main, NULL);
+}
 
 /* Reading pauses the transport when the buffer holds more than 2 * limit. */
 static void *flood(acio_stream_reader_t *r, acio_stream_writer_t *w, void *arg)
@@ -359,7 +377,10 @@ static void *limit_main(void *arg)
     return NULL;
 }
 
-Test(stream, reader_limit_pauses_transport, .timeout = 60) { run(limit_main, NULL); }
+Test(stream, reader_limit_pauses_transport, .timeout = 60)
+{
+    run(limit_main, NULL);
+}
 
 static void *refused_main(void *arg)
 {
@@ -372,7 +393,10 @@ static void *refused_main(void *arg)
     return NULL;
 }
 
-Test(stream, open_connection_refused, .timeout = 60) { run(refused_main, NULL); }
+Test(stream, open_connection_refused, .timeout = 60)
+{
+    run(refused_main, NULL);
+}
 
 /* The peer resets: a pending read gets the error, drain and wait_closed report it. */
 static void *rst_handler(acio_stream_reader_t *r, acio_stream_writer_t *w, void *arg)
@@ -410,4 +434,7 @@ static void *reset_main(void *arg)
     return NULL;
 }
 
-Test(stream, reset_reaches_read_drain_and_wait_closed, .timeout = 60) { run(reset_main, NULL); }
+Test(stream, reset_reaches_read_drain_and_wait_closed, .timeout = 60)
+{
+    run(reset_main, NULL);
+}

@@ -248,8 +248,8 @@ static void *examples_main(void *arg)
         size_t len;
         int rc = acio_stream_reader_read_all(cr, &all, &len);
         CHECK(rc == 0, "client output");
-        CHECK(strcmp(all, "Send: 'Hello World!'\nReceived: 'Hello World!'\nClose the connection\n") ==
-                  0,
+        CHECK(strcmp(all,
+                     "Send: 'Hello World!'\nReceived: 'Hello World!'\nClose the connection\n") == 0,
               "%s client printed:\n%s", round == 0 ? "python" : "acio", (char *)all);
         free(all);
         acio_stream_reader_unref(cr);

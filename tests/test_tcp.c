@@ -222,7 +222,10 @@ static void *echo_main(void *arg)
     return NULL;
 }
 
-Test(tcp, echo_in_order_with_callback_order, .timeout = 60) { run(echo_main, NULL); }
+Test(tcp, echo_in_order_with_callback_order, .timeout = 60)
+{
+    run(echo_main, NULL);
+}
 
 static int closed_port(void)
 {
@@ -241,8 +244,8 @@ static void *refused_main(void *arg)
     rec_t cli;
     rec_init(&cli);
     acio_transport_t *t = (void *)1;
-    int rc = acio_loop_create_connection(NULL, &t, &rec_proto, &cli, "127.0.0.1", closed_port(),
-                                         NULL);
+    int rc =
+        acio_loop_create_connection(NULL, &t, &rec_proto, &cli, "127.0.0.1", closed_port(), NULL);
     CHECK(rc == -ECONNREFUSED, "got %s", acio_err_name(rc));
     CHECK(t == NULL, "out not cleared");
     acio_sleep(0);
@@ -258,7 +261,10 @@ static void *refused_main(void *arg)
     return NULL;
 }
 
-Test(tcp, connection_refused_calls_no_protocol_callback, .timeout = 60) { run(refused_main, NULL); }
+Test(tcp, connection_refused_calls_no_protocol_callback, .timeout = 60)
+{
+    run(refused_main, NULL);
+}
 
 Test(tcp, coroutines_outside_a_task_fail_clearly, .timeout = 60)
 {
@@ -327,7 +333,10 @@ static void *reset_main(void *arg)
     return NULL;
 }
 
-Test(tcp, reset_by_peer_reaches_connection_lost, .timeout = 60) { run(reset_main, NULL); }
+Test(tcp, reset_by_peer_reaches_connection_lost, .timeout = 60)
+{
+    run(reset_main, NULL);
+}
 
 static void *peer_closes_mid_write_main(void *arg)
 {
@@ -347,8 +356,7 @@ static void *peer_closes_mid_write_main(void *arg)
     rc = acio_transport_write(t, big, N);
     CHECK(rc == 0, "write: %s", acio_strerror(rc));
     size_t buffered = acio_transport_get_write_buffer_size(t);
-    CHECK(buffered > 0 && buffered < N, "partial write expected, buffered %zu of %zu", buffered,
-          N);
+    CHECK(buffered > 0 && buffered < N, "partial write expected, buffered %zu of %zu", buffered, N);
     CHECK(cli.nev >= 2 && cli.events[1] == 'P', "pause_writing inside write: %s", cli.events);
     /* The peer goes away with data unread: our pending data cannot be delivered, and
      * that must be reported, never silently dropped. */
@@ -363,7 +371,10 @@ static void *peer_closes_mid_write_main(void *arg)
     return NULL;
 }
 
-Test(tcp, peer_closing_mid_write_is_reported, .timeout = 60) { run(peer_closes_mid_write_main, NULL); }
+Test(tcp, peer_closing_mid_write_is_reported, .timeout = 60)
+{
+    run(peer_closes_mid_write_main, NULL);
+}
 
 /* Flow control: a server that does not read makes the client pause; once it reads,
  * the client resumes, and every byte arrives. */
@@ -385,9 +396,15 @@ static void ps_data(acio_transport_t *t, const void *buf, size_t len, void *d)
     r_data(t, buf, len, &((paused_srv_t *)d)->rec);
 }
 
-static void ps_lost(acio_transport_t *t, int err, void *d) { r_lost(t, err, &((paused_srv_t *)d)->rec); }
+static void ps_lost(acio_transport_t *t, int err, void *d)
+{
+    r_lost(t, err, &((paused_srv_t *)d)->rec);
+}
 
-static bool ps_eof(acio_transport_t *t, void *d) { return r_eof(t, &((paused_srv_t *)d)->rec); }
+static bool ps_eof(acio_transport_t *t, void *d)
+{
+    return r_eof(t, &((paused_srv_t *)d)->rec);
+}
 
 static const acio_protocol_t paused_proto = {
     .connection_made = ps_made,
@@ -448,7 +465,10 @@ static void *flow_main(void *arg)
     return NULL;
 }
 
-Test(tcp, write_flow_control_pauses_and_resumes, .timeout = 60) { run(flow_main, NULL); }
+Test(tcp, write_flow_control_pauses_and_resumes, .timeout = 60)
+{
+    run(flow_main, NULL);
+}
 
 static void *half_close_main(void *arg)
 {
@@ -486,7 +506,10 @@ static void *half_close_main(void *arg)
     return NULL;
 }
 
-Test(tcp, half_close_keeps_the_other_direction, .timeout = 60) { run(half_close_main, NULL); }
+Test(tcp, half_close_keeps_the_other_direction, .timeout = 60)
+{
+    run(half_close_main, NULL);
+}
 
 static void *abort_main(void *arg)
 {
@@ -520,7 +543,10 @@ static void *abort_main(void *arg)
     return NULL;
 }
 
-Test(tcp, abort_discards_buffer_close_waits, .timeout = 60) { run(abort_main, NULL); }
+Test(tcp, abort_discards_buffer_close_waits, .timeout = 60)
+{
+    run(abort_main, NULL);
+}
 
 static void *extra_info_main(void *arg)
 {
@@ -546,7 +572,8 @@ static void *extra_info_main(void *arg)
     CHECK(ntohs(cp.sin_port) == acio_server_port(server), "peer port");
     int fd = -1;
     size_t fl = sizeof(fd);
-    CHECK(acio_transport_get_extra_info(t, "socket", &fd, &fl) == 0 && fd == acio_transport_get_fd(t),
+    CHECK(acio_transport_get_extra_info(t, "socket", &fd, &fl) == 0 &&
+              fd == acio_transport_get_fd(t),
           "socket");
     size_t small = 2;
     CHECK(acio_transport_get_extra_info(t, "peername", &cs, &small) == -ENOSPC &&
@@ -564,7 +591,10 @@ static void *extra_info_main(void *arg)
     return NULL;
 }
 
-Test(tcp, get_extra_info, .timeout = 60) { run(extra_info_main, NULL); }
+Test(tcp, get_extra_info, .timeout = 60)
+{
+    run(extra_info_main, NULL);
+}
 
 /* A listener on ::1 whose accept queue is full: further SYNs are dropped, so connects
  * to it hang, like an unreachable address. Returns the listener; *keep is the queued
@@ -574,8 +604,8 @@ static int blackhole(int port, int *keep)
     int l = raw_listener(AF_INET6, 0, &port);
     if (l < 0)
         return -1;
-    struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_addr = in6addr_loopback,
-                             .sin6_port = htons((uint16_t)port)};
+    struct sockaddr_in6 a = {
+        .sin6_family = AF_INET6, .sin6_addr = in6addr_loopback, .sin6_port = htons((uint16_t)port)};
     *keep = socket(AF_INET6, SOCK_STREAM, 0);
     connect(*keep, (struct sockaddr *)&a, sizeof(a));
     return l;
@@ -589,14 +619,19 @@ static void *happy_main(void *arg)
     int keep = -1;
     int bad = blackhole(port, &keep);
     CHECK(good >= 0 && bad >= 0, "listeners (IPv6 loopback needed)");
-    struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_addr = in6addr_loopback,
-                              .sin6_port = htons((uint16_t)port)};
-    struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+    struct sockaddr_in6 a6 = {
+        .sin6_family = AF_INET6, .sin6_addr = in6addr_loopback, .sin6_port = htons((uint16_t)port)};
+    struct sockaddr_in a4 = {.sin_family = AF_INET,
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
                              .sin_port = htons((uint16_t)port)};
-    struct addrinfo ai4 = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM,
-                           .ai_addrlen = sizeof(a4), .ai_addr = (struct sockaddr *)&a4};
-    struct addrinfo ai6 = {.ai_family = AF_INET6, .ai_socktype = SOCK_STREAM,
-                           .ai_addrlen = sizeof(a6), .ai_addr = (struct sockaddr *)&a6,
+    struct addrinfo ai4 = {.ai_family = AF_INET,
+                           .ai_socktype = SOCK_STREAM,
+                           .ai_addrlen = sizeof(a4),
+                           .ai_addr = (struct sockaddr *)&a4};
+    struct addrinfo ai6 = {.ai_family = AF_INET6,
+                           .ai_socktype = SOCK_STREAM,
+                           .ai_addrlen = sizeof(a6),
+                           .ai_addr = (struct sockaddr *)&a6,
                            .ai_next = &ai4};
     acio_loop_t *loop = acio_get_running_loop();
     /* One at a time: the hanging first address eats the whole deadline. */
@@ -624,7 +659,10 @@ static void *happy_main(void *arg)
     return NULL;
 }
 
-Test(tcp, happy_eyeballs_and_timeout, .timeout = 60) { run(happy_main, NULL); }
+Test(tcp, happy_eyeballs_and_timeout, .timeout = 60)
+{
+    run(happy_main, NULL);
+}
 
 static void *local_addr_main(void *arg)
 {
@@ -650,4 +688,7 @@ static void *local_addr_main(void *arg)
     return NULL;
 }
 
-Test(tcp, local_addr_is_bound, .timeout = 60) { run(local_addr_main, NULL); }
+Test(tcp, local_addr_is_bound, .timeout = 60)
+{
+    run(local_addr_main, NULL);
+}

@@ -83,7 +83,8 @@ static void *emfile_main(void *arg)
     acio_server_t *srv;
     int rc = acio_loop_create_server(NULL, &srv, factory, NULL, "127.0.0.1", 0, &o);
     CHECK(rc == 0, "create_server: %s", acio_strerror(rc));
-    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)acio_server_port(srv)),
+    struct sockaddr_in to = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)acio_server_port(srv)),
                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     int clients[NCLIENTS];
     for (int i = 0; i < NCLIENTS; i++) {

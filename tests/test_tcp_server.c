@@ -64,11 +64,13 @@ static int raw_connect(int family, int port)
     int s = socket(family, SOCK_STREAM, 0);
     int rc;
     if (family == AF_INET) {
-        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+        struct sockaddr_in a = {.sin_family = AF_INET,
+                                .sin_port = htons((uint16_t)port),
                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
         rc = connect(s, (struct sockaddr *)&a, sizeof(a));
     } else {
-        struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port),
+        struct sockaddr_in6 a = {.sin6_family = AF_INET6,
+                                 .sin6_port = htons((uint16_t)port),
                                  .sin6_addr = in6addr_loopback};
         rc = connect(s, (struct sockaddr *)&a, sizeof(a));
     }
@@ -83,8 +85,8 @@ static void *hosts_main(void *arg)
 {
     (void)arg;
     const char *hosts[] = {"127.0.0.1", "::1"};
-    acio_server_opts_t o = {.hosts = hosts, .nhosts = 2, .delay_serving = true,
-                            .keep_alive = true, .reuse_port = true};
+    acio_server_opts_t o = {
+        .hosts = hosts, .nhosts = 2, .delay_serving = true, .keep_alive = true, .reuse_port = true};
     acio_server_t *srv;
     int rc = acio_loop_create_server(NULL, &srv, factory, NULL, NULL, 0, &o);
     CHECK(rc == 0, "create_server: %s", acio_strerror(rc));
@@ -114,19 +116,27 @@ static void *hosts_main(void *arg)
     CHECK(acio_server_active_count(srv) == 2 && lost == 0, "clients survive close");
     acio_server_close_clients(srv);
     rc = acio_server_wait_closed(srv);
-    CHECK(rc == 0 && lost == 2 && acio_server_active_count(srv) == 0, "closed clients: %d",
-          lost);
+    CHECK(rc == 0 && lost == 2 && acio_server_active_count(srv) == 0, "closed clients: %d", lost);
     acio_server_free(srv);
     close(a);
     close(b);
     return NULL;
 }
 
-Test(tcp_server, hosts_delay_serving_close_clients, .timeout = 60) { run(hosts_main); }
+Test(tcp_server, hosts_delay_serving_close_clients, .timeout = 60)
+{
+    run(hosts_main);
+}
 
-static void *forever(void *arg) { return (void *)(intptr_t)acio_server_serve_forever(arg); }
+static void *forever(void *arg)
+{
+    return (void *)(intptr_t)acio_server_serve_forever(arg);
+}
 
-static void *waiter(void *arg) { return (void *)(intptr_t)acio_server_wait_closed(arg); }
+static void *waiter(void *arg)
+{
+    return (void *)(intptr_t)acio_server_wait_closed(arg);
+}
 
 static void *forever_main(void *arg)
 {
@@ -175,4 +185,7 @@ static void *forever_main(void *arg)
     return NULL;
 }
 
-Test(tcp_server, serve_forever_close_cancel_wait_closed, .timeout = 60) { run(forever_main); }
+Test(tcp_server, serve_forever_close_cancel_wait_closed, .timeout = 60)
+{
+    run(forever_main);
+}

@@ -42,9 +42,11 @@ static void make_certs(void)
     char cmd[2048];
     snprintf(cmd, sizeof(cmd),
              "set -e; mkdir -p %s; cd %s;"
-             "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key -out ca.pem -days 2"
+             "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "
+             "ca.key -out ca.pem -days 2"
              " -subj /CN=acio-test-ca >/dev/null 2>&1;"
-             "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout key.pem -out req.csr"
+             "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout key.pem "
+             "-out req.csr"
              " -subj /CN=localhost >/dev/null 2>&1;"
              "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > ext.cnf;"
              "openssl x509 -req -in req.csr -CA ca.pem -CAkey ca.key -CAcreateserial"
@@ -170,7 +172,11 @@ static void *roundtrip_main(void *arg)
     return NULL;
 }
 
-Test(tls, acio_client_acio_server, .timeout = 60) { setup(); run(roundtrip_main); }
+Test(tls, acio_client_acio_server, .timeout = 60)
+{
+    setup();
+    run(roundtrip_main);
+}
 
 static void *verify_main(void *arg)
 {
@@ -206,7 +212,11 @@ static void *verify_main(void *arg)
     return NULL;
 }
 
-Test(tls, verification_failures_are_clear, .timeout = 60) { setup(); run(verify_main); }
+Test(tls, verification_failures_are_clear, .timeout = 60)
+{
+    setup();
+    run(verify_main);
+}
 
 static void *plaintext_main(void *arg)
 {
@@ -240,7 +250,11 @@ static void *plaintext_main(void *arg)
     return NULL;
 }
 
-Test(tls, plaintext_client_fails_handshake, .timeout = 60) { setup(); run(plaintext_main); }
+Test(tls, plaintext_client_fails_handshake, .timeout = 60)
+{
+    setup();
+    run(plaintext_main);
+}
 
 /* start_tls: a plain connection upgraded by the client. */
 typedef struct {
@@ -296,7 +310,11 @@ static void *start_tls_main(void *arg)
     return NULL;
 }
 
-Test(tls, start_tls_upgrades_a_connection, .timeout = 60) { setup(); run(start_tls_main); }
+Test(tls, start_tls_upgrades_a_connection, .timeout = 60)
+{
+    setup();
+    run(start_tls_main);
+}
 
 static int free_port(void)
 {
@@ -364,7 +382,11 @@ static void *s_server_main(void *arg)
     return NULL;
 }
 
-Test(tls, client_against_openssl_s_server, .timeout = 60) { setup(); run(s_server_main); }
+Test(tls, client_against_openssl_s_server, .timeout = 60)
+{
+    setup();
+    run(s_server_main);
+}
 
 static void *s_client_main(void *arg)
 {
@@ -387,8 +409,8 @@ static void *s_client_main(void *arg)
         close(in[1]);
         close(out[0]);
         execlp("openssl", "openssl", "s_client", "-connect", target, "-CAfile", ca,
-               "-verify_return_error", "-verify_hostname", "localhost", "-servername",
-               "localhost", "-quiet", "-ign_eof", (char *)NULL);
+               "-verify_return_error", "-verify_hostname", "localhost", "-servername", "localhost",
+               "-quiet", "-ign_eof", (char *)NULL);
         _exit(127);
     }
     close(in[0]);
@@ -412,7 +434,11 @@ static void *s_client_main(void *arg)
     return NULL;
 }
 
-Test(tls, server_against_openssl_s_client, .timeout = 60) { setup(); run(s_client_main); }
+Test(tls, server_against_openssl_s_client, .timeout = 60)
+{
+    setup();
+    run(s_client_main);
+}
 
 /* Context errors, and without OpenSSL every TLS request fails with -ENOTSUP. */
 Test(tls, context_errors, .timeout = 30)

@@ -75,9 +75,10 @@ static void b_lost(acio_transport_t *t, int e, void *d)
     b->lost_error = e;
 }
 
-static const acio_protocol_t buffered = {
-    .get_buffer = b_get, .buffer_updated = b_updated, .eof_received = b_eof,
-    .connection_lost = b_lost};
+static const acio_protocol_t buffered = {.get_buffer = b_get,
+                                         .buffer_updated = b_updated,
+                                         .eof_received = b_eof,
+                                         .connection_lost = b_lost};
 
 static void *buffered_main(void *arg)
 {
@@ -110,7 +111,10 @@ static void *buffered_main(void *arg)
     return NULL;
 }
 
-Test(transport, buffered_protocol_and_pause_reading, .timeout = 60) { run(buffered_main); }
+Test(transport, buffered_protocol_and_pause_reading, .timeout = 60)
+{
+    run(buffered_main);
+}
 
 /* A protocol switch in the middle of a connection (what start_tls does). */
 static int a_count, b_count;
@@ -163,7 +167,10 @@ static void *set_protocol_main(void *arg)
     return NULL;
 }
 
-Test(transport, set_protocol_and_bad_socket, .timeout = 60) { run(set_protocol_main); }
+Test(transport, set_protocol_and_bad_socket, .timeout = 60)
+{
+    run(set_protocol_main);
+}
 
 typedef struct {
     char got[256];
@@ -243,7 +250,10 @@ static void *pipes_main(void *arg)
     return NULL;
 }
 
-Test(transport, pipes_eof_and_epipe, .timeout = 60) { run(pipes_main); }
+Test(transport, pipes_eof_and_epipe, .timeout = 60)
+{
+    run(pipes_main);
+}
 
 static void *pipe_stream_main(void *arg)
 {
@@ -271,4 +281,7 @@ static void *pipe_stream_main(void *arg)
     return NULL;
 }
 
-Test(transport, pipe_streams, .timeout = 60) { run(pipe_stream_main); }
+Test(transport, pipe_streams, .timeout = 60)
+{
+    run(pipe_stream_main);
+}

@@ -116,8 +116,8 @@ static void *echo_main(void *arg)
     CHECK(ntohs(((struct sockaddr_in *)&cli.from)->sin_port) == port, "from the server");
     /* A connected endpoint refuses another destination and a missing one is refused
      * on an unconnected endpoint. */
-    struct sockaddr_in other = {.sin_family = AF_INET, .sin_port = htons(9),
-                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in other = {
+        .sin_family = AF_INET, .sin_port = htons(9), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     rc = acio_transport_sendto(ct, "x", 1, (struct sockaddr *)&other, sizeof(other));
     CHECK(rc == -EISCONN, "other address on connected: %s", acio_err_name(rc));
     rc = acio_transport_sendto(st, "x", 1, NULL, 0);
@@ -125,8 +125,7 @@ static void *echo_main(void *arg)
     CHECK(acio_transport_write(st, "x", 1) == -ENOTSUP, "write on a datagram transport");
     acio_transport_close(ct);
     acio_transport_close(st);
-    CHECK(acio_transport_sendto(st, "x", 1, (struct sockaddr *)&other, sizeof(other)) ==
-              -ENOTCONN,
+    CHECK(acio_transport_sendto(st, "x", 1, (struct sockaddr *)&other, sizeof(other)) == -ENOTCONN,
           "sendto after close");
     WAIT_UNTIL(srv.lost && cli.lost);
     CHECK(srv.lost == 1 && cli.lost == 1, "lost once each");
@@ -135,7 +134,10 @@ static void *echo_main(void *arg)
     return NULL;
 }
 
-Test(udp, echo_sendto_and_connected_checks, .timeout = 60) { run(echo_main); }
+Test(udp, echo_sendto_and_connected_checks, .timeout = 60)
+{
+    run(echo_main);
+}
 
 static void *unreachable_main(void *arg)
 {
@@ -163,7 +165,10 @@ static void *unreachable_main(void *arg)
     return NULL;
 }
 
-Test(udp, icmp_unreachable_goes_to_error_received, .timeout = 60) { run(unreachable_main); }
+Test(udp, icmp_unreachable_goes_to_error_received, .timeout = 60)
+{
+    run(unreachable_main);
+}
 
 static void *unix_dgram_main(void *arg)
 {
@@ -195,4 +200,7 @@ static void *unix_dgram_main(void *arg)
     return NULL;
 }
 
-Test(udp, unix_datagrams, .timeout = 60) { run(unix_dgram_main); }
+Test(udp, unix_datagrams, .timeout = 60)
+{
+    run(unix_dgram_main);
+}

@@ -107,7 +107,10 @@ static void *unix_main(void *arg)
     return NULL;
 }
 
-Test(unix_socket, stream_server_client_stale_file_abstract, .timeout = 60) { run(unix_main); }
+Test(unix_socket, stream_server_client_stale_file_abstract, .timeout = 60)
+{
+    run(unix_main);
+}
 
 typedef struct {
     int made, lost;
@@ -138,8 +141,8 @@ static void p_lost(acio_transport_t *t, int e, void *d)
     ((urec_t *)d)->lost++;
 }
 
-static const acio_protocol_t echo = {.connection_made = p_made, .data_received = p_data,
-                                     .connection_lost = p_lost};
+static const acio_protocol_t echo = {
+    .connection_made = p_made, .data_received = p_data, .connection_lost = p_lost};
 
 static int factory(void *fd, const acio_protocol_t **p, void **d)
 {
@@ -176,4 +179,7 @@ static void *proto_main(void *arg)
     return NULL;
 }
 
-Test(unix_socket, protocol_layer, .timeout = 60) { run(proto_main); }
+Test(unix_socket, protocol_layer, .timeout = 60)
+{
+    run(proto_main);
+}

@@ -35,8 +35,8 @@ ACIO_EXTERN void acio_ssl_context_unref(acio_ssl_context_t *ctx);
 ACIO_EXTERN int acio_ssl_context_load_cert_chain(acio_ssl_context_t *ctx, const char *certfile,
                                                  const char *keyfile);
 /* Trust these CAs (a PEM file and/or a directory), in addition to the defaults. */
-ACIO_EXTERN int acio_ssl_context_load_verify_locations(acio_ssl_context_t *ctx,
-                                                       const char *cafile, const char *capath);
+ACIO_EXTERN int acio_ssl_context_load_verify_locations(acio_ssl_context_t *ctx, const char *cafile,
+                                                       const char *capath);
 /* verify false: accept any certificate and host name (CERT_NONE, check_hostname False).
  * On a server context, verify true requires a client certificate. */
 ACIO_EXTERN int acio_ssl_context_set_verify(acio_ssl_context_t *ctx, bool verify);

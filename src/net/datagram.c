@@ -206,9 +206,15 @@ static void d_close(acio_transport_t *t)
     }
 }
 
-static void d_abort(acio_transport_t *t) { d_fatal((dgram_t *)t, 0); }
+static void d_abort(acio_transport_t *t)
+{
+    d_fatal((dgram_t *)t, 0);
+}
 
-static size_t d_wsize(const acio_transport_t *t) { return ((const dgram_t *)t)->queued; }
+static size_t d_wsize(const acio_transport_t *t)
+{
+    return ((const dgram_t *)t)->queued;
+}
 
 static void d_start(acio_transport_t *t)
 {
@@ -284,7 +290,8 @@ static int open_socket(acio_loop_t *loop, const acio_datagram_opts_t *o, int *ou
     } else {
         if (!has_local && !o->remote_host && family == AF_UNSPEC)
             return -EINVAL; /* asyncio: "unexpected address family" */
-        if (has_local && (rc = resolve(loop, o->local_host, o->local_port, family, true, &local)) < 0)
+        if (has_local &&
+            (rc = resolve(loop, o->local_host, o->local_port, family, true, &local)) < 0)
             return rc;
         if (o->remote_host &&
             (rc = resolve(loop, o->remote_host, o->remote_port, family, false, &remote)) < 0)

@@ -73,10 +73,10 @@ static void run_lookup(dns_req_t *r)
 {
     errno = 0;
     if (r->is_gni) {
-        r->eai = getnameinfo((struct sockaddr *)&r->addr, r->addrlen,
-                             r->want_host ? r->ni_host : NULL, r->want_host ? NI_MAXHOST : 0,
-                             r->want_serv ? r->ni_serv : NULL, r->want_serv ? NI_MAXSERV : 0,
-                             r->ni_flags);
+        r->eai =
+            getnameinfo((struct sockaddr *)&r->addr, r->addrlen, r->want_host ? r->ni_host : NULL,
+                        r->want_host ? NI_MAXHOST : 0, r->want_serv ? r->ni_serv : NULL,
+                        r->want_serv ? NI_MAXSERV : 0, r->ni_flags);
     } else {
         r->eai = getaddrinfo(r->host, r->port, r->has_hints ? &r->hints : NULL, &r->res);
     }

@@ -34,8 +34,8 @@ struct acio_server_s {
     int backlog;
     double retry_delay;
     bool keep_alive;
-    bool serving;        /* asked to serve (readers on unless paused) */
-    bool readers_on;     /* accept readers registered */
+    bool serving;    /* asked to serve (readers on unless paused) */
+    bool readers_on; /* accept readers registered */
     bool closed;
     acio_transport_t *clients;
     size_t nclients;
@@ -260,8 +260,7 @@ static int finish_create(acio_server_t *s, const acio_server_opts_t *opts, acio_
 static int listen_on(acio_server_t *s, struct addrinfo *ai, const acio_server_opts_t *opts,
                      int *chosen_port)
 {
-    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                    ai->ai_protocol);
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
     if (fd < 0)
         return errno == EAFNOSUPPORT ? 1 : -errno; /* 1: skip this family */
     int one = 1;
@@ -430,7 +429,10 @@ int acio_server_start_serving(acio_server_t *s)
     return rc;
 }
 
-bool acio_server_is_serving(const acio_server_t *s) { return s && s->serving && !s->closed; }
+bool acio_server_is_serving(const acio_server_t *s)
+{
+    return s && s->serving && !s->closed;
+}
 
 void acio_server_close(acio_server_t *s)
 {
@@ -546,9 +548,15 @@ int acio_server_port(const acio_server_t *s)
     return -EAFNOSUPPORT;
 }
 
-size_t acio_server_active_count(const acio_server_t *s) { return s ? s->nclients : 0; }
+size_t acio_server_active_count(const acio_server_t *s)
+{
+    return s ? s->nclients : 0;
+}
 
-acio_loop_t *acio_server_get_loop(const acio_server_t *s) { return s ? s->loop : NULL; }
+acio_loop_t *acio_server_get_loop(const acio_server_t *s)
+{
+    return s ? s->loop : NULL;
+}
 
 void acio_server_free(acio_server_t *s)
 {

@@ -157,8 +157,8 @@ int acio_loop_sock_connect(acio_loop_t *loop, int fd, const struct sockaddr *add
 }
 
 /* The fallback: read the file with pread (which leaves its offset alone) and send. */
-static ssize_t sendfile_fallback(acio_loop_t *loop, int fd, int file_fd, off_t offset,
-                                 size_t count, size_t sent)
+static ssize_t sendfile_fallback(acio_loop_t *loop, int fd, int file_fd, off_t offset, size_t count,
+                                 size_t sent)
 {
     enum { CHUNK = 64 * 1024 };
     char *buf = acio__malloc(CHUNK);
@@ -168,8 +168,8 @@ static ssize_t sendfile_fallback(acio_loop_t *loop, int fd, int file_fd, off_t o
     bool seekable = true;
     while (sent < count) {
         size_t want = count - sent < CHUNK ? count - sent : CHUNK;
-        ssize_t n = seekable ? pread(file_fd, buf, want, offset + (off_t)sent)
-                             : read(file_fd, buf, want);
+        ssize_t n =
+            seekable ? pread(file_fd, buf, want, offset + (off_t)sent) : read(file_fd, buf, want);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && errno == ESPIPE && seekable && offset == 0 && sent == 0) {
@@ -193,8 +193,8 @@ static ssize_t sendfile_fallback(acio_loop_t *loop, int fd, int file_fd, off_t o
     return rc < 0 ? rc : (ssize_t)sent;
 }
 
-ssize_t acio_loop_sock_sendfile(acio_loop_t *loop, int fd, int file_fd, off_t offset,
-                                size_t count, bool fallback)
+ssize_t acio_loop_sock_sendfile(acio_loop_t *loop, int fd, int file_fd, off_t offset, size_t count,
+                                bool fallback)
 {
     int rc = acio__net_coro_loop(&loop);
     if (rc < 0)

@@ -44,7 +44,10 @@ static __thread char *tls_read_buf;
 
 static const acio__transport_ops_t sock_ops;
 
-static size_t wsize(const sock_transport_t *s) { return s->wend - s->wstart; }
+static size_t wsize(const sock_transport_t *s)
+{
+    return s->wend - s->wstart;
+}
 
 static void reader_off(sock_transport_t *s)
 {
@@ -92,7 +95,10 @@ static void fatal(sock_transport_t *s, int err)
 }
 
 /* Errors that mean the peer went away rather than a local problem. */
-static int conn_error(int e) { return e == 0 ? -EIO : -e; }
+static int conn_error(int e)
+{
+    return e == 0 ? -EIO : -e;
+}
 
 static void on_eof(sock_transport_t *s)
 {
@@ -357,7 +363,10 @@ static void sock_close(acio_transport_t *t)
     }
 }
 
-static void sock_abort(acio_transport_t *t) { fatal((sock_transport_t *)t, 0); }
+static void sock_abort(acio_transport_t *t)
+{
+    fatal((sock_transport_t *)t, 0);
+}
 
 static int sock_pause_reading(acio_transport_t *t)
 {
@@ -395,7 +404,10 @@ static bool sock_is_reading(const acio_transport_t *t)
     return s->kind != ACIO__ST_PIPE_WRITE && !s->paused && !t->closing;
 }
 
-static size_t sock_wsize(const acio_transport_t *t) { return wsize((const sock_transport_t *)t); }
+static size_t sock_wsize(const acio_transport_t *t)
+{
+    return wsize((const sock_transport_t *)t);
+}
 
 static void sock_limits_changed(acio_transport_t *t)
 {

@@ -59,7 +59,10 @@ int acio__stream_new(acio_loop_t *loop, size_t limit, acio__stream_t **out)
     return 0;
 }
 
-void acio__stream_drop_connection(acio__stream_t *s) { stream_release(s); }
+void acio__stream_drop_connection(acio__stream_t *s)
+{
+    stream_release(s);
+}
 
 /* The caller gets a reader and/or a writer handle. */
 void acio__stream_give_handles(acio__stream_t *s, bool reader, bool writer)
@@ -512,7 +515,10 @@ bool acio_stream_reader_at_eof(const acio_stream_reader_t *r)
     return s->eof && s->end == s->start;
 }
 
-size_t acio_stream_reader_get_limit(const acio_stream_reader_t *r) { return of_reader(r)->limit; }
+size_t acio_stream_reader_get_limit(const acio_stream_reader_t *r)
+{
+    return of_reader(r)->limit;
+}
 
 size_t acio_stream_reader_buffered(const acio_stream_reader_t *r)
 {
@@ -552,7 +558,10 @@ void acio_stream_reader_set_exception(acio_stream_reader_t *r, int code)
     wakeup_waiter(s);
 }
 
-int acio_stream_reader_exception(const acio_stream_reader_t *r) { return of_reader(r)->exc; }
+int acio_stream_reader_exception(const acio_stream_reader_t *r)
+{
+    return of_reader(r)->exc;
+}
 
 /* ---- StreamWriter ---- */
 

@@ -133,8 +133,8 @@ static int start(acio_server_t **out, acio_client_connected_cb cb, void *arg, co
     return 0;
 }
 
-int acio_start_server(acio_server_t **out, acio_client_connected_cb cb, void *arg,
-                      const char *host, int port, size_t limit, const acio_server_opts_t *opts)
+int acio_start_server(acio_server_t **out, acio_client_connected_cb cb, void *arg, const char *host,
+                      int port, size_t limit, const acio_server_opts_t *opts)
 {
     return start(out, cb, arg, host, port, NULL, limit, opts);
 }

@@ -11,8 +11,8 @@
 
 #include "net/transport_int.h"
 
-void acio__transport_init(acio_transport_t *t, const acio__transport_ops_t *ops,
-                          acio_loop_t *loop, int fd)
+void acio__transport_init(acio_transport_t *t, const acio__transport_ops_t *ops, acio_loop_t *loop,
+                          int fd)
 {
     memset(t, 0, sizeof(*t));
     t->ops = ops;
@@ -238,7 +238,10 @@ void acio_transport_abort(acio_transport_t *t)
         t->ops->abort(t);
 }
 
-bool acio_transport_is_closing(const acio_transport_t *t) { return !t || t->closing; }
+bool acio_transport_is_closing(const acio_transport_t *t)
+{
+    return !t || t->closing;
+}
 
 int acio_transport_pause_reading(acio_transport_t *t)
 {
@@ -299,7 +302,10 @@ int acio_transport_get_extra_info(acio_transport_t *t, const char *name, void *b
     return acio__transport_fd_extra_info(t, name, buf, len);
 }
 
-int acio_transport_get_fd(const acio_transport_t *t) { return t ? t->fd : -1; }
+int acio_transport_get_fd(const acio_transport_t *t)
+{
+    return t ? t->fd : -1;
+}
 
 int acio_transport_set_protocol(acio_transport_t *t, const acio_protocol_t *proto, void *data)
 {
@@ -315,7 +321,10 @@ void *acio_transport_get_protocol_data(const acio_transport_t *t)
     return t ? t->proto_data : NULL;
 }
 
-acio_loop_t *acio_transport_get_loop(const acio_transport_t *t) { return t ? t->loop : NULL; }
+acio_loop_t *acio_transport_get_loop(const acio_transport_t *t)
+{
+    return t ? t->loop : NULL;
+}
 
 void acio_transport_set_data(acio_transport_t *t, void *data)
 {
@@ -323,4 +332,7 @@ void acio_transport_set_data(acio_transport_t *t, void *data)
         t->data = data;
 }
 
-void *acio_transport_get_data(const acio_transport_t *t) { return t ? t->data : NULL; }
+void *acio_transport_get_data(const acio_transport_t *t)
+{
+    return t ? t->data : NULL;
+}

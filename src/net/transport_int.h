@@ -63,8 +63,8 @@ struct acio_transport_s {
 #define ACIO__DEFAULT_HIGH_WATER (64 * 1024)
 
 /* Fill the common header (one reference, held by the connection). */
-void acio__transport_init(acio_transport_t *t, const acio__transport_ops_t *ops,
-                          acio_loop_t *loop, int fd);
+void acio__transport_init(acio_transport_t *t, const acio__transport_ops_t *ops, acio_loop_t *loop,
+                          int fd);
 /* Flow-control helpers every kind uses after its buffer grew / shrank. */
 void acio__transport_maybe_pause(acio_transport_t *t, size_t size);
 void acio__transport_maybe_resume(acio_transport_t *t, size_t size);

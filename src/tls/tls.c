@@ -20,8 +20,8 @@ int acio__tls_connect(acio_loop_t *loop, int fd, acio_transport_t **out,
 }
 
 int acio__tls_accept_socket(acio_loop_t *loop, int fd, acio_transport_t **out,
-                            const acio_protocol_t *proto, void *proto_data,
-                            acio_ssl_context_t *ctx, double handshake_timeout)
+                            const acio_protocol_t *proto, void *proto_data, acio_ssl_context_t *ctx,
+                            double handshake_timeout)
 {
     (void)loop, (void)fd, (void)out, (void)proto, (void)proto_data, (void)ctx;
     (void)handshake_timeout;
@@ -46,9 +46,15 @@ int acio_ssl_context_new(acio_ssl_context_t **out, acio_ssl_purpose_t purpose)
     return -ENOTSUP;
 }
 
-acio_ssl_context_t *acio_ssl_context_ref(acio_ssl_context_t *ctx) { return ctx; }
+acio_ssl_context_t *acio_ssl_context_ref(acio_ssl_context_t *ctx)
+{
+    return ctx;
+}
 
-void acio_ssl_context_unref(acio_ssl_context_t *ctx) { (void)ctx; }
+void acio_ssl_context_unref(acio_ssl_context_t *ctx)
+{
+    (void)ctx;
+}
 
 int acio_ssl_context_load_cert_chain(acio_ssl_context_t *ctx, const char *certfile,
                                      const char *keyfile)
@@ -88,6 +94,9 @@ int acio_loop_start_tls(acio_loop_t *loop, acio_transport_t *transport,
     return -ENOTSUP;
 }
 
-const char *acio_ssl_last_error(void) { return "acio was built without OpenSSL"; }
+const char *acio_ssl_last_error(void)
+{
+    return "acio was built without OpenSSL";
+}
 
 #endif

@@ -16,8 +16,8 @@ int acio__tls_connect(acio_loop_t *loop, int fd, acio_transport_t **out,
                       const char *server_hostname, double handshake_timeout);
 /* Server side on an accepted fd, inside a task (connect_accepted_socket). */
 int acio__tls_accept_socket(acio_loop_t *loop, int fd, acio_transport_t **out,
-                            const acio_protocol_t *proto, void *proto_data,
-                            acio_ssl_context_t *ctx, double handshake_timeout);
+                            const acio_protocol_t *proto, void *proto_data, acio_ssl_context_t *ctx,
+                            double handshake_timeout);
 /* Server side from the accept callback (not in a task): the handshake runs in the
  * background and counts as one of server's connections; the factory is asked for a
  * protocol only once it succeeded (so a failed handshake leaves nothing to free), and

@@ -54,7 +54,10 @@ typedef struct {
 
 static __thread char last_error[256];
 
-const char *acio_ssl_last_error(void) { return last_error; }
+const char *acio_ssl_last_error(void)
+{
+    return last_error;
+}
 
 static void set_last_error(const char *what, unsigned long e)
 {
@@ -662,8 +665,8 @@ int acio__tls_connect(acio_loop_t *loop, int fd, acio_transport_t **out,
 }
 
 int acio__tls_accept_socket(acio_loop_t *loop, int fd, acio_transport_t **out,
-                            const acio_protocol_t *proto, void *proto_data,
-                            acio_ssl_context_t *ctx, double handshake_timeout)
+                            const acio_protocol_t *proto, void *proto_data, acio_ssl_context_t *ctx,
+                            double handshake_timeout)
 {
     tls_t *t;
     int rc = tls_new(loop, ctx, true, NULL, handshake_timeout, &t);
