@@ -159,7 +159,7 @@ header() { printf '\n== %s: %s\n' "$1" "$2"; }
 
 build_anchors() {
     if command -v go >/dev/null; then
-        (cd "$HERE/go" && GOCACHE=$BIN/go-cache GOPATH=$BIN/go-path GOTOOLCHAIN=local \
+        (cd "$HERE/go" && timeout 600 env GOCACHE=$BIN/go-cache GOPATH=$BIN/go-path GOTOOLCHAIN=local \
             GOPROXY=off GOFLAGS=-mod=mod go build -o "$GOBIN" .) ||
             echo "warning: could not build the Go anchor" >&2
     else
