@@ -18,8 +18,8 @@ TestSuite(diff_sync, .timeout = 60);
 #define I(x) ((void *)(intptr_t)(x))
 #define V(p) ((int)(intptr_t)(p))
 
-/* Run scenarios.py NAME and return its stdout (malloc'd). */
-static char *python_trace(const char *name)
+/* Run `python3 tests/<script> <args>` and return its stdout (malloc'd). */
+static char *python_output(const char *script, const char *args)
 {
     char file[] = __FILE__;
     const char *py = getenv("ACIO_PYTHON");
@@ -29,8 +29,7 @@ static char *python_trace(const char *name)
     FILE *p;
     int status;
 
-    snprintf(cmd, sizeof cmd, "%s '%s/diff_sync/scenarios.py' %s", py ? py : "python3",
-             dirname(file), name);
+    snprintf(cmd, sizeof cmd, "%s '%s/%s' %s", py ? py : "python3", dirname(file), script, args);
     p = popen(cmd, "r");
     cr_assert_not_null(p, "popen %s", cmd);
     for (;;) {
@@ -48,6 +47,11 @@ static char *python_trace(const char *name)
     status = pclose(p);
     cr_assert_eq(status, 0, "%s failed (status %d):\n%s", cmd, status, out);
     return out;
+}
+
+static char *python_trace(const char *name)
+{
+    return python_output("diff_sync/scenarios.py", name);
 }
 
 static void run_diff(const char *name, acio_coro_fn main_fn)
@@ -1194,4 +1198,25 @@ DIFF(agen_mygen)
     tr("closed");
     acio_agen_free(gen);
     return NULL;
+}
+
+/* ---------------------------------------------------------------- examples */
+
+/* examples/expected/asyncq.out must be what asyncio prints for the same program (its
+ * Python twin), so the expected file cannot drift to whatever the C port prints. */
+Test(diff_sync, example_asyncq_matches_asyncio)
+{
+    char file[] = __FILE__;
+    char path[4096];
+    char *want = python_output("diff_sync/examples/asyncq.py", "");
+    FILE *f;
+    snprintf(path, sizeof path, "%s/../examples/expected/asyncq.out", dirname(file));
+    f = fopen(path, "r");
+    cr_assert_not_null(f, "%s", path);
+    trace_reset();
+    g_trace.len = fread(g_trace.buf, 1, sizeof g_trace.buf - 1, f);
+    g_trace.buf[g_trace.len] = 0;
+    fclose(f);
+    cr_assert_str_eq(g_trace.buf, want);
+    free(want);
 }
