@@ -449,3 +449,52 @@ Test(queue, shutdown_wakes_blocked_getters)
     cr_assert_str_eq(g_trace.buf, "a get ACIO_EQUEUESHUTDOWN\nb get ACIO_EQUEUESHUTDOWN\n");
     cr_assert_eq(acio_queue_free(Q), 0);
 }
+
+/* What a blocked task waits on is labelled, so task dumps say "queue.get" etc. */
+static acio_queue_t *E, *F; /* empty, full */
+
+static void *get_empty(void *arg)
+{
+    (void)arg;
+    return (void *)(intptr_t)acio_queue_get(E, NULL);
+}
+
+static void *put_full(void *arg)
+{
+    (void)arg;
+    return (void *)(intptr_t)acio_queue_put(F, NULL);
+}
+
+static void *join_full(void *arg)
+{
+    (void)arg;
+    return (void *)(intptr_t)acio_queue_join(F);
+}
+
+static void *labels_main(void *arg)
+{
+    (void)arg;
+    acio_task_t *t[3];
+    const char *want[3] = {"queue.get", "queue.put", "queue.join"};
+    SPAWN(&t[0], get_empty, NULL, "g");
+    SPAWN(&t[1], put_full, NULL, "p");
+    SPAWN(&t[2], join_full, NULL, "j");
+    acio_sleep(0);
+    for (int i = 0; i < 3; i++) {
+        cr_assert_str_eq(acio_future_get_label(acio_task_get_waiter(t[i])), want[i]);
+        acio_task_cancel(t[i], NULL);
+        acio_await(t[i], NULL);
+        acio_future_unref(t[i]);
+    }
+    return NULL;
+}
+
+Test(queue, waiter_labels)
+{
+    cr_assert_eq(acio_queue_new(&E, 0), 0);
+    cr_assert_eq(acio_queue_new(&F, 1), 0);
+    cr_assert_eq(acio_queue_put_nowait(F, NULL), 0);
+    cr_assert_eq(acio_run(labels_main, NULL, NULL), 0);
+    cr_assert_eq(acio_queue_free(E), 0);
+    cr_assert_eq(acio_queue_free(F), 0);
+}

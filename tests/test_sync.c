@@ -881,3 +881,67 @@ Test(barrier, cancelled_party)
                                   "d pass 0 ACIO_EBROKENBARRIER\n");
     cr_assert_eq(acio_barrier_free(B), 0);
 }
+
+/* ---------------------------------------------------------------- labels */
+
+/* A blocked task's waiter future names the primitive, for task dumps. */
+static void *wait_lock(void *arg)
+{
+    (void)arg;
+    return (void *)(intptr_t)acio_lock_acquire(L);
+}
+
+static void *wait_event(void *arg)
+{
+    (void)arg;
+    return (void *)(intptr_t)acio_event_wait(E);
+}
+
+static void *wait_cond(void *arg)
+{
+    (void)arg;
+    acio_condition_acquire(C);
+    int rc = acio_condition_wait(C);
+    acio_condition_release(C);
+    return (void *)(intptr_t)rc;
+}
+
+static void *wait_sem(void *arg)
+{
+    (void)arg;
+    return (void *)(intptr_t)acio_semaphore_acquire(S);
+}
+
+static void *labels_main(void *arg)
+{
+    (void)arg;
+    acio_task_t *t[4];
+    const char *want[4] = {"lock", "event", "condition", "semaphore"};
+    acio_lock_acquire(L);
+    SPAWN(&t[0], wait_lock, NULL, "l");
+    SPAWN(&t[1], wait_event, NULL, "e");
+    SPAWN(&t[2], wait_cond, NULL, "c");
+    SPAWN(&t[3], wait_sem, NULL, "s");
+    acio_sleep(0);
+    for (int i = 0; i < 4; i++) {
+        cr_assert_str_eq(acio_future_get_label(acio_task_get_waiter(t[i])), want[i]);
+        acio_task_cancel(t[i], NULL);
+        acio_await(t[i], NULL);
+        acio_future_unref(t[i]);
+    }
+    acio_lock_release(L);
+    return NULL;
+}
+
+Test(lock, waiter_labels)
+{
+    cr_assert_eq(acio_lock_new(&L), 0);
+    cr_assert_eq(acio_event_new(&E), 0);
+    cr_assert_eq(acio_condition_new(&C, NULL), 0);
+    cr_assert_eq(acio_semaphore_new(&S, 0), 0);
+    cr_assert_eq(acio_run(labels_main, NULL, NULL), 0);
+    cr_assert_eq(acio_lock_free(L), 0);
+    cr_assert_eq(acio_event_free(E), 0);
+    cr_assert_eq(acio_condition_free(C), 0);
+    cr_assert_eq(acio_semaphore_free(S), 0);
+}
