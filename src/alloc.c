@@ -22,7 +22,10 @@ static int should_fail(void)
     return --fail_countdown == 0;
 }
 
-int acio__alloc_injected_failure(void) { return should_fail(); }
+int acio__alloc_injected_failure(void)
+{
+    return should_fail();
+}
 
 void *acio__malloc(size_t size)
 {

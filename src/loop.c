@@ -292,8 +292,10 @@ int acio_loop_run_forever(acio_loop_t *loop)
     loop->thread = pthread_self();
     acio__running_loop = loop;
     loop->now_valid = false;
-    while (!loop->stopping)
+    /* Like asyncio: at least one iteration, even if stop() was called before. */
+    do
         run_once(loop);
+    while (!loop->stopping);
     loop->stopping = false;
     loop->running = false;
     acio__running_loop = NULL;

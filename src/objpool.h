@@ -15,8 +15,8 @@
 typedef struct acio_objpool_s {
     size_t size; /* object size, a multiple of 16 */
     void *free;
-    char *cur, *end;     /* the unused tail of the newest chunk */
-    size_t chunk_bytes;  /* the next chunk's size (doubles up to a cap) */
+    char *cur, *end;    /* the unused tail of the newest chunk */
+    size_t chunk_bytes; /* the next chunk's size (doubles up to a cap) */
 } acio_objpool_t;
 
 #define ACIO_OBJPOOL_INIT(type)                                                                    \

@@ -266,6 +266,7 @@ int acio_await(acio_future_t *fut, void **result)
     if (t->must_cancel && acio_future_cancel(fut, t->cancel_msg))
         t->must_cancel = false;
     acio__task_suspend(t);
+    t->msg_locked = false;
     t->waiter = NULL;
     if (fut->state == ACIO_FUTURE_PENDING)
         acio_future_remove_done_callback(fut, acio__task_wakeup, t);
@@ -327,6 +328,7 @@ int acio_sleep(double seconds)
         acio__task_schedule_wakeup(t);
     }
     acio__task_suspend(t);
+    t->msg_locked = false;
     acio_handle_cancel(t->sleep_timer);
     acio_handle_unref(t->sleep_timer);
     t->sleep_timer = NULL;
@@ -369,13 +371,20 @@ int acio__task_cancel_impl(acio_future_t *f, const char *msg)
     if (t->fut.state != ACIO_FUTURE_PENDING)
         return 0;
     t->num_cancels++;
-    acio__free(t->cancel_msg);
-    t->cancel_msg = msg ? acio__strdup(msg) : NULL;
-    if (t->waiter && acio_future_cancel(t->waiter, msg))
+    /* As in asyncio, the cancellation that interrupts a wait delivers its own message;
+     * later requests before the task runs again do not replace it. */
+    if (!t->msg_locked) {
+        acio__free(t->cancel_msg);
+        t->cancel_msg = msg ? acio__strdup(msg) : NULL;
+    }
+    if (t->waiter && acio_future_cancel(t->waiter, msg)) {
+        t->msg_locked = true;
         return 1;
+    }
     if (t->sleep_timer && !t->sleep_fired && !acio_handle_cancelled(t->sleep_timer)) {
         acio_handle_cancel(t->sleep_timer);
         t->resume_code = -ECANCELED;
+        t->msg_locked = true;
         acio__task_schedule_wakeup(t);
         return 1;
     }

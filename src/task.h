@@ -26,7 +26,8 @@ struct acio_task_s {
     int resume_code; /* what a pending sleep returns: 0, or -ECANCELED */
     bool must_cancel;
     bool sleep_fired;
-    bool scope_woken;           /* woken by a cancel scope, not by its waiter */
+    bool msg_locked;  /* a cancel interrupted the wait: its message is the one that counts */
+    bool scope_woken; /* woken by a cancel scope, not by its waiter */
     acio_cancel_scope_t *scope; /* innermost entered cancel scope, or NULL */
     void *cancel_origin;        /* code address of the last acio_task_cancel() caller */
     char *cancel_by;            /* name of the task that called it, if any */

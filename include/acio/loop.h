@@ -67,8 +67,9 @@ ACIO_EXTERN int acio_loop_call_soon(acio_loop_t *loop, acio_handle_cb cb, void *
 ACIO_EXTERN int acio_loop_call_soon_threadsafe(acio_loop_t *loop, acio_handle_cb cb, void *data);
 /* From any thread: stop the loop (call_soon_threadsafe(loop.stop)). */
 ACIO_EXTERN int acio_loop_stop_threadsafe(acio_loop_t *loop);
-/* Run cb after delay seconds (negative counts as 0), or at loop time when. Timers with
- * the same deadline run in the order they were scheduled. -EINVAL for NaN. */
+/* Run cb after delay seconds (a negative delay is a deadline in the past, due at once), or at loop
+ * time when. Timers with the same deadline run in the order they were scheduled. -EINVAL for NaN.
+ */
 ACIO_EXTERN int acio_loop_call_later(acio_loop_t *loop, double delay, acio_handle_cb cb, void *data,
                                      acio_handle_t **handle);
 ACIO_EXTERN int acio_loop_call_at(acio_loop_t *loop, double when, acio_handle_cb cb, void *data,
