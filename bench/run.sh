@@ -14,12 +14,13 @@
 # (also written to <builddir>/bench/results.jsonl). All figures are lower-is-better.
 #
 # Adding a bench: write the workload for each implementation (each prints one line of
-# key=value figures), add a bench_<name> function below in the same shape (run_impl
-# for every implementation, then compare and target), and add <name> to ALL_BENCHES.
+# key=value figures), add a bench_<name> function below in the same shape (run_standard
+# or run_one for every implementation, then compare and target), and add <name> to
+# ALL_BENCHES.
 #
 # Environment: ACIO_BENCH_N (workload size, default 1000000), ACIO_BENCH_ONLY (a space-
 # separated list of benches), ACIO_BENCH_TIMEOUT (seconds per process, default 300),
-# ACIO_BENCH_CPU (the core to pin to, default 1), ACIO_BENCH_REPEAT (runs per figure, the
+# ACIO_BENCH_CPU (the core to pin to, default 1, or 0 on a one-core machine), ACIO_BENCH_REPEAT (runs per figure, the
 # best kept; default 3; the memory bench runs once).
 #
 # Time is CPU time (user + sys from getrusage, every thread of the process) over the
@@ -40,7 +41,7 @@ BIN=$BUILD/bench
 PY=/usr/bin/python3
 N=${ACIO_BENCH_N:-1000000}
 TIMEOUT=${ACIO_BENCH_TIMEOUT:-300}
-CPU=${ACIO_BENCH_CPU:-1}
+CPU=${ACIO_BENCH_CPU:-$([ "$(nproc)" -gt 1 ] && echo 1 || echo 0)}
 REPEAT=${ACIO_BENCH_REPEAT:-3}
 BENCHES=${ACIO_BENCH_ONLY:-$ALL_BENCHES}
 JSONL=$BIN/results.jsonl
