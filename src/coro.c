@@ -5,6 +5,7 @@
  * Each coroutine's struct lives at the top of its own stack. The thread's original stack
  * is the "main" context, represented by NULL. */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +59,8 @@ void acio__ctx_returned(void)
 /* ---- overflow detection ---- */
 
 static size_t page_size_cached;
+static pthread_once_t page_size_once = PTHREAD_ONCE_INIT;
+static void init_page_size(void) { page_size_cached = (size_t)sysconf(_SC_PAGESIZE); }
 
 static void write_str(const char *s)
 {
@@ -97,8 +100,7 @@ static __attribute__((unused)) void segv_handler(int sig, siginfo_t *si, void *u
 static void thread_init(void)
 {
     tls_thread_ready = true;
-    if (!page_size_cached)
-        page_size_cached = (size_t)sysconf(_SC_PAGESIZE);
+    pthread_once(&page_size_once, init_page_size);
 #ifndef ACIO_ASAN
     /* The handler must run on another stack: the faulting one is exhausted. */
     static __thread char *alt;

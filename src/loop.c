@@ -159,8 +159,6 @@ int acio_loop_call_soon_threadsafe(acio_loop_t *loop, acio_handle_cb cb, void *d
 {
     if (!loop || !cb)
         return -EINVAL;
-    if (loop->closed)
-        return ACIO_ECLOSED;
     acio_ts_node_t *n = malloc(sizeof *n);
     if (!n)
         return -ENOMEM;
@@ -168,12 +166,18 @@ int acio_loop_call_soon_threadsafe(acio_loop_t *loop, acio_handle_cb cb, void *d
     n->cb = cb;
     n->data = data;
     pthread_mutex_lock(&loop->ts_lock);
+    if (loop->ts_closed) {
+        pthread_mutex_unlock(&loop->ts_lock);
+        free(n);
+        return ACIO_ECLOSED;
+    }
     *loop->ts_tail = n;
     loop->ts_tail = &n->next;
-    pthread_mutex_unlock(&loop->ts_lock);
-    /* Coalesce: only the first call since the loop last drained writes the eventfd. */
+    /* Coalesce: only the first call since the loop last drained writes the eventfd.
+     * The write happens under the lock so close() cannot close the fd under it. */
     if (!atomic_exchange(&loop->ts_pending, 1))
         wake(loop);
+    pthread_mutex_unlock(&loop->ts_lock);
     return 0;
 }
 
@@ -340,6 +344,26 @@ int acio_loop_run_until_complete(acio_loop_t *loop, acio_future_t *fut, void **r
     return rc;
 }
 
+#define MAX_HOOKS 8
+static acio__loop_hook_fn hooks[ACIO__HOOK_KINDS][MAX_HOOKS];
+static int nhooks[ACIO__HOOK_KINDS];
+
+void acio__loop_register_hook(int kind, acio__loop_hook_fn fn)
+{
+    /* Called from constructors, before any thread exists. */
+    for (int i = 0; i < nhooks[kind]; i++)
+        if (hooks[kind][i] == fn)
+            return;
+    if (nhooks[kind] < MAX_HOOKS)
+        hooks[kind][nhooks[kind]++] = fn;
+}
+
+void acio__loop_run_hooks(int kind, acio_loop_t *loop)
+{
+    for (int i = 0; i < nhooks[kind]; i++)
+        hooks[kind][i](loop);
+}
+
 int acio_loop_close(acio_loop_t *loop)
 {
     if (!loop)
@@ -348,6 +372,12 @@ int acio_loop_close(acio_loop_t *loop)
         return ACIO_ERUNNING;
     if (loop->closed)
         return 0;
+    /* From now on other threads' call_soon_threadsafe is refused (checked under the
+     * same lock), so nothing can be queued, or written to the eventfd, behind us. */
+    pthread_mutex_lock(&loop->ts_lock);
+    loop->ts_closed = true;
+    pthread_mutex_unlock(&loop->ts_lock);
+    acio__loop_run_hooks(ACIO__HOOK_LOOP_CLOSING, loop);
     acio__watchdog_stop(loop);
     acio__debug_loop_closing(loop);
     /* Drop what never ran (before the tasks, whose step handles may be queued). */

@@ -76,6 +76,7 @@ struct acio_loop_s {
     pthread_mutex_t ts_lock;
     acio_ts_node_t *ts_head, **ts_tail;
     atomic_int ts_pending;
+    bool ts_closed; /* under ts_lock: close() has begun */
     atomic_int dump_requested;
     atomic_int interrupted; /* SIGINT arrived while acio_run() ran this loop */
     acio_future_t *main_task;
@@ -132,6 +133,13 @@ void acio__io_close(acio_loop_t *loop);
 void acio__loop_drain_threadsafe(acio_loop_t *loop);
 int acio__loop_check(const acio_loop_t *loop);
 void acio__loop_unref(acio_loop_t *loop);
+
+/* Hooks that let higher layers (executor, os) clean up after a loop without the loop
+ * depending on them: each layer registers its functions once, at library load. */
+typedef void (*acio__loop_hook_fn)(acio_loop_t *loop);
+enum { ACIO__HOOK_LOOP_CLOSING, ACIO__HOOK_RUN_SHUTDOWN, ACIO__HOOK_KINDS };
+void acio__loop_register_hook(int kind, acio__loop_hook_fn fn);
+void acio__loop_run_hooks(int kind, acio_loop_t *loop);
 
 /* debug.c */
 void acio__debug_slow_callback(acio_loop_t *loop, acio_handle_t *h, int64_t ns);

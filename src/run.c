@@ -11,7 +11,7 @@
 #include "future.h"
 #include "loop.h"
 
-static acio_loop_t *volatile sigint_loop;
+static acio_loop_t *_Atomic sigint_loop;
 static struct sigaction sigint_previous;
 
 static void on_sigint(int sig)
@@ -126,6 +126,8 @@ int acio_run_ex(acio_coro_fn main, void *arg, void **result, char **error_messag
     acio_future_unref(task);
 
     cancel_all_tasks(loop);
+    /* asyncio.run's shutdown_default_executor(), and whatever else a layer registered. */
+    acio__loop_run_hooks(ACIO__HOOK_RUN_SHUTDOWN, loop);
     if (own_sigint) {
         sigint_loop = NULL;
         struct sigaction now;

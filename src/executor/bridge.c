@@ -20,6 +20,8 @@
 #include <time.h>
 
 #include "executor/executor_int.h"
+#include "executor/hook.h"
+#include "loop.h"
 
 static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
 static acio__bridge_t *registry;
@@ -258,4 +260,19 @@ void acio__executor_loop_closing(acio_loop_t *loop)
         acio__executor_unref(ex);
     }
     acio__bridge_unref(br);
+}
+
+/* The loop runs these without depending on this layer: close() detaches the loop from
+ * every executor, and acio_run() shuts the default executor down (asyncio.run's
+ * shutdown_default_executor, with its 300-second limit). Registered at load time, in
+ * the file a program that uses executors always links. */
+static void shutdown_default_for_run(acio_loop_t *loop)
+{
+    (void)acio__executor_shutdown_default_for_run(loop, 300);
+}
+
+__attribute__((constructor)) static void register_loop_hooks(void)
+{
+    acio__loop_register_hook(ACIO__HOOK_LOOP_CLOSING, acio__executor_loop_closing);
+    acio__loop_register_hook(ACIO__HOOK_RUN_SHUTDOWN, shutdown_default_for_run);
 }

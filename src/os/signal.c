@@ -25,6 +25,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "loop.h"
 #include "os/hook.h"
 #include "os/os_internal.h"
 
@@ -356,4 +357,11 @@ void acio__os_loop_closing(acio_loop_t *loop)
         }
     }
     pthread_mutex_unlock(&lock);
+}
+
+/* acio_loop_close() removes the loop's signal handlers (as asyncio's close() does)
+ * through this hook, registered at load time so the loop need not know this layer. */
+__attribute__((constructor)) static void register_loop_hook(void)
+{
+    acio__loop_register_hook(ACIO__HOOK_LOOP_CLOSING, acio__os_loop_closing);
 }
