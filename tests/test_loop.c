@@ -376,7 +376,7 @@ static void stuck_cb(void *data)
     acio_loop_stop(L);
 }
 
-Test(loop, watchdog_reports_a_stuck_loop, .init = setup)
+Test(loop, watchdog_reports_a_stuck_loop)
 {
     cr_redirect_stderr();
     cr_assert_eq(acio_loop_set_watchdog(L, 0.05), 0);
