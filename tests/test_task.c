@@ -5,6 +5,8 @@
  * detached tasks kept alive and their errors reported, await outside a task, the task
  * dump, and a million suspended tasks. */
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -577,4 +579,32 @@ Test(task, cancellation_records_who_and_where)
 {
     cr_assert_eq(acio_run(origin_main, NULL, NULL), 0);
     cr_assert_str_eq(trace, "by:the-killer msg:enough ");
+}
+
+static void *dump_on_signal_main(void *arg)
+{
+    (void)arg;
+    acio_loop_t *loop = acio_get_running_loop();
+    cr_assert_eq(acio_loop_set_dump_signal(loop, SIGUSR1), 0);
+    acio_task_t *t;
+    acio_loop_create_task(loop, &t, dumped, NULL, &(acio_task_opts_t){.name = "signalled-dump"});
+    acio_sleep(0.001);
+    raise(SIGUSR1);
+    acio_sleep(0.01); /* the dump happens on the loop at its next iteration */
+    cr_assert_eq(acio_loop_set_dump_signal(loop, 0), 0);
+    acio_task_cancel(t, NULL);
+    acio_await(t, NULL);
+    acio_future_unref(t);
+    return NULL;
+}
+
+Test(task, dump_on_a_signal)
+{
+    cr_redirect_stderr();
+    cr_assert_eq(acio_run(dump_on_signal_main, NULL, NULL), 0);
+    fflush(stderr);
+    FILE *err = cr_get_redirected_stderr();
+    char buf[8192] = {0};
+    fread(buf, 1, sizeof buf - 1, err);
+    cr_assert(strstr(buf, "Task 'signalled-dump' suspended"), "stderr: %s", buf);
 }
