@@ -5,7 +5,8 @@ JOBS       ?= $(shell nproc)
 # Many tests wait on timers and sockets, so run more of them than there are cores.
 CTEST_JOBS ?= $(shell echo $$(( $$(nproc) * 2 )))
 CMAKE_ARGS ?=
-BUILD_DEPS := build-essential cmake pkg-config libcriterion-dev libssl-dev openssl python3 procps valgrind
+BUILD_DEPS := build-essential cmake pkg-config libcriterion-dev libssl-dev openssl python3 procps valgrind \
+              gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 BENCH_DEPS := golang-go libuv1-dev python3-uvloop time util-linux
 
 SHELL := /bin/bash
