@@ -2,6 +2,7 @@
  * stacks pooled and reused, deep recursion within the stack, and overflow detection
  * (guarded and unguarded stacks both stop the process with a message). */
 #include <criterion/criterion.h>
+#include <fenv.h>
 #include <signal.h>
 #include <string.h>
 
@@ -271,3 +272,27 @@ Test(coro, overflow_on_unguarded_stack_aborts_at_switch, .signal = SIGABRT)
     cr_assert_fail("overflow was not detected (guarded stacks: %zu)", st.stacks_guarded);
 }
 #endif
+
+/* The floating-point control state (rounding mode: MXCSR and the x87 control word on
+ * x86-64, FPCR is not callee-saved on AArch64) belongs to each coroutine. */
+static void *rounding_up(void *arg)
+{
+    (void)arg;
+    fesetround(FE_UPWARD);
+    acio_coro_yield(NULL);
+    return (void *)(long)(fegetround() == FE_UPWARD);
+}
+
+Test(coro, rounding_mode_is_per_coroutine)
+{
+    fesetround(FE_TONEAREST);
+    acio_coro_t *co;
+    acio_coro_new(&co, rounding_up, NULL, 0);
+    acio_coro_resume(co, NULL, NULL);
+    cr_assert_eq(fegetround(), FE_TONEAREST, "the coroutine's rounding mode leaked out");
+    void *ok;
+    cr_assert_eq(acio_coro_resume(co, NULL, &ok), ACIO_ESTOPITERATION);
+    cr_assert_eq((long)ok, 1, "the coroutine lost its rounding mode across the switch");
+    cr_assert_eq(fegetround(), FE_TONEAREST);
+    acio_coro_free(co);
+}
