@@ -274,7 +274,7 @@ Test(coro, overflow_on_unguarded_stack_aborts_at_switch, .signal = SIGABRT)
 #endif
 
 /* The floating-point control state (rounding mode: MXCSR and the x87 control word on
- * x86-64, FPCR is not callee-saved on AArch64) belongs to each coroutine. */
+ * x86-64) belongs to each coroutine. */
 static void *rounding_up(void *arg)
 {
     (void)arg;
