@@ -29,7 +29,7 @@
 # the two agree. Wall time is shown beside each figure.
 set -uo pipefail
 
-ALL_BENCHES="switch spawn timers idle_task_memory"
+ALL_BENCHES="switch spawn timers idle_task_memory gather queue lock to_thread"
 
 if [ $# -lt 1 ] || [ ! -d "$1" ]; then
     echo "usage: $0 <cmake build directory>" >&2
@@ -265,6 +265,53 @@ bench_idle_task_memory() {
     idle_one go env GOMAXPROCS=1 "$GOBIN" idle_task_memory
     compare idle_task_memory asyncio uvloop go
     target idle_task_memory - '<=' 4608 "idle task <= 4.5 KiB"
+}
+
+# min A B: the smaller of two integers.
+min() { echo $(($1 < $2 ? $1 : $2)); }
+
+bench_gather() {
+    local n
+    n=$(min "$N" 100000)
+    header gather "gather of $n tasks that return at once, results in order (Go: $n goroutines + WaitGroup filling a slice)"
+    run_one gather acio cpu_ns_per_op ns/task "$BIN/bench_gather" "$n"
+    run_one gather asyncio cpu_ns_per_op ns/task "$PY" "$HERE/py/bench.py" gather "$n"
+    run_one gather uvloop cpu_ns_per_op ns/task "$PY" "$HERE/py/bench.py" --uvloop gather "$n"
+    run_one gather go cpu_ns_per_op ns/task env GOMAXPROCS=1 "$GOBIN" gather "$n"
+    compare gather asyncio uvloop go
+    target gather asyncio '<=' 0.05 "gather <= 1/20 asyncio"
+}
+
+bench_queue() {
+    header queue "producer/consumer pair, $N items through a queue of maxsize 64 (Go: channel buffered to 64)"
+    run_standard queue cpu_ns_per_op ns/item
+    compare queue asyncio uvloop go
+    target queue asyncio '<=' 0.05 "queue <= 1/20 asyncio"
+    target queue go '<=' 1 "queue <= Go"
+}
+
+bench_lock() {
+    header lock "a lock handed between two tasks $N times, yielding while held (Go: sync.Mutex + Gosched)"
+    run_standard lock cpu_ns_per_op ns/handover
+    compare lock asyncio uvloop go
+    target lock asyncio '<=' 0.05 "lock <= 1/20 asyncio"
+    target lock go '<=' 1 "lock <= Go"
+}
+
+bench_to_thread() {
+    # Python's to_thread is slow: fewer round trips there (the figure is per call).
+    # Go has no thread pool: a worker goroutine locked to its own OS thread, which needs
+    # GOMAXPROCS=2 (the only bench not run with GOMAXPROCS=1). Every process, thread
+    # pool included, is still pinned to the one core.
+    local n pn
+    n=$(min "$N" 100000) pn=$(min "$N" 10000)
+    header to_thread "round trips of a trivial function through the thread pool, one at a time ($n calls; Python $pn; Go: LockOSThread worker, GOMAXPROCS=2)"
+    run_one to_thread acio cpu_ns_per_op ns/call "$BIN/bench_to_thread" "$n"
+    run_one to_thread asyncio cpu_ns_per_op ns/call "$PY" "$HERE/py/bench.py" to_thread "$pn"
+    run_one to_thread uvloop cpu_ns_per_op ns/call "$PY" "$HERE/py/bench.py" --uvloop to_thread "$pn"
+    run_one to_thread go cpu_ns_per_op ns/call env GOMAXPROCS=2 "$GOBIN" to_thread "$n"
+    compare to_thread asyncio uvloop go
+    target to_thread asyncio '<=' 0.2 "to_thread <= 1/5 asyncio"
 }
 
 # ---- main ------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 // bench/py/bench.py, written the way Go does them (goroutines, channels, WaitGroup,
 // time.AfterFunc). run.sh runs it with GOMAXPROCS=1 on one pinned core.
 //
-//	gobench switch|spawn|timers|idle_task_memory [N]
+//	gobench switch|spawn|timers|idle_task_memory|gather|queue|lock|to_thread [N]
 //
 // Each workload prints one line of key=value figures; bench/run.sh turns them into JSON
 // lines and ratios. No dependencies beyond the standard library.
@@ -135,13 +135,105 @@ func idleBench(n int) {
 	finished.Wait()
 }
 
+// gatherBench: start n goroutines that each store their index into a results slice,
+// wait for all of them with a WaitGroup, then check the slice (asyncio.gather's shape).
+func gatherBench(n int) {
+	var wg sync.WaitGroup
+	c0, t0 := cpuMs(), time.Now()
+	res := make([]int, n)
+	wg.Add(n)
+	for i := 0; i < n; i++ {
+		go func(i int) {
+			res[i] = i
+			wg.Done()
+		}(i)
+	}
+	wg.Wait()
+	perOp(c0, t0, n)
+	for i := 0; i < n; i++ {
+		if res[i] != i {
+			panic("bad gather result")
+		}
+	}
+}
+
+// queueBench: a producer and a consumer goroutine pass n items through a channel
+// buffered to 64 (the bounded queue of the other implementations), in order.
+func queueBench(n int) {
+	q := make(chan int, 64)
+	done := make(chan struct{})
+	c0, t0 := cpuMs(), time.Now()
+	go func() {
+		for i := 0; i < n; i++ {
+			if <-q != i {
+				panic("bad queue order")
+			}
+		}
+		close(done)
+	}()
+	for i := 0; i < n; i++ {
+		q <- i
+	}
+	<-done
+	perOp(c0, t0, n)
+}
+
+// lockBench: one sync.Mutex shared by two goroutines, n acquisitions in all: each
+// goroutine, n/2 times, locks, yields with runtime.Gosched() while holding it, unlocks.
+func lockBench(n int) {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	rounds := n / 2
+	player := func() {
+		for i := 0; i < rounds; i++ {
+			mu.Lock()
+			runtime.Gosched()
+			mu.Unlock()
+		}
+		wg.Done()
+	}
+	c0, t0 := cpuMs(), time.Now()
+	wg.Add(2)
+	go player()
+	go player()
+	wg.Wait()
+	perOp(c0, t0, 2*rounds)
+}
+
+// toThreadBench: n round trips, one at a time, of a trivial function run by a worker
+// goroutine locked to its own OS thread (runtime.LockOSThread), over unbuffered
+// channels: Go has no thread pool, this is the nearest thing. Needs GOMAXPROCS >= 2 to
+// mean anything (run.sh runs it with GOMAXPROCS=2). One untimed call first.
+func toThreadBench(n int) {
+	req := make(chan int)
+	resp := make(chan int)
+	go func() {
+		runtime.LockOSThread()
+		for i := range req {
+			resp <- i + 1
+		}
+	}()
+	req <- 0
+	<-resp
+	c0, t0 := cpuMs(), time.Now()
+	for i := 0; i < n; i++ {
+		req <- i
+		if <-resp != i+1 {
+			panic("bad to_thread result")
+		}
+	}
+	perOp(c0, t0, n)
+	close(req)
+}
+
 func main() {
 	benches := map[string]func(int){
 		"switch": switchBench, "spawn": spawnBench, "timers": timersBench,
-		"idle_task_memory": idleBench,
+		"idle_task_memory": idleBench, "gather": gatherBench, "queue": queueBench,
+		"lock": lockBench, "to_thread": toThreadBench,
 	}
 	if len(os.Args) < 2 || benches[os.Args[1]] == nil {
-		fmt.Fprintln(os.Stderr, "usage: gobench switch|spawn|timers|idle_task_memory [N]")
+		fmt.Fprintln(os.Stderr, "usage: gobench switch|spawn|timers|idle_task_memory|gather|queue|lock|to_thread [N]")
 		os.Exit(2)
 	}
 	n := 1000000

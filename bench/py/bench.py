@@ -2,7 +2,7 @@
 """The Python anchors of acio's benchmarks: the same workloads as bench/acio/*.c and
 bench/go/main.go, run on asyncio's own event loop or, with --uvloop, on uvloop's.
 
-    bench.py [--uvloop] switch|spawn|timers|idle_task_memory [N]
+    bench.py [--uvloop] switch|spawn|timers|idle_task_memory|gather|queue|lock|to_thread [N]
 
 Each workload prints one line of key=value figures; bench/run.sh turns them into JSON
 lines and ratios. Keep every workload identical in form to its C and Go twins."""
@@ -117,7 +117,77 @@ async def idle_task_memory(n):
         await t
 
 
-DEFAULTS = {"switch": 1000000, "spawn": 1000000, "timers": 1000000, "idle_task_memory": 1000000}
+async def child(i):
+    return i
+
+
+async def gather(n):
+    """asyncio.gather of n coroutines that return at once (each becomes a task); the
+    results come back in input order and are checked."""
+    c0, t0 = cpu_ms(), time.perf_counter_ns()
+    res = await asyncio.gather(*(child(i) for i in range(n)))
+    per_op(c0, t0, n)
+    assert res == list(range(n))
+
+
+async def queue(n):
+    """A producer and a consumer pass n items through asyncio.Queue(64), in order."""
+    q = asyncio.Queue(64)
+
+    async def producer():
+        for i in range(n):
+            await q.put(i)
+
+    async def consumer():
+        for i in range(n):
+            item = await q.get()
+            assert item == i
+
+    c0, t0 = cpu_ms(), time.perf_counter_ns()
+    tc = asyncio.create_task(consumer())
+    tp = asyncio.create_task(producer())
+    await tp
+    await tc
+    per_op(c0, t0, n)
+
+
+async def lock(n):
+    """One asyncio.Lock handed between two tasks n times in all: each task, n/2 times,
+    acquires, yields with sleep(0) while holding it (the other task queues up), releases."""
+    lk = asyncio.Lock()
+    rounds = n // 2
+
+    async def player():
+        for _ in range(rounds):
+            await lk.acquire()
+            await asyncio.sleep(0)
+            lk.release()
+
+    c0, t0 = cpu_ms(), time.perf_counter_ns()
+    a = asyncio.create_task(player())
+    b = asyncio.create_task(player())
+    await a
+    await b
+    per_op(c0, t0, 2 * rounds)
+
+
+def inc(i):
+    return i + 1
+
+
+async def to_thread(n):
+    """n round trips of a trivial function through asyncio.to_thread, one at a time
+    (one untimed call first starts the default executor's worker)."""
+    await asyncio.to_thread(inc, 0)
+    c0, t0 = cpu_ms(), time.perf_counter_ns()
+    for i in range(n):
+        r = await asyncio.to_thread(inc, i)
+        assert r == i + 1
+    per_op(c0, t0, n)
+
+
+DEFAULTS = {"switch": 1000000, "spawn": 1000000, "timers": 1000000, "idle_task_memory": 1000000,
+            "gather": 100000, "queue": 1000000, "lock": 1000000, "to_thread": 100000}
 
 
 def main():
