@@ -8,23 +8,23 @@
 
 #include "internal.h"
 
-static long fail_countdown;
+long acio__alloc_fail_countdown;
 
 void acio__alloc_fail_after(long n)
 {
-    fail_countdown = n;
+    acio__alloc_fail_countdown = n;
 }
 
 static int should_fail(void)
 {
-    if (ACIO_LIKELY(fail_countdown == 0))
+    if (ACIO_LIKELY(acio__alloc_fail_countdown == 0))
         return 0;
-    return --fail_countdown == 0;
+    return --acio__alloc_fail_countdown == 0;
 }
 
-int acio__alloc_injected_failure(void)
+int acio__alloc_fail_step(void)
 {
-    return should_fail();
+    return --acio__alloc_fail_countdown == 0;
 }
 
 void *acio__malloc(size_t size)

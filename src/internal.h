@@ -24,7 +24,12 @@ char *acio__strdup(const char *s);
 void acio__alloc_fail_after(long n);
 /* True if the failure set up by acio__alloc_fail_after() is due now (for allocators
  * that do not go through acio__malloc, such as the object pools). */
-int acio__alloc_injected_failure(void);
+extern long acio__alloc_fail_countdown;
+int acio__alloc_fail_step(void);
+static inline int acio__alloc_injected_failure(void)
+{
+    return ACIO_UNLIKELY(acio__alloc_fail_countdown != 0) && acio__alloc_fail_step();
+}
 
 /* Report an impossible state and abort: used only for corrupted internal invariants
  * (a stack overflow, a switch into a dead coroutine), never for user errors. */

@@ -250,7 +250,8 @@ static void run_once(acio_loop_t *loop)
     if (atomic_load_explicit(&loop->ts_pending, memory_order_relaxed))
         acio__loop_drain_threadsafe(loop);
 
-    acio__timers_run_due(loop);
+    if (loop->heap_len)
+        acio__timers_run_due(loop);
 
     acio_handle_t *h = loop->ready_head;
     loop->ready_head = NULL;

@@ -277,7 +277,10 @@ int acio_await(acio_future_t *fut, void **result)
         t->scope_woken = false;
         rc = -ECANCELED;
     } else {
-        rc = acio_future_result(fut, result);
+        fut->retrieved = true;
+        rc = fut->err;
+        if (rc == 0 && result)
+            *result = fut->result;
     }
     acio_future_unref(fut);
     return rc;
