@@ -40,18 +40,27 @@ static void sift_up(acio_timer_entry_t *heap, size_t i)
     heap[i] = e;
 }
 
+/* The smallest of node i's children, or 0 if it has none (0 is never a child). */
+static inline size_t min_child(const acio_timer_entry_t *heap, size_t len, size_t i)
+{
+    size_t first = i * ARITY + 1;
+    if (first >= len)
+        return 0;
+    size_t best = first;
+    size_t end = first + ARITY < len ? first + ARITY : len;
+    for (size_t c = first + 1; c < end; c++)
+        if (less(&heap[c], &heap[best]))
+            best = c;
+    return best;
+}
+
 static void sift_down(acio_timer_entry_t *heap, size_t len, size_t i)
 {
     acio_timer_entry_t e = heap[i];
     for (;;) {
-        size_t first = i * ARITY + 1;
-        if (first >= len)
+        size_t best = min_child(heap, len, i);
+        if (best == 0)
             break;
-        size_t best = first;
-        size_t end = first + ARITY < len ? first + ARITY : len;
-        for (size_t c = first + 1; c < end; c++)
-            if (less(&heap[c], &heap[best]))
-                best = c;
         if (!less(&heap[best], &e))
             break;
         heap[i] = heap[best];
@@ -92,14 +101,9 @@ static void pop_top(acio_loop_t *loop)
     acio_timer_entry_t last = heap[len];
     size_t i = 0;
     for (;;) {
-        size_t first = i * ARITY + 1;
-        if (first >= len)
+        size_t best = min_child(heap, len, i);
+        if (best == 0)
             break;
-        size_t best = first;
-        size_t end = first + ARITY < len ? first + ARITY : len;
-        for (size_t c = first + 1; c < end; c++)
-            if (less(&heap[c], &heap[best]))
-                best = c;
         heap[i] = heap[best];
         i = best;
     }
