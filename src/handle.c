@@ -32,6 +32,10 @@ void acio__handle_release(acio_handle_t *h)
         return;
     if (--h->refcnt)
         return;
+    /* A future's done callback dropped unrun (the loop closed first) still holds the
+     * future it was for. */
+    if (ACIO_UNLIKELY(h->fut != NULL))
+        acio_future_unref(h->fut);
     acio__objpool_put(&pool, h);
 }
 

@@ -1,6 +1,8 @@
 /* acio_run: asyncio.run. A new loop, the main task, then the shutdown sequence asyncio
  * uses: cancel whatever tasks remain, wait for them to finish (their cleanup runs),
- * report any that failed while being cancelled, close the loop. Ctrl-C (SIGINT) while it
+ * report any that failed while being cancelled, run the loop's two closing rounds
+ * (shutdown_asyncgens and shutdown_default_executor: callbacks still queued get to run
+ * in them, as in asyncio), close the loop. Ctrl-C (SIGINT) while it
  * runs cancels the main task, and a second Ctrl-C kills the process as usual. */
 #include <errno.h>
 #include <signal.h>
@@ -80,6 +82,35 @@ static void cancel_all_tasks(acio_loop_t *loop)
     acio__free(tasks);
 }
 
+typedef struct {
+    acio_loop_t *loop;
+    int hooks; /* the kind of hooks to run, or -1 */
+} closing_round_t;
+
+static void *closing_round_body(void *arg)
+{
+    closing_round_t *r = arg;
+    if (r->hooks >= 0)
+        acio__loop_run_hooks(r->hooks, r->loop);
+    return NULL;
+}
+
+/* One of asyncio.run's `loop.run_until_complete(loop.shutdown_...())`: a task on the
+ * stopped loop whose body runs the given hooks (they may await). Out of memory, the
+ * hooks run without a task and the loop does not turn. */
+static void closing_round(acio_loop_t *loop, const char *name, int hooks)
+{
+    closing_round_t r = {loop, hooks};
+    acio_task_opts_t opts = {.name = name};
+    acio_task_t *t;
+    if (acio_loop_create_task(loop, &t, closing_round_body, &r, &opts) < 0) {
+        (void)closing_round_body(&r);
+        return;
+    }
+    (void)acio_loop_run_until_complete(loop, t, NULL);
+    acio_future_unref(t);
+}
+
 int acio_run_ex(acio_coro_fn main, void *arg, void **result, char **error_message)
 {
     if (result)
@@ -126,8 +157,13 @@ int acio_run_ex(acio_coro_fn main, void *arg, void **result, char **error_messag
     acio_future_unref(task);
 
     cancel_all_tasks(loop);
-    /* asyncio.run's shutdown_default_executor(), and whatever else a layer registered. */
-    acio__loop_run_hooks(ACIO__HOOK_RUN_SHUTDOWN, loop);
+    /* acio keeps no registry of async generators (each is closed by its owner, see
+     * acio/aiter.h), but the round itself is kept: asyncio runs two loop iterations
+     * there, and callbacks queued by the last steps (a gather's done callback, say)
+     * must run before the loop closes, or what they would release is leaked. */
+    closing_round(loop, "shutdown_asyncgens", -1);
+    /* shutdown_default_executor(), and whatever else a layer registered. */
+    closing_round(loop, "shutdown_default_executor", ACIO__HOOK_RUN_SHUTDOWN);
     if (own_sigint) {
         sigint_loop = NULL;
         struct sigaction now;

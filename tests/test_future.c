@@ -165,3 +165,25 @@ Test(future, run_until_complete)
                  "stopped before the future completed");
     acio_future_unref(f);
 }
+
+static void never_runs(acio_future_t *f, void *data)
+{
+    (void)f;
+    (void)data;
+    cr_assert_fail("a callback still queued at close must not run");
+}
+
+/* Closing a loop drops the callbacks that never ran, as asyncio's close() does; the
+ * future each done callback was for must be released with it (the _asan variant's leak
+ * check sees the future and the loop otherwise). */
+Test(future, done_callback_queued_at_close_releases_future)
+{
+    acio_loop_t *loop;
+    acio_future_t *f;
+    cr_assert_eq(acio_loop_new(&loop), 0);
+    cr_assert_eq(acio_future_new(loop, &f), 0);
+    cr_assert_eq(acio_future_add_done_callback(f, never_runs, NULL), 0);
+    cr_assert_eq(acio_future_set_result(f, NULL), 0);
+    acio_future_unref(f);
+    cr_assert_eq(acio_loop_close(loop), 0);
+}

@@ -264,11 +264,14 @@ void acio__executor_loop_closing(acio_loop_t *loop)
 
 /* The loop runs these without depending on this layer: close() detaches the loop from
  * every executor, and acio_run() shuts the default executor down (asyncio.run's
- * shutdown_default_executor, with its 300-second limit). Registered at load time, in
- * the file a program that uses executors always links. */
+ * shutdown_default_executor, with its 300-second limit; acio_run calls this inside its
+ * "shutdown_default_executor" task, so the loop runs while the workers finish).
+ * Registered at load time, in the file a program that uses executors always links. */
 static void shutdown_default_for_run(acio_loop_t *loop)
 {
-    (void)acio__executor_shutdown_default_for_run(loop, 300);
+    acio__bridge_t *br = acio__bridge_find(loop);
+    if (br != NULL && br->default_ex != NULL)
+        (void)acio_loop_shutdown_default_executor(loop, 300);
 }
 
 __attribute__((constructor)) static void register_loop_hooks(void)

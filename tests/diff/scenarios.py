@@ -1535,6 +1535,25 @@ def run_cancels_leftovers():
 
 
 @scenario
+def run_closing_rounds():
+    # After main, asyncio.run turns the loop in two more run_until_complete() rounds
+    # (shutdown_asyncgens, shutdown_default_executor) even with nothing to shut down:
+    # a call_soon chain started by main's last step gets four more iterations.
+    def ping(loop, n):
+        say("ping", n)
+        if n < 10:
+            loop.call_soon(ping, loop, n + 1)
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        loop.call_soon(ping, loop, 1)
+        say("main returns")
+
+    asyncio.run(main())
+    say("run returned")
+
+
+@scenario
 def run_until_complete():
     loop = asyncio.new_event_loop()
 

@@ -44,6 +44,33 @@ DIFF_SCENARIO(run_cancels_leftovers)
     say("run returned %ld", DIFF_INT(r));
 }
 
+/* ---- run_closing_rounds: asyncio.run's two closing rounds turn the loop four times */
+
+static acio_loop_t *rcr_loop;
+
+static void rcr_ping(void *data)
+{
+    long n = DIFF_INT(data);
+    say("ping %ld", n);
+    if (n < 10)
+        TRY(acio_loop_call_soon(rcr_loop, rcr_ping, DIFF_PTR(n + 1), NULL));
+}
+
+static void *rcr_main(void *arg)
+{
+    (void)arg;
+    rcr_loop = acio_get_running_loop();
+    TRY(acio_loop_call_soon(rcr_loop, rcr_ping, DIFF_PTR(1), NULL));
+    say("main returns");
+    return NULL;
+}
+
+DIFF_SCENARIO(run_closing_rounds)
+{
+    TRY(acio_run(rcr_main, NULL, NULL));
+    say("run returned");
+}
+
 /* ---- run_until_complete: a callback chain shows where the loop stops */
 
 static acio_loop_t *ruc_loop;
