@@ -11,7 +11,8 @@
 # figure, the ratio of acio to every anchor and whether the issue's targets are met,
 # then one JSON line per figure:
 #     {"bench": "switch", "impl": "acio", "value": 9.1, "unit": "ns/op"}
-# (also written to <builddir>/bench/results.jsonl). All figures are lower-is-better.
+# (also written to <builddir>/bench/results.jsonl). All figures are lower-is-better,
+# except throughput (unit msgs/s), where higher is better; ratios and targets say which.
 #
 # Adding a bench: write the workload for each implementation (each prints one line of
 # key=value figures), add a bench_<name> function below in the same shape (run_standard
@@ -21,7 +22,13 @@
 # Environment: ACIO_BENCH_N (workload size, default 1000000), ACIO_BENCH_ONLY (a space-
 # separated list of benches), ACIO_BENCH_TIMEOUT (seconds per process, default 300),
 # ACIO_BENCH_CPU (the core to pin to, default 1, or 0 on a one-core machine), ACIO_BENCH_REPEAT (runs per figure, the
-# best kept; default 3; the memory bench runs once).
+# best kept; default 3; the memory benches run once), ACIO_BENCH_ECHO_SECONDS (the measured
+# window of each echo run, default 2, after a 0.5 s warm-up), ACIO_BENCH_CONNS (idle
+# connections, default 10000).
+#
+# The echo benches (bench/echo/) run a server pinned to ACIO_BENCH_CPU and the load
+# generator bench/echo/loadgen.c pinned to the other core; the server's CPU time per
+# message is read from /proc/PID/stat around the measured window.
 #
 # Time is CPU time (user + sys from getrusage, every thread of the process) over the
 # measured section, not wall time: on a shared machine other processes' load inflates
@@ -29,7 +36,9 @@
 # the two agree. Wall time is shown beside each figure.
 set -uo pipefail
 
-ALL_BENCHES="switch spawn timers idle_task_memory gather queue lock to_thread"
+ALL_BENCHES="switch spawn timers idle_task_memory gather queue lock to_thread
+    echo_protocol_64B echo_protocol_16KiB echo_streams_64B echo_streams_16KiB
+    idle_connection_memory"
 
 if [ $# -lt 1 ] || [ ! -d "$1" ]; then
     echo "usage: $0 <cmake build directory>" >&2
@@ -48,6 +57,11 @@ JSONL=$BIN/results.jsonl
 GOBIN=$BIN/gobench
 UVBIN=$BIN/uv_timers
 PFBIN=$BIN/page_fault
+UVECHO=$BIN/echo_uv_server
+LOADCPU=$([ "$CPU" = 0 ] && [ "$(nproc)" -gt 1 ] && echo 1 || echo 0) # the load generator's core
+ECHO_SECONDS=${ACIO_BENCH_ECHO_SECONDS:-2}
+ECHO_WARMUP=0.5
+IDLE_CONNS=${ACIO_BENCH_CONNS:-10000}
 
 declare -A VAL  # "bench/impl" -> value
 declare -A UNIT # "bench" -> unit
@@ -103,39 +117,55 @@ run_impl() {
     return 0
 }
 
-# record BENCH IMPL VALUE UNIT [NOTE]: keep a figure, print it, add its JSON line.
+# record BENCH IMPL VALUE UNIT [NOTE [NAME]]: keep a figure, print it, add its JSON line
+# (under the bench name NAME if given: the echo benches' p99 lines share their bench's
+# name and differ by unit).
 record() {
-    local bench=$1 impl=$2 value=$3 unit=$4 note=${5:-}
+    local bench=$1 impl=$2 value=$3 unit=$4 note=${5:-} name=${6:-$1}
     VAL[$bench/$impl]=$value
     UNIT[$bench]=$unit
-    printf '  %-9s %12s %-10s %s\n' "$impl" "$value" "$unit" "$note"
+    printf '  %-12s %12s %-10s %s\n' "$impl" "$value" "$unit" "$note"
     printf '{"bench": "%s", "impl": "%s", "value": %s, "unit": "%s"}\n' \
-        "$bench" "$impl" "$value" "$unit" >>"$JSONL"
+        "$name" "$impl" "$value" "$unit" >>"$JSONL"
 }
 
+# higher_is_better BENCH: true for throughput figures (msgs/s), false for costs.
+higher_is_better() { [ "${UNIT[$1]:-}" = msgs/s ]; }
+
 # compare BENCH ANCHOR...: print acio's figure as a ratio of each anchor's.
-compare() {
-    local bench=$1 a=${VAL[$1/acio]:-} anchor b r
-    shift
+compare() { compare_impl acio "$@"; }
+
+# compare_impl IMPL BENCH ANCHOR...: the same for another of acio's implementations.
+compare_impl() {
+    local impl=$1 bench=$2 a=${VAL[$2/$1]:-} anchor b r better worse
+    shift 2
     [ -n "$a" ] || return 0
     for anchor in "$@"; do
         b=${VAL[$bench/$anchor]:-}
         [ -n "$b" ] || continue
         r=$(calc3 "$a / $b")
-        if [ "$(calc "$a <= 0 || $b <= 0")" = 1 ]; then
-            printf '  acio / %-8s = %s\n' "$anchor" "$r"
-        elif [ "$(calc "$a <= $b")" = 1 ]; then
-            printf '  acio / %-8s = %-8s (acio %sx better)\n' "$anchor" "$r" "$(calc3 "$b / $a")"
+        # Lower is better: a below b is a win by b/a. Higher is better: above b, by a/b.
+        if higher_is_better "$bench"; then
+            better=$r worse=$(calc3 "$b / $a")
         else
-            printf '  acio / %-8s = %-8s (acio %sx worse)\n' "$anchor" "$r" "$r"
+            better=$(calc3 "$b / $a") worse=$r
+        fi
+        if [ "$(calc "$a <= 0 || $b <= 0")" = 1 ]; then
+            printf '  %s / %-8s = %s\n' "$impl" "$anchor" "$r"
+        elif [ "$(calc "$better >= 1")" = 1 ]; then
+            printf '  %s / %-8s = %-8s (%s %sx better)\n' "$impl" "$anchor" "$r" "$impl" "$better"
+        else
+            printf '  %s / %-8s = %-8s (%s %sx worse)\n' "$impl" "$anchor" "$r" "$impl" "$worse"
         fi
     done
 }
 
-# target BENCH ANCHOR OP LIMIT TEXT: check acio against LIMIT times ANCHOR's figure, or
-# against the absolute LIMIT when ANCHOR is "-". OP is <= or <.
+# target BENCH ANCHOR OP LIMIT TEXT [IMPL]: check acio (or IMPL, another of acio's
+# implementations) against LIMIT times ANCHOR's figure, or against the absolute LIMIT when
+# ANCHOR is "-". OP is <= or < for costs, >= for throughput (msgs/s).
 target() {
-    local bench=$1 anchor=$2 op=$3 limit=$4 text=$5 a=${VAL[$1/acio]:-} bound verdict
+    local bench=$1 anchor=$2 op=$3 limit=$4 text=$5 impl=${6:-acio} bound verdict
+    local a=${VAL[$1/${6:-acio}]:-}
     if [ "$anchor" = - ]; then
         bound=$limit
     else
@@ -146,12 +176,12 @@ target() {
         bound=$(calc "int(10 * $limit * ${VAL[$bench/$anchor]} + 0.5) / 10")
     fi
     if [ -z "$a" ]; then
-        printf '  target %-34s unknown (no acio figure)\n' "$text"
+        printf '  target %-34s unknown (no %s figure)\n' "$text" "$impl"
         return
     fi
     if [ "$(calc "$a $op $bound")" = 1 ]; then verdict=MET; else verdict=MISSED; fi
-    printf '  target %-34s %-6s (acio %s %s, bound %s; at %s%% of the bound)\n' "$text" \
-        "$verdict" "$a" "${UNIT[$bench]}" "$bound" "$(calc "int(100 * $a / $bound + 0.5)")"
+    printf '  target %-34s %-6s (%s %s %s, bound %s; at %s%% of the bound)\n' "$text" \
+        "$verdict" "$impl" "$a" "${UNIT[$bench]}" "$bound" "$(calc "int(100 * $a / $bound + 0.5)")"
 }
 
 header() { printf '\n== %s: %s\n' "$1" "$2"; }
@@ -172,6 +202,11 @@ build_anchors() {
             echo "warning: could not build the libuv anchor" >&2
     else
         echo "warning: libuv not found (make bench-deps installs libuv1-dev)" >&2
+    fi
+    if pkg-config --exists libuv 2>/dev/null; then
+        # shellcheck disable=SC2046
+        cc -O2 -Wall -Wextra -o "$UVECHO" "$HERE/echo/uv_server.c" $(pkg-config --cflags --libs libuv) ||
+            echo "warning: could not build the libuv echo server" >&2
     fi
     cc -O2 -Wall -Wextra -o "$PFBIN" "$HERE/machine/page_fault.c" ||
         echo "warning: could not build the page-fault probe" >&2
@@ -312,6 +347,193 @@ bench_to_thread() {
     run_one to_thread go cpu_ns_per_op ns/call env GOMAXPROCS=2 "$GOBIN" to_thread "$n"
     compare to_thread asyncio uvloop go
     target to_thread asyncio '<=' 0.2 "to_thread <= 1/5 asyncio"
+}
+
+# ---- the echo and idle-connection benches (bench/echo/) --------------------------------
+
+# start_server IMPL CMD...: start an echo server pinned to $CPU and bounded by timeout, and
+# wait (at most 10 s) for its "Serving on HOST:PORT" line. Sets SRV_PID (the server process
+# itself, whose /proc entries the clients read), SRV_PORT, SRV_WRAP (timeout's process) and
+# SRV_OUT (the server's output). Returns non-zero (and says why) if it did not come up.
+start_server() {
+    local impl=$1 prog=$2 i
+    shift
+    [ "$prog" = env ] && prog=$3 # env GOMAXPROCS=1 PROG ...
+    SRV_PID="" SRV_PORT="" SRV_WRAP="" SRV_OUT=""
+    if [ ! -x "$prog" ]; then
+        printf '  %-12s skipped: %s not built\n' "$impl" "$prog"
+        FAILURES=$((FAILURES + 1))
+        return 1
+    fi
+    SRV_OUT=$(mktemp)
+    timeout --kill-after=10 "$TIMEOUT" taskset -c "$CPU" "$@" >"$SRV_OUT" 2>&1 &
+    SRV_WRAP=$!
+    for ((i = 0; i < 200; i++)); do
+        SRV_PORT=$(sed -n 's/^Serving on .*:\([0-9][0-9]*\)$/\1/p' "$SRV_OUT" | head -1)
+        [ -n "$SRV_PORT" ] && break
+        kill -0 "$SRV_WRAP" 2>/dev/null || break
+        sleep 0.05
+    done
+    # timeout runs the server as its child (taskset and env exec it in place).
+    SRV_PID=$(pgrep -P "$SRV_WRAP" | head -1)
+    if [ -z "$SRV_PORT" ] || [ -z "$SRV_PID" ]; then
+        printf '  %-12s FAILED: the server did not start: %s\n' "$impl" "$*"
+        sed 's/^/            | /' "$SRV_OUT" | head -20
+        FAILURES=$((FAILURES + 1))
+        stop_server
+        return 1
+    fi
+}
+
+# stop_server: end the server start_server started (TERM, then KILL after 5 s).
+stop_server() {
+    local i
+    if [ -n "$SRV_PID" ]; then
+        kill -TERM "$SRV_PID" 2>/dev/null
+        for ((i = 0; i < 50; i++)); do
+            kill -0 "$SRV_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$SRV_PID" 2>/dev/null
+    fi
+    [ -n "$SRV_WRAP" ] && wait "$SRV_WRAP" 2>/dev/null
+    [ -n "$SRV_OUT" ] && rm -f "$SRV_OUT"
+    SRV_PID="" SRV_WRAP="" SRV_OUT=""
+}
+
+# client IMPL CMD...: run a client program pinned to $LOADCPU and bounded; its stdout line
+# goes to LINE. Returns non-zero (and says why) if it failed.
+client() {
+    local impl=$1 err rc
+    shift
+    err=$(mktemp)
+    LINE=$(timeout --kill-after=10 "$TIMEOUT" taskset -c "$LOADCPU" "$@" 2>"$err")
+    rc=$?
+    if [ $rc -ne 0 ] || [ -z "$LINE" ]; then
+        printf '  %-12s FAILED (exit %d): %s\n' "$impl" "$rc" "$*"
+        sed 's/^/            | /' "$err" | head -20
+        FAILURES=$((FAILURES + 1))
+        LINE=""
+    fi
+    rm -f "$err"
+    [ -n "$LINE" ]
+}
+
+declare -A ECHO_DONE # "impl conns size" -> "msgs/s cpu p99 note", for servers two benches share
+
+# echo_one BENCH IMPL CONNS SIZE CMD...: start the server CMD, load it $REPEAT times (a
+# warm-up, then the window) and keep the best of each figure: the highest msgs/s, the
+# lowest CPU per message, the lowest p99. Sets ECHO_FIG[IMPL] to "msgs/s cpu p99 note".
+declare -A ECHO_FIG
+echo_one() {
+    local bench=$1 impl=$2 conns=$3 size=$4 r m c p best_m="" best_c="" best_p="" note
+    shift 4
+    ECHO_FIG[$impl]=""
+    # libuv, Go and the epoll server have one server for both layers: measured once.
+    if [ -n "${ECHO_DONE[$impl $conns $size]:-}" ]; then
+        ECHO_FIG[$impl]=${ECHO_DONE[$impl $conns $size]}
+        return 0
+    fi
+    start_server "$impl" "$@" || return 0
+    for ((r = 0; r < REPEAT; r++)); do
+        client "$impl" "$BIN/echo_loadgen" "$SRV_PORT" "$conns" "$size" "$ECHO_WARMUP" \
+            "$ECHO_SECONDS" 10000000 "$SRV_PID" || break
+        m=$(kv "$LINE" msgs_per_s) c=$(kv "$LINE" cpu_ns_per_msg) p=$(kv "$LINE" p99_us)
+        if [ -z "$m" ] || [ -z "$c" ] || [ -z "$p" ]; then
+            printf '  %-12s FAILED: bad load generator output: %s\n' "$impl" "$LINE"
+            FAILURES=$((FAILURES + 1))
+            break
+        fi
+        if [ -z "$best_m" ] || [ "$(calc "$m > $best_m")" = 1 ]; then
+            best_m=$m note="p50 $(kv "$LINE" p50_us) us, server CPU $(kv "$LINE" server_cpu_pct)%"
+        fi
+        [ -z "$best_c" ] || [ "$(calc "$c < $best_c")" = 1 ] && best_c=$c
+        [ -z "$best_p" ] || [ "$(calc "$p < $best_p")" = 1 ] && best_p=$p
+    done
+    stop_server
+    [ -n "$best_m" ] || return 0
+    ECHO_FIG[$impl]="$best_m $best_c $best_p ($note)"
+    case $impl in libuv | go | epoll) ECHO_DONE[$impl $conns $size]=${ECHO_FIG[$impl]} ;; esac
+}
+
+# echo_bench LAYER LABEL CONNS SIZE: one echo bench (protocol or streams layer) in every
+# implementation, then its three kinds of figure with ratios and the issue's targets.
+echo_bench() {
+    local layer=$1 bench=echo_$1_$2 conns=$3 size=$4 impl m c p note
+    header "$bench" "$conns connections x $size-byte messages, one in flight on each (ping-pong);
+   server on core $CPU, load generator (bench/echo/loadgen.c) on core $LOADCPU; ${ECHO_WARMUP} s warm-up, ${ECHO_SECONDS} s window, best of $REPEAT"
+    echo_one "$bench" acio "$conns" "$size" "$BUILD/examples/echo_server_$layer" 0
+    echo_one "$bench" asyncio "$conns" "$size" "$PY" "$HERE/echo/server.py" "asyncio-$layer"
+    echo_one "$bench" uvloop "$conns" "$size" "$PY" "$HERE/echo/server.py" "uvloop-$layer"
+    echo_one "$bench" libuv "$conns" "$size" "$UVECHO"
+    echo_one "$bench" go "$conns" "$size" env GOMAXPROCS=1 "$GOBIN" echo_server
+    echo_one "$bench" epoll "$conns" "$size" "$BIN/echo_epoll_server"
+    echo "  throughput (higher is better):"
+    for impl in acio asyncio uvloop libuv go epoll; do
+        [ -n "${ECHO_FIG[$impl]}" ] || continue
+        read -r m c p note <<<"${ECHO_FIG[$impl]}"
+        record "$bench" "$impl" "$m" msgs/s "$note"
+    done
+    compare "$bench" asyncio uvloop libuv go epoll
+    echo "  server CPU time per message (user + sys):"
+    for impl in acio asyncio uvloop libuv go epoll; do
+        [ -n "${ECHO_FIG[$impl]}" ] || continue
+        read -r m c p note <<<"${ECHO_FIG[$impl]}"
+        record "${bench}_cpu" "$impl" "$c" ns/msg
+    done
+    compare "${bench}_cpu" asyncio uvloop libuv go epoll
+    echo "  99th percentile round trip:"
+    for impl in acio asyncio uvloop libuv go epoll; do
+        [ -n "${ECHO_FIG[$impl]}" ] || continue
+        read -r m c p note <<<"${ECHO_FIG[$impl]}"
+        record "${bench}_p99" "$impl" "$p" us_p99 "" "$bench"
+    done
+    compare "${bench}_p99" asyncio uvloop libuv go epoll
+    if [ "$layer" = protocol ]; then
+        target "${bench}_cpu" epoll '<=' 1.05 "CPU/msg <= 1.05x epoll server"
+        target "$bench" uvloop '>=' 1 "msgs/s >= uvloop"
+    else
+        target "${bench}_cpu" epoll '<=' 1.25 "CPU/msg <= 1.25x epoll server"
+        target "$bench" uvloop '>=' 1.2 "msgs/s >= 1.2x uvloop streams"
+    fi
+}
+
+bench_echo_protocol_64B() { echo_bench protocol 64B 100 64; }
+bench_echo_protocol_16KiB() { echo_bench protocol 16KiB 10 16384; }
+bench_echo_streams_64B() { echo_bench streams 64B 100 64; }
+bench_echo_streams_16KiB() { echo_bench streams 16KiB 10 16384; }
+
+# idle_conn_one IMPL CMD...: peak RSS per connection of the server CMD holding
+# $IDLE_CONNS idle connections, over its RSS before them (bench/echo/idle_client.c).
+idle_conn_one() {
+    local impl=$1
+    shift
+    start_server "$impl" "$@" || return 0
+    if client "$impl" "$BIN/echo_idle_client" "$SRV_PORT" "$IDLE_CONNS" "$SRV_PID"; then
+        record idle_connection_memory "$impl" "$(kv "$LINE" bytes_per_conn)" bytes/conn \
+            "(VmRSS $(kv "$LINE" rss0_kb) kB before, VmHWM $(kv "$LINE" hwm_kb) kB with them)"
+    fi
+    stop_server
+}
+
+bench_idle_connection_memory() {
+    header idle_connection_memory "$IDLE_CONNS idle TCP connections held by an echo server; (peak RSS - RSS before) per connection"
+    # Every server (and the client) needs a descriptor per connection.
+    ulimit -n "$(ulimit -Hn)" 2>/dev/null
+    if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((IDLE_CONNS + 64)) ]; then
+        echo "  FAILED: ulimit -n is $(ulimit -n) (hard $(ulimit -Hn)): too low for $IDLE_CONNS connections"
+        FAILURES=$((FAILURES + 1))
+        return 0
+    fi
+    idle_conn_one acio "$BUILD/examples/echo_server_protocol" 0
+    idle_conn_one acio_streams "$BUILD/examples/echo_server_streams" 0
+    idle_conn_one uvloop "$PY" "$HERE/echo/server.py" uvloop-protocol
+    idle_conn_one asyncio "$PY" "$HERE/echo/server.py" asyncio-protocol
+    idle_conn_one go env GOMAXPROCS=1 "$GOBIN" echo_server
+    compare idle_connection_memory uvloop asyncio go
+    compare_impl acio_streams idle_connection_memory uvloop asyncio go
+    target idle_connection_memory uvloop '<=' 0.5 "protocol conn <= 1/2 uvloop"
+    target idle_connection_memory go '<' 1 "streams conn < Go" acio_streams
 }
 
 # ---- main ------------------------------------------------------------------------------

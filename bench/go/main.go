@@ -3,6 +3,7 @@
 // time.AfterFunc). run.sh runs it with GOMAXPROCS=1 on one pinned core.
 //
 //	gobench switch|spawn|timers|idle_task_memory|gather|queue|lock|to_thread [N]
+//	gobench echo_server [PORT]     (echo.go)
 //
 // Each workload prints one line of key=value figures; bench/run.sh turns them into JSON
 // lines and ratios. No dependencies beyond the standard library.
@@ -230,13 +231,16 @@ func main() {
 	benches := map[string]func(int){
 		"switch": switchBench, "spawn": spawnBench, "timers": timersBench,
 		"idle_task_memory": idleBench, "gather": gatherBench, "queue": queueBench,
-		"lock": lockBench, "to_thread": toThreadBench,
+		"lock": lockBench, "to_thread": toThreadBench, "echo_server": echoServer,
 	}
 	if len(os.Args) < 2 || benches[os.Args[1]] == nil {
-		fmt.Fprintln(os.Stderr, "usage: gobench switch|spawn|timers|idle_task_memory|gather|queue|lock|to_thread [N]")
+		fmt.Fprintln(os.Stderr, "usage: gobench switch|spawn|timers|idle_task_memory|gather|queue|lock|to_thread [N] | echo_server [PORT]")
 		os.Exit(2)
 	}
 	n := 1000000
+	if os.Args[1] == "echo_server" {
+		n = 0 // the port: the kernel picks one
+	}
 	if len(os.Args) > 2 {
 		v, err := strconv.Atoi(os.Args[2])
 		if err != nil || v < 0 {
