@@ -38,7 +38,7 @@ static void *get_date(void *arg)
         return acio_raise(rc, "cannot start python3");
 
     /* Read one line of output. */
-    ssize_t n = acio_pipe_reader_readline(acio_process_stdout(proc), line, 127);
+    ssize_t n = acio_stream_reader_readline(acio_process_stdout(proc), line, 127);
     if (n < 0) {
         acio_process_free(proc);
         return acio_raise((int)n, "readline");

@@ -4,8 +4,10 @@
  * both directions at once, cancelling wait() (the child keeps running and can be waited
  * again), several waiters, stdio modes (DEVNULL, an fd, stderr=STDOUT), cwd and env,
  * fd hygiene, writing to a child that is gone (-EPIPE, no SIGPIPE), freeing a running
- * process, the pipe reader's readline limit, and the SIGCHLD fallback watcher. Every test
- * checks that no fd is left open and no child is left unreaped. */
+ * process, the stdout / stderr stream readers (readline limit, readuntil, readexactly,
+ * flow control) and the stdin stream writer (write_eof), a child that dies while we read,
+ * INHERIT, and the SIGCHLD fallback watcher. Every test checks that no fd is left open and
+ * no child is left unreaped. */
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
@@ -88,18 +90,18 @@ static void *seed_main(void *arg)
     cr_assert_null(acio_process_stdin(p));
     cr_assert_null(acio_process_stderr(p));
     char line[64];
-    ssize_t n = acio_pipe_reader_readline(acio_process_stdout(p), line, sizeof line);
+    ssize_t n = acio_stream_reader_readline(acio_process_stdout(p), line, sizeof line);
     cr_assert_eq(n, 11);
     cr_assert_eq(memcmp(line, "2024-01-01\n", 11), 0);
     int rc;
     cr_assert_eq(acio_process_wait(p, &rc), 0);
     cr_assert_eq(rc, 0);
     /* What the child wrote after the first line is still readable after wait(). */
-    n = acio_pipe_reader_readline(acio_process_stdout(p), line, sizeof line);
+    n = acio_stream_reader_readline(acio_process_stdout(p), line, sizeof line);
     cr_assert_eq(n, 5);
-    n = acio_pipe_reader_readline(acio_process_stdout(p), line, sizeof line);
+    n = acio_stream_reader_readline(acio_process_stdout(p), line, sizeof line);
     cr_assert_eq(n, 0);
-    cr_assert(acio_pipe_reader_at_eof(acio_process_stdout(p)));
+    cr_assert(acio_stream_reader_at_eof(acio_process_stdout(p)));
     acio_process_free(p);
     return NULL;
 }
@@ -299,7 +301,7 @@ static void *communicate_epipe_main(void *arg)
     free(out);
     free(input);
     /* Writing now reports the broken pipe instead of killing us. */
-    cr_assert_eq(acio_pipe_writer_write(acio_process_stdin(p), "x", 1), -EPIPE);
+    cr_assert_eq(acio_stream_writer_write(acio_process_stdin(p), "x", 1), -EPIPE);
     acio_process_free(p);
     return NULL;
 }
@@ -317,10 +319,14 @@ static void *epipe_main(void *arg)
     acio_process_t *p;
     cr_assert_eq(acio_create_subprocess_execl(&p, &o, "true", NULL), 0);
     cr_assert_eq(acio_process_wait(p, NULL), 0);
-    acio_pipe_writer_t *w = acio_process_stdin(p);
-    cr_assert_eq(acio_pipe_writer_write(w, "hello", 5), -EPIPE);
-    cr_assert_eq(acio_pipe_writer_drain(w), -EPIPE);
-    cr_assert_eq(acio_pipe_writer_write(w, "hello", 5), -EPIPE);
+    acio_stream_writer_t *w = acio_process_stdin(p);
+    cr_assert_eq(acio_stream_writer_write(w, "hello", 5), -EPIPE);
+    /* drain() after the pipe's transport ended: asyncio raises ConnectionResetError when
+     * the hang-up ended it first, BrokenPipeError when our write did. */
+    int rc = acio_stream_writer_drain(w);
+    cr_assert(rc == -EPIPE || rc == -ECONNRESET, "drain: %s", acio_err_name(rc));
+    cr_assert_eq(acio_stream_writer_write(w, "hello", 5), -EPIPE);
+    cr_assert(acio_stream_writer_is_closing(w));
     acio_process_free(p);
     return NULL;
 }
@@ -338,16 +344,16 @@ static void *stdin_stream_main(void *arg)
                                 .stdout_mode = ACIO_SUBPROCESS_PIPE};
     acio_process_t *p;
     cr_assert_eq(acio_create_subprocess_execl(&p, &o, "cat", NULL), 0);
-    acio_pipe_writer_t *w = acio_process_stdin(p);
-    acio_pipe_reader_t *r = acio_process_stdout(p);
+    acio_stream_writer_t *w = acio_process_stdin(p);
+    acio_stream_reader_t *r = acio_process_stdout(p);
     char line[32];
     /* A conversation: each line goes through cat and comes back before the next. */
     for (int i = 0; i < 100; i++) {
         char msg[32];
         int len = snprintf(msg, sizeof msg, "line %d\n", i);
-        cr_assert_eq(acio_pipe_writer_write(w, msg, (size_t)len), 0);
-        cr_assert_eq(acio_pipe_writer_drain(w), 0);
-        ssize_t n = acio_pipe_reader_readline(r, line, sizeof line);
+        cr_assert_eq(acio_stream_writer_write(w, msg, (size_t)len), 0);
+        cr_assert_eq(acio_stream_writer_drain(w), 0);
+        ssize_t n = acio_stream_reader_readline(r, line, sizeof line);
         cr_assert_eq(n, len);
         cr_assert_eq(memcmp(line, msg, (size_t)len), 0);
     }
@@ -356,17 +362,17 @@ static void *stdin_stream_main(void *arg)
     char *data = malloc(big);
     memset(data, 'z', big);
     data[big - 1] = '\n';
-    cr_assert_eq(acio_pipe_writer_write(w, data, big), 0);
-    cr_assert_gt(acio_pipe_writer_buffer_size(w), 0);
-    acio_pipe_writer_close(w);
-    cr_assert(acio_pipe_writer_is_closing(w));
+    cr_assert_eq(acio_stream_writer_write(w, data, big), 0);
+    cr_assert_gt(acio_transport_get_write_buffer_size(acio_stream_writer_transport(w)), 0);
+    acio_stream_writer_close(w);
+    cr_assert(acio_stream_writer_is_closing(w));
     void *all;
     size_t alen;
-    cr_assert_eq(acio_pipe_reader_read_all(r, &all, &alen), 0);
+    cr_assert_eq(acio_stream_reader_read_all(r, &all, &alen), 0);
     cr_assert_eq(alen, big);
     cr_assert_eq(memcmp(all, data, big), 0);
-    cr_assert_eq(acio_pipe_writer_wait_closed(w), 0);
-    cr_assert_eq(acio_pipe_writer_buffer_size(w), 0);
+    cr_assert_eq(acio_stream_writer_wait_closed(w), 0);
+    cr_assert_eq(acio_transport_get_write_buffer_size(acio_stream_writer_transport(w)), 0);
     free(all);
     free(data);
     int rc;
@@ -415,7 +421,7 @@ static void *cancel_wait_main(void *arg)
     /* Wait again, then let the child finish. */
     cr_assert_eq(acio_create_task(&t, waiter_task, p, "waiter-again"), 0);
     cr_assert_eq(acio_sleep(0), 0);
-    acio_pipe_writer_close(acio_process_stdin(p));
+    acio_stream_writer_close(acio_process_stdin(p));
     void *res;
     cr_assert_eq(acio_await(t, &res), 0);
     cr_assert_eq((intptr_t)res, 0);
@@ -452,20 +458,20 @@ static void *cancel_communicate_main(void *arg)
     cr_assert_eq(acio_create_task(&t, cancel_communicate_task, p, NULL), 0);
     cr_assert_eq(acio_sleep(0), 0);
     /* Output arrives while communicate() waits for EOF... */
-    cr_assert_eq(acio_pipe_writer_write(acio_process_stdin(p), "early\n", 6), 0);
-    for (int i = 0; i < 1000 && acio_pipe_reader_buffered(acio_process_stdout(p)) < 6; i++)
+    cr_assert_eq(acio_stream_writer_write(acio_process_stdin(p), "early\n", 6), 0);
+    for (int i = 0; i < 1000 && acio_stream_reader_buffered(acio_process_stdout(p)) < 6; i++)
         acio_sleep(0.001);
-    cr_assert_eq(acio_pipe_reader_buffered(acio_process_stdout(p)), 6);
+    cr_assert_eq(acio_stream_reader_buffered(acio_process_stdout(p)), 6);
     /* ...then it is cancelled: the output is still there. */
     acio_task_cancel(t, NULL);
     cr_assert_eq(acio_await(t, NULL), -ECANCELED);
     acio_future_unref(t);
     char buf[16];
-    cr_assert_eq(acio_pipe_reader_readline(acio_process_stdout(p), buf, sizeof buf), 6);
+    cr_assert_eq(acio_stream_reader_readline(acio_process_stdout(p), buf, sizeof buf), 6);
     cr_assert_eq(memcmp(buf, "early\n", 6), 0);
     /* Still usable: talk to cat, then finish it. */
-    cr_assert_eq(acio_pipe_writer_write(acio_process_stdin(p), "ping\n", 5), 0);
-    cr_assert_eq(acio_pipe_reader_readline(acio_process_stdout(p), buf, sizeof buf), 5);
+    cr_assert_eq(acio_stream_writer_write(acio_process_stdin(p), "ping\n", 5), 0);
+    cr_assert_eq(acio_stream_reader_readline(acio_process_stdout(p), buf, sizeof buf), 5);
     void *out;
     size_t olen;
     cr_assert_eq(acio_process_communicate(p, "end", 3, &out, &olen, NULL, NULL), 0);
@@ -492,7 +498,7 @@ static void *wait_for_main(void *arg)
     void *res;
     cr_assert_eq(acio_wait_for_call(waiter_task, p, NULL, 0.05, &res), -ETIMEDOUT);
     cr_assert_not(acio_process_returncode(p, NULL));
-    acio_pipe_writer_close(acio_process_stdin(p));
+    acio_stream_writer_close(acio_process_stdin(p));
     cr_assert_eq(acio_wait_for_call(waiter_task, p, NULL, 30, &res), 0);
     cr_assert_eq((intptr_t)res, 0);
     acio_process_free(p);
@@ -724,26 +730,26 @@ static void *limit_main(void *arg)
     cr_assert_eq(acio_create_subprocess_shell(
                      &p, "echo short; echo this-line-is-longer-than-sixteen; printf 'last'", &o),
                  0);
-    acio_pipe_reader_t *r = acio_process_stdout(p);
+    acio_stream_reader_t *r = acio_process_stdout(p);
     char buf[64];
     char tiny[3];
     /* Fits the limit but not the buffer: nothing consumed. */
-    cr_assert_eq(acio_pipe_reader_readline(r, tiny, sizeof tiny), -ENOBUFS);
-    cr_assert_eq(acio_pipe_reader_readline(r, buf, sizeof buf), 6);
+    cr_assert_eq(acio_stream_reader_readline(r, tiny, sizeof tiny), -ENOBUFS);
+    cr_assert_eq(acio_stream_reader_readline(r, buf, sizeof buf), 6);
     cr_assert_eq(memcmp(buf, "short\n", 6), 0);
-    cr_assert_eq(acio_pipe_reader_readline(r, buf, sizeof buf), ACIO_ELIMITOVERRUN);
+    cr_assert_eq(acio_stream_reader_readline(r, buf, sizeof buf), ACIO_ELIMITOVERRUN);
     /* The over-long line is dropped (asyncio's readline); the stream goes on. */
-    ssize_t n = acio_pipe_reader_readline(r, buf, sizeof buf);
+    ssize_t n = acio_stream_reader_readline(r, buf, sizeof buf);
     cr_assert_eq(n, 4, "got %zd", n);
     cr_assert_eq(memcmp(buf, "last", 4), 0);
-    cr_assert_eq(acio_pipe_reader_readline(r, buf, sizeof buf), 0);
-    cr_assert_eq(acio_pipe_reader_read(r, buf, sizeof buf), 0);
+    cr_assert_eq(acio_stream_reader_readline(r, buf, sizeof buf), 0);
+    cr_assert_eq(acio_stream_reader_read(r, buf, sizeof buf), 0);
     cr_assert_eq(acio_process_wait(p, NULL), 0);
     acio_process_free(p);
     return NULL;
 }
 
-Test(subprocess, pipe_reader_readline_limit)
+Test(subprocess, stdout_reader_readline_limit)
 {
     run(limit_main);
 }
@@ -759,7 +765,7 @@ static void *read_chunks_main(void *arg)
     size_t total = 0;
     char buf[777];
     for (int i = 0; i < 100000; i++) {
-        ssize_t n = acio_pipe_reader_read(acio_process_stdout(p), buf, sizeof buf);
+        ssize_t n = acio_stream_reader_read(acio_process_stdout(p), buf, sizeof buf);
         cr_assert_geq(n, 0);
         if (n == 0)
             break;
@@ -767,7 +773,7 @@ static void *read_chunks_main(void *arg)
             cr_assert_eq(buf[k], 'x');
         total += (size_t)n;
         if (i % 16 == 0)
-            cr_assert_leq(acio_pipe_reader_buffered(acio_process_stdout(p)), 3 * 1024 + 65536);
+            cr_assert_leq(acio_stream_reader_buffered(acio_process_stdout(p)), 3 * 1024 + 65536);
     }
     cr_assert_eq(total, 200000);
     cr_assert_eq(acio_process_wait(p, NULL), 0);
@@ -775,9 +781,216 @@ static void *read_chunks_main(void *arg)
     return NULL;
 }
 
-Test(subprocess, pipe_reader_reads_in_chunks_with_flow_control)
+Test(subprocess, stdout_reader_reads_in_chunks_with_flow_control)
 {
     run(read_chunks_main);
+}
+
+static void *stream_api_main(void *arg)
+{
+    (void)arg;
+    start();
+    acio_subprocess_opts_t o = {
+        .stdout_mode = ACIO_SUBPROCESS_PIPE, .stderr_mode = ACIO_SUBPROCESS_PIPE, .limit = 4096};
+    acio_process_t *p;
+    cr_assert_eq(acio_create_subprocess_shell(
+                     &p, "printf 'key=value;rest'; printf 'ABCDEFGH' >&2; printf 'tail'", &o),
+                 0);
+    acio_stream_reader_t *out = acio_process_stdout(p), *err = acio_process_stderr(p);
+    cr_assert_eq(acio_stream_reader_get_limit(out), 4096);
+    cr_assert_eq(acio_stream_reader_get_limit(err), 4096);
+    char buf[64];
+    size_t partial = 99;
+    cr_assert_eq(acio_stream_reader_readuntil(out, "=", 1, buf, sizeof buf, &partial), 4);
+    cr_assert_eq(memcmp(buf, "key=", 4), 0);
+    cr_assert_eq(acio_stream_reader_readuntil(out, ";", 1, buf, sizeof buf, NULL), 6);
+    cr_assert_eq(memcmp(buf, "value;", 6), 0);
+    cr_assert_eq(acio_stream_reader_readexactly(err, buf, 3, NULL), 0);
+    cr_assert_eq(memcmp(buf, "ABC", 3), 0);
+    /* More than the child wrote: IncompleteReadError with the rest. */
+    cr_assert_eq(acio_stream_reader_readexactly(err, buf, 10, &partial), ACIO_EINCOMPLETEREAD);
+    cr_assert_eq(partial, 5);
+    cr_assert_eq(memcmp(buf, "DEFGH", 5), 0);
+    cr_assert(acio_stream_reader_at_eof(err));
+    /* No separator before EOF. */
+    ssize_t n = acio_stream_reader_readuntil(out, "\n", 1, buf, sizeof buf, &partial);
+    cr_assert_eq(n, ACIO_EINCOMPLETEREAD);
+    cr_assert_eq(partial, 8);
+    cr_assert_eq(memcmp(buf, "resttail", 8), 0);
+    cr_assert(acio_stream_reader_at_eof(out));
+    cr_assert_eq(acio_stream_reader_exception(out), 0);
+    int rc;
+    cr_assert_eq(acio_process_wait(p, &rc), 0);
+    cr_assert_eq(rc, 0);
+    acio_process_free(p);
+    return NULL;
+}
+
+Test(subprocess, stdout_and_stderr_are_full_stream_readers)
+{
+    run(stream_api_main);
+}
+
+static void *write_eof_main(void *arg)
+{
+    (void)arg;
+    start();
+    acio_subprocess_opts_t o = {.stdin_mode = ACIO_SUBPROCESS_PIPE,
+                                .stdout_mode = ACIO_SUBPROCESS_PIPE};
+    acio_process_t *p;
+    cr_assert_eq(acio_create_subprocess_execl(&p, &o, "wc", "-c", NULL), 0);
+    acio_stream_writer_t *w = acio_process_stdin(p);
+    cr_assert(acio_stream_writer_can_write_eof(w));
+    struct iovec iov[2] = {{"12345", 5}, {"678", 3}};
+    cr_assert_eq(acio_stream_writer_writelines(w, iov, 2), 0);
+    cr_assert_eq(acio_stream_writer_drain(w), 0);
+    /* A pipe has no half-close: write_eof closes it, and wc sees EOF. */
+    cr_assert_eq(acio_stream_writer_write_eof(w), 0);
+    cr_assert_eq(acio_stream_writer_wait_closed(w), 0);
+    cr_assert_eq(acio_stream_writer_write(w, "x", 1), -EPIPE, "write after write_eof");
+    void *all;
+    size_t len;
+    cr_assert_eq(acio_stream_reader_read_all(acio_process_stdout(p), &all, &len), 0);
+    cr_assert_eq(atoi(all), 8, "wc counted %s", (char *)all);
+    free(all);
+    cr_assert_eq(acio_process_wait(p, NULL), 0);
+    acio_process_free(p);
+    return NULL;
+}
+
+Test(subprocess, stdin_write_eof_closes_the_pipe)
+{
+    run(write_eof_main);
+}
+
+static void *dies_main(void *arg)
+{
+    (void)arg;
+    start();
+    acio_subprocess_opts_t o = {.stdin_mode = ACIO_SUBPROCESS_PIPE,
+                                .stdout_mode = ACIO_SUBPROCESS_PIPE};
+    acio_process_t *p;
+    /* The child writes a line, then dies by a signal while we still read and write. */
+    cr_assert_eq(acio_create_subprocess_shell(&p, "echo last-words; kill -KILL $$", &o), 0);
+    char line[32];
+    cr_assert_eq(acio_stream_reader_readline(acio_process_stdout(p), line, sizeof line), 11);
+    cr_assert_eq(memcmp(line, "last-words\n", 11), 0);
+    cr_assert_eq(acio_stream_reader_readline(acio_process_stdout(p), line, sizeof line), 0);
+    cr_assert(acio_stream_reader_at_eof(acio_process_stdout(p)));
+    int rc;
+    cr_assert_eq(acio_process_wait(p, &rc), 0);
+    cr_assert_eq(rc, -SIGKILL);
+    cr_assert_eq(acio_stream_writer_write(acio_process_stdin(p), "late", 4), -EPIPE);
+    acio_process_free(p);
+    return NULL;
+}
+
+Test(subprocess, child_that_dies_gives_eof_and_negative_returncode)
+{
+    run(dies_main);
+}
+
+static void *wait_keeps_output_main(void *arg)
+{
+    (void)arg;
+    start();
+    acio_subprocess_opts_t o = {.stdout_mode = ACIO_SUBPROCESS_PIPE,
+                                .stderr_mode = ACIO_SUBPROCESS_PIPE};
+    acio_process_t *p;
+    /* Less than twice the limit, so the child can write it all and exit unread. */
+    cr_assert_eq(acio_create_subprocess_shell(
+                     &p, "head -c 100000 /dev/zero | tr '\\0' o; printf err >&2; exit 6", &o),
+                 0);
+    int rc;
+    cr_assert_eq(acio_process_wait(p, &rc), 0);
+    cr_assert_eq(rc, 6);
+    void *all;
+    size_t len;
+    cr_assert_eq(acio_stream_reader_read_all(acio_process_stdout(p), &all, &len), 0);
+    cr_assert_eq(len, 100000);
+    cr_assert_eq(((char *)all)[0], 'o');
+    cr_assert_eq(((char *)all)[99999], 'o');
+    free(all);
+    cr_assert_eq(acio_stream_reader_read_all(acio_process_stderr(p), &all, &len), 0);
+    cr_assert_str_eq(all, "err");
+    free(all);
+    acio_process_free(p);
+    return NULL;
+}
+
+Test(subprocess, wait_loses_no_buffered_output)
+{
+    run(wait_keeps_output_main);
+}
+
+static void *reader_outlives_main(void *arg)
+{
+    (void)arg;
+    start();
+    acio_subprocess_opts_t o = {.stdout_mode = ACIO_SUBPROCESS_PIPE};
+    acio_process_t *p;
+    cr_assert_eq(acio_create_subprocess_shell(&p, "echo kept; exec sleep 100", &o), 0);
+    acio_stream_reader_t *r = acio_stream_reader_ref(acio_process_stdout(p));
+    char line[16];
+    for (int i = 0; i < 1000 && acio_stream_reader_buffered(r) < 5; i++)
+        acio_sleep(0.001);
+    cr_assert_eq(acio_stream_reader_buffered(r), 5);
+    /* Freeing kills the child and closes the pipe; our reference keeps what was read. */
+    acio_process_free(p);
+    cr_assert_eq(acio_stream_reader_readline(r, line, sizeof line), 5);
+    cr_assert_eq(memcmp(line, "kept\n", 5), 0);
+    cr_assert_eq(acio_stream_reader_readline(r, line, sizeof line), 0);
+    cr_assert(acio_stream_reader_at_eof(r));
+    acio_stream_reader_unref(r);
+    return NULL;
+}
+
+Test(subprocess, a_reader_reference_outlives_the_process)
+{
+    run(reader_outlives_main);
+}
+
+/* INHERIT: the child writes to our fd 1 and reads our fd 0. They are swapped for pipes
+ * around the spawn so the test can see what the child did with them. */
+static void *inherit_main(void *arg)
+{
+    (void)arg;
+    start();
+    int in[2], out[2];
+    cr_assert_eq(pipe2(in, O_CLOEXEC), 0);
+    cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
+    cr_assert_eq(write(in[1], "from-our-stdin\n", 15), 15);
+    close(in[1]);
+    fflush(stdout);
+    int saved0 = dup(0), saved1 = dup(1);
+    cr_assert(saved0 >= 0 && saved1 >= 0);
+    cr_assert_eq(dup2(in[0], 0), 0);
+    cr_assert_eq(dup2(out[1], 1), 1);
+    acio_process_t *p;
+    int rc = acio_create_subprocess_shell(&p, "read x; echo \"got $x\"", NULL);
+    dup2(saved0, 0);
+    dup2(saved1, 1);
+    close(saved0);
+    close(saved1);
+    close(in[0]);
+    close(out[1]);
+    cr_assert_eq(rc, 0);
+    cr_assert_null(acio_process_stdin(p));
+    cr_assert_null(acio_process_stdout(p));
+    int status;
+    cr_assert_eq(acio_process_wait(p, &status), 0);
+    cr_assert_eq(status, 0);
+    acio_process_free(p);
+    char buf[64] = {0};
+    cr_assert_eq(read(out[0], buf, sizeof buf - 1), 19);
+    cr_assert_str_eq(buf, "got from-our-stdin\n");
+    close(out[0]);
+    return NULL;
+}
+
+Test(subprocess, inherit_gives_the_child_our_stdin_and_stdout)
+{
+    run(inherit_main);
 }
 
 /* ---- the SIGCHLD fallback ---- */

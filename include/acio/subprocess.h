@@ -1,6 +1,8 @@
 /* Child processes: asyncio.create_subprocess_exec / create_subprocess_shell and
- * asyncio.subprocess.Process, plus the pipe reader and writer its stdin, stdout and
- * stderr are exposed as.
+ * asyncio.subprocess.Process. A PIPE stdin is an acio_stream_writer_t and a PIPE stdout or
+ * stderr an acio_stream_reader_t (acio/stream.h), each over a pipe transport, as asyncio's
+ * Process exposes StreamWriter / StreamReader objects: everything that works on a stream
+ * works on them.
  *
  * The child is started with posix_spawn (a vfork-style clone), so starting it costs no
  * copy of the parent's memory, and a failed exec (a missing program) is returned as an
@@ -10,9 +12,9 @@
  * without it, with a SIGCHLD handler that polls only the loop's own children (never
  * waitpid(-1), which would steal other code's children).
  *
- * acio_pipe_reader_t and acio_pipe_writer_t are a small stand-in for asyncio's
- * StreamReader / StreamWriter over pipes, with the same methods and semantics; they will
- * merge with the streams layer (acio/stream.h) when that covers pipes.
+ * If the loop closes while a child still runs, the child is killed (SIGKILL) and reaped
+ * and its pipes are aborted, as asyncio's subprocess transport does when it is
+ * collected; the acio_process_t stays the caller's to free.
  *
  * Threads: everything here is called on the loop's thread; the functions that wait are
  * coroutines (call them from a task; they return ACIO_ENOTASK otherwise). */
@@ -22,10 +24,9 @@
 #include <sys/types.h>
 
 #include "common.h"
+#include "stream.h"
 
 typedef struct acio_process_s acio_process_t;
-typedef struct acio_pipe_reader_s acio_pipe_reader_t;
-typedef struct acio_pipe_writer_s acio_pipe_writer_t;
 
 /* What becomes of one of the child's standard streams (asyncio.subprocess.PIPE, ...). */
 typedef enum {
@@ -43,12 +44,12 @@ typedef struct {
     const char *cwd;                    /* run the child there (NULL: the parent's) */
     char *const *env;                   /* the child's environment (NULL: the parent's) */
     bool start_new_session;             /* setsid() in the child */
-    size_t limit;                       /* stdout/stderr readers' buffer limit; 0: 64 KiB */
+    size_t limit; /* stdout/stderr readers' limit (acio_stream_reader_get_limit); 0: 64 KiB */
 } acio_subprocess_opts_t;
 
 /* asyncio.create_subprocess_exec(argv[0], *argv[1:]): start argv[0] (looked up in PATH
  * when it has no '/') with the NULL-terminated argument vector argv. Does not yield: the
- * child is running when it returns.
+ * child is running and its pipes are usable when it returns.
  * Ownership: *out belongs to the caller and is released with acio_process_free().
  * Errors: -EINVAL (NULL out, argv or argv[0]; an invalid stdio mode), -EBADF (an
  * ACIO_SUBPROCESS_FD that is not open), ACIO_ENOLOOP
@@ -77,7 +78,7 @@ ACIO_EXTERN bool acio_process_returncode(const acio_process_t *p, int *returncod
  * Coroutine. Cancelling the waiting task returns -ECANCELED and leaves the child running
  * and watched: wait() may be called again. Unlike asyncio, it returns as soon as the
  * child has exited, without waiting for its pipes to close (a grandchild holding stdout
- * cannot make it hang); unread output stays readable from the pipes.
+ * cannot make it hang); unread output stays readable from the stdout / stderr readers.
  * Errors: ACIO_ENOTASK, -ECANCELED, -EINVAL. */
 ACIO_EXTERN int acio_process_wait(acio_process_t *p, int *returncode);
 
@@ -85,12 +86,15 @@ ACIO_EXTERN int acio_process_wait(acio_process_t *p, int *returncode);
  * non-NULL; stdin must then be a PIPE) and close it, read stdout and stderr to EOF, all
  * concurrently (no deadlock whatever the sizes), then wait for the child to exit.
  * *out_data / *err_data receive malloc'd copies of what the child wrote (followed by a
- * NUL byte not counted in the length)
- * (NULL when that stream is not a PIPE); free() them. Any argument may be NULL to ignore
- * it. A child that stops reading its stdin early (EPIPE) is not an error, as in Python.
- * Coroutine. On cancellation returns -ECANCELED and the child keeps running; no output is
- * lost (it is taken out of the readers only once both reached EOF). Errors: ACIO_ENOTASK, -EINVAL
- * (input without a stdin PIPE), -ENOMEM, -ECANCELED, -EIO and other read/write errors. */
+ * NUL byte not counted in the length) (NULL when that stream is not a PIPE); free() them.
+ * Any argument may be NULL to ignore it. Without input, stdin is left open (as in Python
+ * 3.11). A child that stops reading its stdin early (EPIPE) is not an error, as in
+ * Python. While it runs, the readers buffer without their limit, so a child that fills
+ * one pipe while we wait on the other cannot block. Coroutine. On cancellation returns
+ * -ECANCELED and the child keeps running; no output is lost (it is taken out of the
+ * readers only once both reached EOF). Errors: ACIO_ENOTASK, -EINVAL (input without a
+ * stdin PIPE), -ENOMEM, -ECANCELED, -EBUSY (another task is reading stdout / stderr),
+ * -EIO and other read/write errors. */
 ACIO_EXTERN int acio_process_communicate(acio_process_t *p, const void *input, size_t input_len,
                                          void **out_data, size_t *out_len, void **err_data,
                                          size_t *err_len);
@@ -102,69 +106,26 @@ ACIO_EXTERN int acio_process_send_signal(acio_process_t *p, int signo);
 ACIO_EXTERN int acio_process_terminate(acio_process_t *p);
 ACIO_EXTERN int acio_process_kill(acio_process_t *p);
 
-/* Process.stdin / stdout / stderr: borrowed pointers, valid until acio_process_free();
- * NULL when that stream is not a PIPE. */
-ACIO_EXTERN acio_pipe_writer_t *acio_process_stdin(acio_process_t *p);
-ACIO_EXTERN acio_pipe_reader_t *acio_process_stdout(acio_process_t *p);
-ACIO_EXTERN acio_pipe_reader_t *acio_process_stderr(acio_process_t *p);
+/* Process.stdin / stdout / stderr: borrowed, valid until acio_process_free(); NULL when
+ * that stream is not a PIPE. Take acio_stream_writer_ref / acio_stream_reader_ref to keep
+ * one longer. stdin has write, writelines, drain, write_eof (closes the pipe), close,
+ * wait_closed and is_closing; stdout and stderr every StreamReader function (read,
+ * read_all, readline, readuntil, readexactly, at_eof, get_limit, buffered, exception).
+ * Writing to a stdin whose reader is gone returns -EPIPE (SIGPIPE is ignored, as in
+ * Python); after close() it returns -ENOTCONN. */
+ACIO_EXTERN acio_stream_writer_t *acio_process_stdin(acio_process_t *p);
+ACIO_EXTERN acio_stream_reader_t *acio_process_stdout(acio_process_t *p);
+ACIO_EXTERN acio_stream_reader_t *acio_process_stderr(acio_process_t *p);
 
 /* The process's user slot (acio never touches it). */
 ACIO_EXTERN void acio_process_set_data(acio_process_t *p, void *data);
 ACIO_EXTERN void *acio_process_get_data(const acio_process_t *p);
 
-/* Release the process: close its pipes and, if the child is still running, kill it with
- * SIGKILL and reap it (as asyncio's transport close() does), so no zombie is left.
- * Nothing may be waiting on p (no task inside wait/communicate/read on its pipes). NULL is
- * a no-op. */
+/* Release the process (asyncio's transport close()): close its pipes (stdin after what
+ * is buffered is sent; a reader someone still holds keeps what it buffered, then sees
+ * EOF), drop the process's stream handles, and, if the child is still running, kill it
+ * with SIGKILL and reap it, so no zombie is left. Nothing may be waiting on p (no task
+ * inside wait/communicate). Safe after the loop closed. NULL is a no-op. */
 ACIO_EXTERN void acio_process_free(acio_process_t *p);
-
-/* ---- pipe reader (StreamReader over a pipe) ----
- * The signatures and semantics are acio_stream_reader_*'s (acio/stream.h) so that code
- * moves to stream readers by renaming. Only one task may wait on a reader at a time
- * (-EBUSY otherwise, asyncio's RuntimeError). */
-
-/* StreamReader.read(n): wait until at least one byte is buffered or EOF, then take up to
- * n bytes into buf. Returns the count, 0 at EOF (or when n is 0), or a negative code:
- * the pipe's read error (-EIO, ...; reported after the data read before it), -ECANCELED,
- * -EBUSY, ACIO_ENOTASK, -EINVAL. Coroutine. */
-ACIO_EXTERN ssize_t acio_pipe_reader_read(acio_pipe_reader_t *r, void *buf, size_t n);
-/* StreamReader.read(-1): everything up to EOF in a malloc'd buffer (*out, free() it;
- * *len bytes plus a terminating NUL not counted). Coroutine. Returns 0 or a negative
- * code as read(); on error the data stays buffered. -ENOMEM. */
-ACIO_EXTERN int acio_pipe_reader_read_all(acio_pipe_reader_t *r, void **out, size_t *len);
-/* StreamReader.readline(): read through the next '\n' into buf (at most cap bytes).
- * Returns the line's length including '\n'; at EOF the last partial line without it,
- * then 0. Errors: ACIO_ELIMITOVERRUN (the line is longer than the reader's limit: the
- * data up to and including the '\n', or the whole buffer if none was found, is
- * discarded, as asyncio's readline does), -ENOBUFS (the line fits the limit but not
- * cap: nothing is consumed; call again with a bigger buffer), and read's errors.
- * Coroutine. */
-ACIO_EXTERN ssize_t acio_pipe_reader_readline(acio_pipe_reader_t *r, void *buf, size_t cap);
-/* StreamReader.at_eof(): true once EOF was seen and the buffer is empty. */
-ACIO_EXTERN bool acio_pipe_reader_at_eof(const acio_pipe_reader_t *r);
-/* Bytes buffered and not yet read. */
-ACIO_EXTERN size_t acio_pipe_reader_buffered(const acio_pipe_reader_t *r);
-
-/* ---- pipe writer (StreamWriter over a pipe) ---- */
-
-/* StreamWriter.write(): send what the pipe takes now and buffer the rest, which the loop
- * sends in order. Never blocks and never yields. Errors: the pipe's write error
- * (-EPIPE when the child closed its end; SIGPIPE is never raised), -EINVAL (NULL, or
- * after close), -ENOMEM; an error means nothing more of data was accepted. */
-ACIO_EXTERN int acio_pipe_writer_write(acio_pipe_writer_t *w, const void *data, size_t len);
-/* StreamWriter.drain(): return at once unless more than 64 KiB (the high-water mark) is
- * buffered; then wait until at most 16 KiB is. Coroutine. Errors: ACIO_ENOTASK,
- * -ECANCELED, -EBUSY, the pipe's write error (-EPIPE, ...). */
-ACIO_EXTERN int acio_pipe_writer_drain(acio_pipe_writer_t *w);
-/* StreamWriter.close(): close the pipe once the buffered data is sent (the child then
- * sees EOF). Idempotent. */
-ACIO_EXTERN void acio_pipe_writer_close(acio_pipe_writer_t *w);
-ACIO_EXTERN bool acio_pipe_writer_is_closing(const acio_pipe_writer_t *w);
-/* StreamWriter.wait_closed(): wait until the pipe is really closed (buffer flushed).
- * Coroutine. Returns 0, the pipe's write error (data still buffered was lost with it),
- * -ECANCELED, -EBUSY, ACIO_ENOTASK. */
-ACIO_EXTERN int acio_pipe_writer_wait_closed(acio_pipe_writer_t *w);
-/* Bytes accepted but not yet written (transport.get_write_buffer_size()). */
-ACIO_EXTERN size_t acio_pipe_writer_buffer_size(const acio_pipe_writer_t *w);
 
 #endif

@@ -36,6 +36,7 @@ typedef struct {
     bool read_eof; /* EOF seen: never read again */
     bool eof_req;  /* write_eof called */
     bool eof_done; /* shutdown(SHUT_WR) done */
+    bool hup;      /* pipe write end: its reader went away */
     char *wbuf;
     size_t wstart, wend, wcap;
 } sock_transport_t;
@@ -169,6 +170,7 @@ static void hup_ready(int fd, int events, void *arg)
     (void)fd;
     (void)events;
     sock_transport_t *s = arg;
+    s->hup = true;
     if (wsize(s))
         fatal(s, -EPIPE);
     else
@@ -248,6 +250,10 @@ static int sock_write(acio_transport_t *t, const struct iovec *iov, int n, size_
     if (s->kind == ACIO__ST_PIPE_READ)
         return -ENOTSUP;
     if (s->eof_req)
+        return -EPIPE;
+    /* Whether the hang-up or our write notices first that the reader of a pipe is gone,
+     * the writer hears the same thing: the pipe is broken. */
+    if (s->hup && t->lost_error != ACIO_ECLOSED)
         return -EPIPE;
     if (t->closing)
         return t->lost_scheduled && t->lost_error ? t->lost_error : -ENOTCONN;

@@ -130,7 +130,7 @@ static int ensure_space(acio__stream_t *s, size_t need)
 static void after_feed(acio__stream_t *s)
 {
     wakeup_waiter(s);
-    if (s->transport && !s->paused && s->end - s->start > 2 * s->limit) {
+    if (s->transport && !s->paused && !s->unlimited && s->end - s->start > 2 * s->limit) {
         if (acio_transport_pause_reading(s->transport) == 0)
             s->paused = true;
     }
@@ -165,7 +165,8 @@ static void client_task_done(acio__stream_t *s)
 static void p_connection_made(acio_transport_t *t, void *data)
 {
     acio__stream_t *s = data;
-    s->transport = acio_transport_ref(t);
+    if (!s->transport) /* pipe streams are attached at creation */
+        s->transport = acio_transport_ref(t);
     if (!s->client_cb)
         return;
     acio__stream_give_handles(s, true, true);
@@ -233,6 +234,17 @@ static void p_connection_lost(acio_transport_t *t, int error, void *data)
     wakeup_waiter(s);
     wake_future(&s->drain_fut, error);
     wake_future(&s->closed_fut, error);
+    acio__stream_drop_connection(s);
+}
+
+void acio__stream_loop_closed(void *proto_data)
+{
+    acio__stream_t *s = proto_data;
+    s->lost = true;
+    s->lost_error = ACIO_ECLOSED;
+    s->eof = true;
+    /* The waiting task (if any) is discarded with the loop; never touch its future. */
+    s->waiter = NULL;
     acio__stream_drop_connection(s);
 }
 
@@ -336,7 +348,8 @@ ssize_t acio_stream_reader_read(acio_stream_reader_t *r, void *buf, size_t n)
     }
     size_t avail = s->end - s->start;
     size_t take = avail < n ? avail : n;
-    memcpy(buf, s->buf + s->start, take);
+    if (take) /* at EOF before any data, s->buf is still NULL */
+        memcpy(buf, s->buf + s->start, take);
     s->start += take;
     maybe_resume_transport(s);
     return (ssize_t)take;
@@ -561,6 +574,55 @@ void acio_stream_reader_set_exception(acio_stream_reader_t *r, int code)
 int acio_stream_reader_exception(const acio_stream_reader_t *r)
 {
     return of_reader(r)->exc;
+}
+
+/* ---- for subprocess pipes ---- */
+
+void acio__stream_reader_close(acio_stream_reader_t *r)
+{
+    acio__stream_t *s = of_reader(r);
+    if (s->transport)
+        acio_transport_close(s->transport);
+}
+
+void acio__stream_reader_set_unlimited(acio_stream_reader_t *r, bool unlimited)
+{
+    acio__stream_t *s = of_reader(r);
+    s->unlimited = unlimited;
+    if (unlimited && s->paused && s->transport) {
+        s->paused = false;
+        acio_transport_resume_reading(s->transport);
+    }
+}
+
+int acio__stream_reader_wait_eof(acio_stream_reader_t *r)
+{
+    acio__stream_t *s = of_reader(r);
+    while (!s->eof && !s->exc) {
+        int rc = wait_for_data(s);
+        if (rc < 0)
+            return rc;
+    }
+    return s->exc;
+}
+
+int acio__stream_reader_take_all(acio_stream_reader_t *r, void **out, size_t *len)
+{
+    acio__stream_t *s = of_reader(r);
+    if (s->exc)
+        return s->exc;
+    size_t avail = s->end - s->start;
+    char *acc = malloc(avail + 1); /* the caller's, released with free() */
+    if (!acc)
+        return -ENOMEM;
+    if (avail)
+        memcpy(acc, s->buf + s->start, avail);
+    acc[avail] = '\0';
+    s->start = s->end = 0;
+    maybe_resume_transport(s);
+    *out = acc;
+    *len = avail;
+    return 0;
 }
 
 /* ---- StreamWriter ---- */

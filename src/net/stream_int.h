@@ -27,8 +27,9 @@ typedef struct acio__stream_s {
     size_t start, end, cap;
     size_t limit;
     bool eof;
-    bool paused; /* we paused the transport's reading */
-    int exc;     /* set_exception / the error that ended the connection */
+    bool paused;    /* we paused the transport's reading */
+    bool unlimited; /* never pause the transport (communicate() reads two pipes at once) */
+    int exc;        /* set_exception / the error that ended the connection */
     acio_future_t *waiter;
     /* protocol / writer */
     bool lost;
@@ -51,5 +52,31 @@ int acio__stream_new(acio_loop_t *loop, size_t limit, acio__stream_t **out);
 void acio__stream_drop_connection(acio__stream_t *s);
 /* Add one reader and/or one writer handle reference for the caller. */
 void acio__stream_give_handles(acio__stream_t *s, bool reader, bool writer);
+/* The transport's loop is closing under it (transport.c): mark the stream lost with
+ * ACIO_ECLOSED and drop the connection's reference, as connection_lost would, without
+ * waking anyone. */
+void acio__stream_loop_closed(void *proto_data);
+
+/* ---- for subprocess pipes (src/os/) ---- */
+
+/* A stream over one end of a pipe, ready at once (no yield, unlike the coroutines
+ * acio_open_pipe_reader / _writer): the transport is attached before connection_made
+ * runs, so writes and reads may start right away. fd must be a pipe end; it becomes the
+ * stream's (set non-blocking and close-on-exec). Exactly one of reader / writer is
+ * non-NULL and receives the caller's handle. Errors: -ENOMEM, fcntl's errors; on error
+ * fd is still the caller's. */
+int acio__stream_open_pipe(acio_loop_t *loop, int fd, size_t limit, acio_stream_reader_t **reader,
+                           acio_stream_writer_t **writer);
+/* Close the reader's transport (asyncio's pipe transport close(): reading stops, what is
+ * buffered stays readable, then EOF). */
+void acio__stream_reader_close(acio_stream_reader_t *r);
+/* Buffer without pausing the transport (true) or go back to the limit (false). */
+void acio__stream_reader_set_unlimited(acio_stream_reader_t *r, bool unlimited);
+/* read(-1) in two halves, so that communicate() can wait for EOF on both outputs before
+ * it takes anything and a cancellation in between loses no data. wait_eof is a
+ * coroutine (0, -ECANCELED, -EBUSY, ACIO_ENOTASK, or the stream's error); take_all moves
+ * the whole buffer into a malloc'd, NUL-terminated block (or returns the error). */
+int acio__stream_reader_wait_eof(acio_stream_reader_t *r);
+int acio__stream_reader_take_all(acio_stream_reader_t *r, void **out, size_t *len);
 
 #endif

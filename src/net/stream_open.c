@@ -3,6 +3,7 @@
  * need). Each wraps the protocol-layer call with the stream protocol of stream.c. */
 #include <errno.h>
 
+#include "net/fdwait.h"
 #include "net/server_int.h"
 #include "net/stream_int.h"
 
@@ -92,6 +93,35 @@ int acio_open_pipe_writer(acio_stream_writer_t **writer, int fd)
         return rc;
     rc = acio_loop_connect_write_pipe(loop, NULL, &acio__stream_protocol, s, fd);
     return connected(s, rc, NULL, writer);
+}
+
+int acio__stream_open_pipe(acio_loop_t *loop, int fd, size_t limit, acio_stream_reader_t **reader,
+                           acio_stream_writer_t **writer)
+{
+    int rc = acio__fd_nonblock_cloexec(fd);
+    if (rc < 0)
+        return rc;
+    acio__stream_t *s;
+    if ((rc = acio__stream_new(loop, limit, &s)) < 0)
+        return rc;
+    acio_transport_t *t;
+    rc = acio__sock_transport_new(loop, fd, reader ? ACIO__ST_PIPE_READ : ACIO__ST_PIPE_WRITE,
+                                  &acio__stream_protocol, s, &t);
+    if (rc < 0) {
+        acio__stream_drop_connection(s);
+        return rc;
+    }
+    /* asyncio's create_subprocess_* await connection_made of every pipe before they
+     * return; attaching the transport now gives the same "ready to use" without a yield.
+     * connection_made, which still runs first among the transport's callbacks, then
+     * only starts reading. */
+    s->transport = acio_transport_ref(t);
+    acio__stream_give_handles(s, reader != NULL, writer != NULL);
+    if (reader)
+        *reader = &s->reader;
+    else
+        *writer = &s->writer;
+    return 0;
 }
 
 static int stream_factory(void *arg, const acio_protocol_t **proto, void **data)

@@ -1,12 +1,14 @@
 /* Process.communicate(input): feed stdin, collect stdout and stderr, wait for the exit.
  *
- * asyncio gathers three coroutines. Here the pipes already make progress on their own
- * (the writer flushes and the readers fill their buffers from loop callbacks), so one
- * task can await them one after the other and they still advance together: while we wait
- * for stdin to be flushed, stdout and stderr keep being read. The readers are switched to
- * unlimited buffering first; otherwise a child blocked on a full stderr pipe would never
- * close stdout, and we would wait for each other forever. Nothing is taken out of the
- * readers until everything is in, so a cancelled communicate() loses no output. */
+ * asyncio gathers three coroutines (feed stdin, read stdout, read stderr). Here the pipes
+ * are streams whose transports make progress on their own (the stdin transport flushes
+ * its buffer and the readers' transports fill their buffers from loop callbacks), so one
+ * task can await them one after the other and all three still advance together: while
+ * we wait for stdin to be flushed, stdout and stderr keep being read. The readers are
+ * switched to unlimited buffering first; otherwise a child blocked on a full stderr pipe
+ * would never close stdout, and we would wait for each other forever (asyncio avoids it
+ * by reading both at once). Nothing is taken out of the readers until everything is in,
+ * so a cancelled communicate() loses no output. */
 #include <errno.h>
 #include <stdlib.h>
 
@@ -20,6 +22,21 @@ static void give(void *data, size_t len, void **out, size_t *out_len)
         free(data);
     if (out_len)
         *out_len = len;
+}
+
+/* A child that exits or closes its stdin without reading it all: Python's _feed_stdin
+ * ignores BrokenPipeError and ConnectionResetError. */
+static int ignore_broken_pipe(int rc)
+{
+    return rc == -EPIPE || rc == -ECONNRESET ? 0 : rc;
+}
+
+static void set_unlimited(acio_process_t *p, bool on)
+{
+    if (p->out)
+        acio__stream_reader_set_unlimited(p->out, on);
+    if (p->err)
+        acio__stream_reader_set_unlimited(p->err, on);
 }
 
 int acio_process_communicate(acio_process_t *p, const void *input, size_t input_len,
@@ -36,45 +53,31 @@ int acio_process_communicate(acio_process_t *p, const void *input, size_t input_
     give(NULL, 0, NULL, out_len);
     give(NULL, 0, NULL, err_len);
 
-    if (p->out)
-        acio__pipe_reader_set_unlimited(p->out, true);
-    if (p->err)
-        acio__pipe_reader_set_unlimited(p->err, true);
-
+    set_unlimited(p, true);
     int rc = 0;
     if (input) {
-        rc = acio_pipe_writer_write(p->in, input, input_len);
-        /* The child may exit or close its stdin without reading: Python ignores
-         * BrokenPipeError and ConnectionResetError here. */
-        if (rc == -EPIPE || rc == -ECONNRESET)
-            rc = 0;
-        acio_pipe_writer_close(p->in);
-        if (rc == 0) {
-            rc = acio_pipe_writer_wait_closed(p->in);
-            if (rc == -EPIPE || rc == -ECONNRESET)
-                rc = 0;
-        }
+        rc = ignore_broken_pipe(acio_stream_writer_write(p->in, input, input_len));
+        acio_stream_writer_close(p->in);
+        if (rc == 0)
+            rc = ignore_broken_pipe(acio_stream_writer_wait_closed(p->in));
     }
 
     /* Wait for both EOFs first and take the data only then: a cancellation in
      * between leaves every byte in the readers. */
     if (rc == 0 && p->out)
-        rc = acio__pipe_reader_wait_eof(p->out);
+        rc = acio__stream_reader_wait_eof(p->out);
     if (rc == 0 && p->err)
-        rc = acio__pipe_reader_wait_eof(p->err);
+        rc = acio__stream_reader_wait_eof(p->err);
     if (rc == 0)
         rc = acio_process_wait(p, NULL);
     void *out = NULL, *err = NULL;
     size_t olen = 0, elen = 0;
     if (rc == 0 && p->out)
-        rc = acio__pipe_reader_take_all(p->out, &out, &olen);
+        rc = acio__stream_reader_take_all(p->out, &out, &olen);
     if (rc == 0 && p->err)
-        rc = acio__pipe_reader_take_all(p->err, &err, &elen);
+        rc = acio__stream_reader_take_all(p->err, &err, &elen);
 
-    if (p->out)
-        acio__pipe_reader_set_unlimited(p->out, false);
-    if (p->err)
-        acio__pipe_reader_set_unlimited(p->err, false);
+    set_unlimited(p, false);
     if (rc < 0) {
         free(out);
         free(err);

@@ -1,5 +1,5 @@
 /* Internal interfaces shared by the files of the os layer (src/os/): signals, child
- * processes, pipes and files. Nothing here is exported; tests reach it through the static
+ * processes and files. Nothing here is exported; tests reach it through the static
  * library. */
 #ifndef ACIO_OS_INTERNAL_H
 #define ACIO_OS_INTERNAL_H
@@ -10,17 +10,6 @@
 #include "acio/signal.h"
 #include "acio/subprocess.h"
 #include "acio/file.h"
-
-/* ---- waiter.c ---- */
-
-/* The os layer's one way of suspending a task until a callback says "something changed":
- * a fresh future stored in *slot while the task awaits it. The waker finishes it with a
- * plain result, never an error, so no future is left with an unretrieved error when the
- * waiting task was cancelled; the woken task re-checks the object's state.
- * acio__os_wait returns 0 when woken, -ECANCELED, ACIO_ENOTASK, -EBUSY (another task
- * already waits in *slot) or -ENOMEM. */
-int acio__os_wait(acio_loop_t *loop, acio_future_t **slot, const char *label);
-void acio__os_wake(acio_future_t **slot);
 
 /* ---- signal.c ---- */
 
@@ -50,26 +39,6 @@ void acio__child_watch_free(acio__child_watch_t *w);
 int acio__child_watch_signal(acio__child_watch_t *w, int signo);
 /* Tests: force the SIGCHLD fallback (true) or let pidfd be used (false). */
 void acio__child_watch_force_sigchld(bool force);
-
-/* ---- pipe_reader.c, pipe_writer.c ---- */
-
-/* Wrap the parent's end of a pipe. The fd becomes the object's (set non-blocking, closed
- * by the free function). The reader starts reading at once into its buffer and pauses
- * when it holds more than 2 * limit bytes (limit 0: 64 KiB), as asyncio's pipe transport
- * with a StreamReader does. Errors: -ENOMEM, the loop's add_reader errors. On error the
- * fd is left open for the caller. */
-int acio__pipe_reader_new(acio_loop_t *loop, int fd, size_t limit, acio_pipe_reader_t **out);
-void acio__pipe_reader_free(acio_pipe_reader_t *r);
-/* Buffer without limit from now on (communicate: both outputs must drain concurrently,
- * or a child blocked on a full stderr pipe never closes stdout). */
-void acio__pipe_reader_set_unlimited(acio_pipe_reader_t *r, bool unlimited);
-/* read_all() in two halves, so communicate() can wait for EOF on both outputs before it
- * takes anything: cancelled in between, it loses no data. wait_eof is a coroutine
- * (0, -ECANCELED, ...); take_all moves the whole buffer out (or returns the read error). */
-int acio__pipe_reader_wait_eof(acio_pipe_reader_t *r);
-int acio__pipe_reader_take_all(acio_pipe_reader_t *r, void **out, size_t *len);
-int acio__pipe_writer_new(acio_loop_t *loop, int fd, acio_pipe_writer_t **out);
-void acio__pipe_writer_free(acio_pipe_writer_t *w);
 
 /* ---- worker.c ---- */
 

@@ -1,7 +1,8 @@
 /* asyncio.subprocess: starting a child (create_subprocess_exec / _shell) and the Process
  * object (pid, returncode, wait, send_signal, terminate, kill, its pipes).
- * communicate() lives in communicate.c; the pipes in pipe_reader.c / pipe_writer.c; exit
- * detection in child_watcher.c.
+ * communicate() lives in communicate.c; exit detection in child_watcher.c. The pipes are
+ * the net layer's streams over pipe transports (src/net/stream_open.c), as asyncio's
+ * SubprocessStreamProtocol puts a StreamReader / StreamWriter on each pipe transport.
  *
  * Starting: every fd acio creates is close-on-exec from birth (pipe2, open with
  * O_CLOEXEC), and the child closes every fd above 2 anyway (closefrom in the spawn file
@@ -23,6 +24,10 @@
 
 extern char **environ;
 
+/* The child was reaped. Its pipes are left alone: their transports end by themselves as
+ * in asyncio (stdout / stderr at EOF, after everything the child wrote was read into
+ * their buffers; stdin when the hang-up of its reader is seen), and unread output stays
+ * readable. */
 static void on_exit_observed(void *data, int returncode)
 {
     acio_process_t *p = data;
@@ -30,6 +35,7 @@ static void on_exit_observed(void *data, int returncode)
     p->returncode = returncode;
     acio__child_watch_free(p->watch);
     p->watch = NULL;
+    acio__net_unregister(&p->reg);
     for (size_t i = 0; i < p->nwaiters; i++) {
         if (!acio_future_done(p->waiters[i]))
             acio_future_set_result(p->waiters[i], NULL);
@@ -207,14 +213,54 @@ static int spawn(acio_process_t *p, const char *file, char *const argv[],
     return 0;
 }
 
-/* Kill and reap a child we cannot keep (a failure after it started). SIGKILL cannot be
- * caught, so the blocking waitpid is short. */
-static void kill_and_reap(pid_t pid)
+/* Kill and reap a child we cannot keep (a failure after it started, a free or a loop
+ * close while it runs). SIGKILL cannot be caught, so the blocking waitpid is short.
+ * Returns Python's returncode (-SIGKILL, or the status of a child that exited first). */
+static int kill_and_reap(pid_t pid)
 {
-    int status;
+    int status = 0;
     kill(pid, SIGKILL);
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+    pid_t r;
+    while ((r = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
         ;
+    if (r < 0)
+        return 255; /* someone else reaped it: what asyncio's watchers report */
+    if (WIFSIGNALED(status))
+        return -WTERMSIG(status);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 255;
+}
+
+/* Drop the process's stream handles, closing each pipe first (asyncio's transport
+ * close() closes every pipe, even one whose reader someone else still holds). */
+static void close_pipes(acio_process_t *p)
+{
+    if (p->in) {
+        acio_stream_writer_close(p->in);
+        acio_stream_writer_unref(p->in);
+        p->in = NULL;
+    }
+    acio_stream_reader_t *readers[2] = {p->out, p->err};
+    for (int i = 0; i < 2; i++) {
+        if (readers[i]) {
+            acio__stream_reader_close(readers[i]);
+            acio_stream_reader_unref(readers[i]);
+        }
+    }
+    p->out = p->err = NULL;
+}
+
+/* The loop closes while the child runs: asyncio's transport finalizer kills it; we also
+ * reap it (the watch that would have done so goes with the loop) so that no zombie is
+ * left. The pipes are transports of their own and are aborted by their own entries. */
+static void process_loop_closed(acio__net_node_t *n)
+{
+    acio_process_t *p = acio_container_of(n, acio_process_t, reg);
+    if (p->exited)
+        return;
+    acio__child_watch_free(p->watch);
+    p->watch = NULL;
+    p->returncode = kill_and_reap(p->pid);
+    p->exited = true;
 }
 
 static int create(acio_process_t **out, const char *file, char *const argv[],
@@ -240,20 +286,22 @@ static int create(acio_process_t **out, const char *file, char *const argv[],
     /* Everything that can fail is set up before the child exists, so a failure never
      * has to kill a child. Only the watch needs the pid. */
     if (pl.parent[0] >= 0) {
-        rc = acio__pipe_writer_new(loop, pl.parent[0], &p->in);
+        rc = acio__stream_open_pipe(loop, pl.parent[0], 0, NULL, &p->in);
         if (rc == 0)
             pl.parent[0] = -1;
     }
     if (rc == 0 && pl.parent[1] >= 0) {
-        rc = acio__pipe_reader_new(loop, pl.parent[1], o->limit, &p->out);
+        rc = acio__stream_open_pipe(loop, pl.parent[1], o->limit, &p->out, NULL);
         if (rc == 0)
             pl.parent[1] = -1;
     }
     if (rc == 0 && pl.parent[2] >= 0) {
-        rc = acio__pipe_reader_new(loop, pl.parent[2], o->limit, &p->err);
+        rc = acio__stream_open_pipe(loop, pl.parent[2], o->limit, &p->err, NULL);
         if (rc == 0)
             pl.parent[2] = -1;
     }
+    if (rc == 0)
+        rc = acio__net_register(loop, &p->reg, process_loop_closed);
     if (rc == 0)
         rc = spawn(p, file, argv, o, search_path, &pl);
     plan_close(&pl);
@@ -263,9 +311,8 @@ static int create(acio_process_t **out, const char *file, char *const argv[],
             kill_and_reap(p->pid);
     }
     if (rc < 0) {
-        acio__pipe_writer_free(p->in);
-        acio__pipe_reader_free(p->out);
-        acio__pipe_reader_free(p->err);
+        acio__net_unregister(&p->reg);
+        close_pipes(p);
         acio__free(p);
         return rc;
     }
@@ -399,15 +446,15 @@ int acio_process_kill(acio_process_t *p)
     return acio_process_send_signal(p, SIGKILL);
 }
 
-acio_pipe_writer_t *acio_process_stdin(acio_process_t *p)
+acio_stream_writer_t *acio_process_stdin(acio_process_t *p)
 {
     return p ? p->in : NULL;
 }
-acio_pipe_reader_t *acio_process_stdout(acio_process_t *p)
+acio_stream_reader_t *acio_process_stdout(acio_process_t *p)
 {
     return p ? p->out : NULL;
 }
-acio_pipe_reader_t *acio_process_stderr(acio_process_t *p)
+acio_stream_reader_t *acio_process_stderr(acio_process_t *p)
 {
     return p ? p->err : NULL;
 }
@@ -427,9 +474,8 @@ void acio_process_free(acio_process_t *p)
 {
     if (!p)
         return;
-    acio__pipe_writer_free(p->in);
-    acio__pipe_reader_free(p->out);
-    acio__pipe_reader_free(p->err);
+    acio__net_unregister(&p->reg);
+    close_pipes(p);
     if (!p->exited) {
         acio__child_watch_free(p->watch);
         kill_and_reap(p->pid);
