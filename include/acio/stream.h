@@ -10,7 +10,9 @@
  * open_connection gives the caller one reference to each (acio_stream_reader_unref /
  * acio_stream_writer_unref). Releasing the last handle (reader and writer both gone)
  * closes the transport if it is still open (asyncio closes it when the writer is garbage
- * collected). */
+ * collected). If the loop closes first, the transport is aborted then: reads return what
+ * was buffered, then EOF; write, drain and wait_closed return ACIO_ECLOSED; the handles
+ * are still released with the _unref functions. */
 #ifndef ACIO_STREAM_H
 #define ACIO_STREAM_H
 
@@ -51,8 +53,10 @@ ACIO_EXTERN int acio_start_server(acio_server_t **out, acio_client_connected_cb 
 ACIO_EXTERN int acio_start_unix_server(acio_server_t **out, acio_client_connected_cb cb, void *arg,
                                        const char *path, size_t limit,
                                        const acio_server_opts_t *opts);
-/* Streams over a pipe (for subprocess pipes): a reader on the read end, a writer on the
- * write end. On success the stream owns fd. Coroutines. */
+/* Streams over a pipe (connect_read_pipe / connect_write_pipe with a stream protocol): a
+ * reader on the read end, a writer on the write end; a pipe has no half-close, so the
+ * writer's write_eof closes it. A child process's PIPE stdin / stdout / stderr are such
+ * streams (acio/subprocess.h). On success the stream owns fd. Coroutines. */
 ACIO_EXTERN int acio_open_pipe_reader(acio_stream_reader_t **reader, int fd, size_t limit);
 ACIO_EXTERN int acio_open_pipe_writer(acio_stream_writer_t **writer, int fd);
 

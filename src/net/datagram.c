@@ -141,7 +141,7 @@ static int d_sendto(acio_transport_t *t, const void *buf, size_t len, const stru
 {
     dgram_t *d = (dgram_t *)t;
     if (t->closing)
-        return -ENOTCONN;
+        return t->lost_error == ACIO_ECLOSED ? ACIO_ECLOSED : -ENOTCONN;
     if (len > MAX_DGRAM)
         return -EMSGSIZE;
     if (addr && addrlen > sizeof(struct sockaddr_storage))

@@ -9,7 +9,9 @@
  *
  * Lifetime: the server's memory is shared by the user's handle (acio_server_free), each
  * connection it accepted (until that connection's connection_lost) and each task in
- * wait_closed / serve_forever, so it can be freed at any point without dangling. */
+ * wait_closed / serve_forever, so it can be freed at any point without dangling. A server
+ * still open when its loop closes is closed then (its listening sockets with it); the
+ * user's acio_server_free() afterwards only releases the memory. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -49,12 +51,14 @@ struct acio_server_s {
     double ssl_handshake_timeout;
     void (*on_free)(void *);
     void *on_free_arg;
+    acio__net_node_t reg; /* on the loop's registry until closed */
 };
 
 static void server_unref(acio_server_t *s)
 {
     if (--s->refs > 0)
         return;
+    acio__net_unregister(&s->reg);
     if (s->on_free)
         s->on_free(s->on_free_arg);
     if (s->closed_fut)
@@ -209,6 +213,11 @@ static void accept_ready(int fd, int events, void *arg)
 
 /* ---- creation ---- */
 
+static void server_loop_closed(acio__net_node_t *n)
+{
+    acio_server_close(acio_container_of(n, acio_server_t, reg));
+}
+
 static int server_new(acio_loop_t *loop, acio_protocol_factory factory, void *fdata,
                       const acio_server_opts_t *opts, acio_server_t **out)
 {
@@ -224,6 +233,12 @@ static int server_new(acio_loop_t *loop, acio_protocol_factory factory, void *fd
     s->keep_alive = opts->keep_alive;
     s->ssl = opts->ssl ? acio_ssl_context_ref(opts->ssl) : NULL;
     s->ssl_handshake_timeout = opts->ssl_handshake_timeout;
+    int rc = acio__net_register(loop, &s->reg, server_loop_closed);
+    if (rc < 0) {
+        acio_ssl_context_unref(s->ssl);
+        acio__free(s);
+        return rc;
+    }
     *out = s;
     return 0;
 }
@@ -440,6 +455,7 @@ void acio_server_close(acio_server_t *s)
         return;
     s->closed = true;
     s->serving = false;
+    acio__net_unregister(&s->reg);
     close_fds(s);
     if (s->retry) {
         acio_handle_cancel(s->retry);

@@ -2,13 +2,14 @@
  * counting, the connection_made / connection_lost scheduling (always through call_soon,
  * so they never run inside the call that caused them, as in asyncio), write flow
  * control (pause_writing above the high-water mark, resume_writing at the low one), and
- * extra info read from the fd. Each kind's behaviour lives behind its ops table (see
- * transport_int.h). */
+ * extra info read from the fd, and aborting what is still open when the loop closes.
+ * Each kind's behaviour lives behind its ops table (see transport_int.h). */
 #include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include "net/stream_int.h"
 #include "net/transport_int.h"
 
 void acio__transport_init(acio_transport_t *t, const acio__transport_ops_t *ops, acio_loop_t *loop,
@@ -34,6 +35,7 @@ void acio_transport_unref(acio_transport_t *t)
 {
     if (!t || --t->refs > 0)
         return;
+    acio__net_unregister(&t->reg);
     if (t->made_waiter)
         acio_future_unref(t->made_waiter);
     t->ops->destroy(t);
@@ -56,24 +58,34 @@ static void start_cb(void *arg)
     acio_transport_unref(t);
 }
 
+static void transport_loop_closed(acio__net_node_t *n);
+
 int acio__transport_schedule_start(acio_transport_t *t)
 {
-    acio_transport_ref(t);
-    int rc = acio_loop_call_soon(t->loop, start_cb, t, NULL);
+    int rc = acio__net_register(t->loop, &t->reg, transport_loop_closed);
     if (rc < 0)
+        return rc;
+    acio_transport_ref(t);
+    rc = acio_loop_call_soon(t->loop, start_cb, t, NULL);
+    if (rc < 0) {
         t->refs--;
+        acio__net_unregister(&t->reg);
+    }
     return rc;
 }
 
 static void lost_cb(void *arg)
 {
     acio_transport_t *t = arg;
+    t->lost_done = true;
     if (t->proto && t->proto->connection_lost)
         t->proto->connection_lost(t, t->lost_error, t->proto_data);
     else if (t->dproto && t->dproto->connection_lost)
         t->dproto->connection_lost(t, t->lost_error, t->proto_data);
     if (t->ops->finish)
         t->ops->finish(t);
+    /* Nothing of it is left on the loop: closing the loop need not abort it. */
+    acio__net_unregister(&t->reg);
     if (t->made_waiter && !acio_future_done(t->made_waiter))
         acio_future_set_error(t->made_waiter, t->lost_error ? t->lost_error : -ECONNRESET,
                               "connection lost before it was made");
@@ -96,6 +108,42 @@ void acio__transport_schedule_lost(acio_transport_t *t, int error)
      * than leak the connection: the protocol still hears about the end exactly once. */
     if (acio_loop_call_soon(t->loop, lost_cb, t, NULL) < 0)
         lost_cb(t);
+}
+
+/* The loop is closing with t still open: what asyncio's garbage collector ends up doing
+ * (the fd is closed, connection_lost is never called), plus dropping the references that
+ * the callbacks still queued on the loop hold, since the loop discards them unrun. After
+ * this t is closed for good: close and abort are no-ops, write returns ACIO_ECLOSED, and
+ * the last acio_transport_unref() frees it without touching the loop. */
+static void transport_loop_closed(acio__net_node_t *n)
+{
+    acio_transport_t *t = acio_container_of(n, acio_transport_t, reg);
+    acio_transport_ref(t);           /* keep it while the references below go */
+    bool start_queued = !t->started; /* start_cb holds a reference */
+    t->closing = true;
+    t->lost_scheduled = true;
+    t->lost_done = true;
+    t->lost_error = ACIO_ECLOSED;
+    /* The stream protocol is ours: release its share of the connection as its
+     * connection_lost would, without waking anyone (no task will run again). */
+    if (t->proto == &acio__stream_protocol)
+        acio__stream_loop_closed(t->proto_data);
+    t->proto = NULL;
+    t->dproto = NULL;
+    t->proto_data = NULL;
+    if (t->ops->finish)
+        t->ops->finish(t);
+    t->fd = -1;
+    if (t->server) {
+        acio_server_t *s = t->server;
+        t->server = NULL;
+        acio__server_client_lost(s, t);
+    }
+    if (start_queued)
+        acio_transport_unref(t);
+    /* The connection's reference: lost_cb, queued or not, would have dropped it. */
+    acio_transport_unref(t);
+    acio_transport_unref(t);
 }
 
 int acio__transport_wait_made(acio_transport_t *t)

@@ -10,6 +10,7 @@
 #include <sys/uio.h>
 
 #include "internal.h"
+#include "net/registry.h"
 #include "acio/net.h"
 #include "acio/transport.h"
 
@@ -52,12 +53,15 @@ struct acio_transport_s {
     bool protocol_paused; /* pause_writing was called, resume_writing not yet */
     bool started;         /* connection_made ran */
     bool lost_scheduled;  /* connection_lost is scheduled or done */
+    bool lost_done;       /* connection_lost ran, or the loop closed under the transport */
     int lost_error;       /* what connection_lost receives */
     /* Set after connection_made ran; create_connection waits for it. */
     acio_future_t *made_waiter;
     /* The server that accepted this connection, and its list of clients. */
     acio_server_t *server;
     acio_transport_t *srv_prev, *srv_next;
+    /* On the loop's registry from schedule_start until connection_lost has run. */
+    acio__net_node_t reg;
 };
 
 #define ACIO__DEFAULT_HIGH_WATER (64 * 1024)
@@ -71,7 +75,10 @@ void acio__transport_maybe_resume(acio_transport_t *t, size_t size);
 /* Common extra info from the fd: peername, sockname, socket. */
 int acio__transport_fd_extra_info(acio_transport_t *t, const char *name, void *buf, size_t *len);
 /* connection_made through call_soon, then ops->start (e.g. add the reader), then the
- * made_waiter is resolved. Takes a reference until it ran. */
+ * made_waiter is resolved. Takes a reference until it ran. Also registers the transport
+ * as open on its loop (see registry.h): if the loop closes before connection_lost, the
+ * transport is aborted then, without calling its protocol. Errors: -ENOMEM, the loop's
+ * call_soon errors. */
 int acio__transport_schedule_start(acio_transport_t *t);
 /* connection_lost(error) through call_soon, then ops->finish (close the fd), then the
  * server is told and the connection's reference dropped. Later calls are no-ops. */
