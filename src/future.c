@@ -12,12 +12,14 @@
 
 static __thread acio_objpool_t pool = ACIO_OBJPOOL_INIT(acio_future_t);
 
-void acio__future_init(acio_future_t *f, acio_loop_t *loop, bool is_task)
+void acio__future_init(acio_future_t *f, acio_loop_t *loop, const acio__future_ops_t *ops,
+                       bool is_task)
 {
     memset(f, 0, sizeof *f);
     f->loop = loop;
     f->refcnt = 1;
     f->is_task = is_task;
+    f->ops = ops;
     loop->refcnt++;
 }
 
@@ -32,7 +34,7 @@ int acio_future_new(acio_loop_t *loop, acio_future_t **out)
     acio_future_t *f = acio__objpool_get(&pool);
     if (!f)
         return -ENOMEM;
-    acio__future_init(f, loop, false);
+    acio__future_init(f, loop, NULL, false);
     f->origin = ACIO_CALLER();
     *out = f;
     return 0;
@@ -78,11 +80,10 @@ void acio_future_unref(acio_future_t *f)
         acio__free(f->message);
     if (f->cbs)
         acio__free(f->cbs);
-    if (f->is_task) {
-        acio__task_free(f);
-    } else {
+    if (f->ops)
+        f->ops->free(f);
+    else
         acio__objpool_put(&pool, f);
-    }
     acio__loop_unref(loop);
 }
 
@@ -190,14 +191,12 @@ int acio_future_set_error(acio_future_t *f, int code, const char *fmt, ...)
     return 0;
 }
 
-int acio__task_cancel_impl(acio_future_t *t, const char *msg);
-
 int acio_future_cancel(acio_future_t *f, const char *msg)
 {
     if (!f)
         return 0;
-    if (f->is_task)
-        return acio__task_cancel_impl(f, msg);
+    if (f->ops)
+        return f->ops->cancel(f, msg);
     if (f->state != ACIO_FUTURE_PENDING)
         return 0;
     acio__future_finish(f, -ECANCELED, NULL, msg ? acio__strdup(msg) : NULL);

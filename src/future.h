@@ -9,6 +9,17 @@ typedef struct {
     void *data;
 } acio_cb_entry_t;
 
+/* What a future embedded in a larger object (a task, a gather) does differently, as a
+ * Python subclass overrides methods: its own cancel() and how its memory goes. Plain
+ * futures have none. */
+typedef struct {
+    /* asyncio's cancel() override: 1 if cancellation was requested, else 0. The future
+     * may stay pending (a gather finishes when its children have reacted). */
+    int (*cancel)(acio_future_t *f, const char *msg);
+    /* The last reference went: release the object the future is embedded in. */
+    void (*free)(acio_future_t *f);
+} acio__future_ops_t;
+
 struct acio_future_s {
     acio_loop_t *loop;
     uint32_t refcnt;
@@ -23,11 +34,13 @@ struct acio_future_s {
     uint32_t ncbs, cbs_cap; /* ncbs counts cb0 too */
     const char *label;
     void *data;
-    void *origin; /* the code address that created it */
+    void *origin;                  /* the code address that created it */
+    const acio__future_ops_t *ops; /* NULL for a plain future */
 };
 
-/* Set up a future embedded in a larger object (a task). */
-void acio__future_init(acio_future_t *f, acio_loop_t *loop, bool is_task);
+/* Set up a future embedded in a larger object (a task, a gather). */
+void acio__future_init(acio_future_t *f, acio_loop_t *loop, const acio__future_ops_t *ops,
+                       bool is_task);
 /* Finish: state, then every done callback is scheduled with call_soon, in order. */
 void acio__future_finish(acio_future_t *f, int err, void *result, char *message);
 void acio__future_schedule_callbacks(acio_future_t *f);
@@ -35,7 +48,6 @@ void acio__future_schedule_callbacks(acio_future_t *f);
  * handle for it instead of allocating one. */
 void acio__task_wakeup(acio_future_t *fut, void *task);
 void acio__task_schedule_wakeup(void *task);
-void acio__task_free(acio_future_t *f);
 void acio__future_report_unretrieved(acio_future_t *f);
 
 #endif

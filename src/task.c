@@ -37,6 +37,9 @@ static inline acio_task_impl_t *as_task(acio_future_t *f)
 }
 
 static void task_step(void *data);
+static int task_cancel(acio_future_t *f, const char *msg);
+static void task_free(acio_future_t *f);
+static const acio__future_ops_t task_ops = {task_cancel, task_free};
 
 /* ---- the task list ---- */
 
@@ -87,7 +90,7 @@ int acio_loop_create_task(acio_loop_t *loop, acio_task_t **out, acio_coro_fn fn,
         return -ENOMEM;
     }
     memset((char *)t + sizeof t->fut, 0, sizeof *t - sizeof t->fut);
-    acio__future_init(&t->fut, loop, true); /* this first reference is the loop's */
+    acio__future_init(&t->fut, loop, &task_ops, true); /* this first reference is the loop's */
     t->fut.origin = ACIO_CALLER();
     t->step.cb = task_step;
     t->step.data = t;
@@ -131,7 +134,7 @@ int acio_loop_set_task_stack_size(acio_loop_t *loop, size_t size)
     return 0;
 }
 
-void acio__task_free(acio_future_t *f)
+static void task_free(acio_future_t *f)
 {
     acio_task_impl_t *t = as_task(f);
     acio__free(t->name);
@@ -367,8 +370,7 @@ void *acio_raise(int code, const char *fmt, ...)
 
 /* ---- cancellation ---- */
 
-int acio__task_cancel_impl(acio_future_t *f, const char *msg);
-int acio__task_cancel_impl(acio_future_t *f, const char *msg)
+static int task_cancel(acio_future_t *f, const char *msg)
 {
     acio_task_impl_t *t = as_task(f);
     if (t->fut.state != ACIO_FUTURE_PENDING)
@@ -411,7 +413,7 @@ int acio_task_cancel(acio_task_t *task, const char *msg)
         return 0;
     if (task->state == ACIO_FUTURE_PENDING)
         record_origin(as_task(task), ACIO_CALLER());
-    return acio__task_cancel_impl(task, msg);
+    return task_cancel(task, msg);
 }
 
 int acio_task_cancel_info(const acio_task_t *task, acio_cancel_info_t *out)

@@ -331,6 +331,74 @@ DIFF(gather_cancel_awaiter)
     return NULL;
 }
 
+DIFF(gather_outer_cancel_follows_children)
+{
+    (void)arg;
+    static const kid_t ka = {.name = "a", .delay = 0.5, .value = 1, .swallow = true},
+                       kb = {.name = "b", .delay = 0.5, .value = 2};
+    acio_task_t *t[2] = {spawn(&ka), spawn(&kb)};
+    acio_future_t *g;
+    void *r[2];
+    cr_assert_eq(acio_gather(&g, t, 2, ACIO_GATHER_RETURN_EXCEPTIONS, r, NULL), 0);
+    cr_assert_eq(acio_sleep(0.02), 0);
+    int c = acio_future_cancel(g, NULL);
+    say("cancel -> %s; done %s", tf(c), tf(acio_future_done(g)));
+    if (acio_await(g, NULL) == -ECANCELED)
+        say("gather -> cancelled; a %s b %s", tf(acio_future_cancelled(t[0])),
+            tf(acio_future_cancelled(t[1])));
+    else
+        say("gather -> [%ld, %ld]", (long)(intptr_t)r[0], (long)(intptr_t)r[1]);
+    say("cancel again -> %s", tf(acio_future_cancel(g, NULL)));
+    acio_future_unref(g);
+    unref_all(t, 2);
+    return NULL;
+}
+
+DIFF(gather_outer_cancel_first_child)
+{
+    (void)arg;
+    static const kid_t ka = {.name = "a", .delay = 0.5, .value = 1, .swallow = true},
+                       kb = {.name = "b", .delay = 0.5, .value = 2},
+                       kc = {.name = "c", .delay = 0.01, .value = 3};
+    acio_task_t *t[3] = {spawn(&ka), spawn(&kb), spawn(&kc)};
+    acio_future_t *g;
+    void *r[3], *av = NULL;
+    cr_assert_eq(acio_gather(&g, t, 3, 0, r, NULL), 0);
+    cr_assert_eq(acio_sleep(0.02), 0);
+    int c = acio_future_cancel(g, NULL);
+    say("cancel -> %s; done %s", tf(c), tf(acio_future_done(g)));
+    if (acio_await(g, NULL) == -ECANCELED) {
+        cr_assert_eq(acio_future_result(t[0], &av), 0);
+        say("gather -> cancelled; a %ld b %s", (long)(intptr_t)av, tf(acio_future_cancelled(t[1])));
+    } else {
+        say("gather -> [%ld, %ld, %ld]", (long)(intptr_t)r[0], (long)(intptr_t)r[1],
+            (long)(intptr_t)r[2]);
+    }
+    acio_future_unref(g);
+    unref_all(t, 3);
+    return NULL;
+}
+
+DIFF(gather_outer_cancel_nothing_left)
+{
+    (void)arg;
+    static const kid_t ka = {.name = "a", .delay = 0.01, .value = 1};
+    acio_task_t *t = spawn(&ka);
+    acio_future_t *g;
+    void *r[1];
+    cr_assert_eq(acio_sleep(0.02), 0);
+    cr_assert_eq(acio_gather(&g, &t, 1, 0, r, NULL), 0);
+    int c = acio_future_cancel(g, NULL);
+    say("cancel -> %s; done %s", tf(c), tf(acio_future_done(g)));
+    if (acio_await(g, NULL) == 0)
+        say("gather -> [%ld]", (long)(intptr_t)r[0]);
+    else
+        say("gather -> cancelled");
+    acio_future_unref(g);
+    acio_future_unref(t);
+    return NULL;
+}
+
 /* ---- wait ---- */
 
 static void say_sets(acio_future_t **done, size_t nd, acio_future_t **pending, size_t np)

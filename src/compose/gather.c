@@ -1,47 +1,70 @@
 /* asyncio.gather: one "outer" future that finishes when all children are done, with the
  * results in input order.
  *
- * Cost model (gather of 1e5 tasks is a benchmark): one allocation per gather holding the
- * state and the array of children; each child gets a plain function done callback whose
- * data is that state, so there is no per-child closure or allocation here. The results
- * are written into the caller's array once, when the outer future finishes, exactly as
- * CPython builds its list in the last child's callback.
+ * The outer future is embedded in the gather's state, as _GatheringFuture subclasses
+ * Future: its cancel() cancels the unfinished children at once and leaves the outer
+ * pending, so it finishes when the children have reacted (with the first cancelled
+ * child, or once all are done with return_exceptions), exactly as in asyncio.
  *
- * Cancelling the outer future cancels the unfinished children. CPython does that inside
- * _GatheringFuture.cancel(); the core has no cancel hook for plain futures, so acio does
- * it from a done callback on the outer future, one loop iteration later, and the outer
- * future is cancelled at once instead of when the children are (see docs/compose.md,
- * "Deviations"). */
+ * Cost model (gather of 1e5 tasks is a benchmark): one allocation per gather holding
+ * the outer future, the state and the array of children; each child gets a plain
+ * function done callback whose data is that state, so there is no per-child closure or
+ * allocation. The results are written into the caller's array once, when the outer
+ * future finishes, exactly as CPython builds its list in the last child's callback.
+ *
+ * Lifetime: the state lives as long as the outer future's references. The children's
+ * callbacks share one of them, dropped when the last child is done; the state holds a
+ * reference to each child until then. */
 #include <errno.h>
 #include <string.h>
 
+#include "future.h"
 #include "internal.h"
 
 typedef struct gather_s {
-    acio_future_t *outer;
-    void **results; /* the caller's, written only when outer finishes */
-    int *codes;     /* the caller's, likewise */
+    acio_future_t outer; /* first: the future callers get */
+    void **results;      /* the caller's, written only when outer finishes */
+    int *codes;          /* the caller's, likewise */
     size_t n;
     size_t nfinished;
     unsigned flags;
-    /* One for the children (dropped when the last one is done), one for the done
-     * callback on the outer future. */
-    int refs;
-    /* Set when gather itself finishes outer, so the outer's done callback can tell that
-     * from a cancellation requested by someone else. */
+    /* _GatheringFuture._cancel_requested: outer.cancel() reached a child. */
+    bool cancel_requested;
+    /* Set when gather itself finishes outer (as opposed to never having finished). */
     bool settled;
-    /* Setting up failed after some callbacks were already queued: they only drop
-     * references. */
-    bool dead;
     acio_future_t *children[];
 } gather_t;
 
-static void gather_unref(gather_t *g)
+static void gather_free(acio_future_t *f)
 {
-    if (--g->refs > 0)
-        return;
-    acio_future_unref(g->outer);
-    acio__free(g);
+    acio__free((gather_t *)f);
+}
+
+/* _GatheringFuture.cancel(): cancel the children; the outer follows them. */
+static int gather_cancel(acio_future_t *f, const char *msg)
+{
+    gather_t *g = (gather_t *)f;
+    bool any = false;
+    if (f->state != ACIO_FUTURE_PENDING)
+        return 0;
+    /* Children are only referenced while some are unfinished; after that the outer
+     * is finished too, or about to be by the last child's queued callback. */
+    if (g->nfinished < g->n)
+        for (size_t i = 0; i < g->n; i++)
+            if (acio_future_cancel(g->children[i], msg))
+                any = true;
+    if (any)
+        g->cancel_requested = true;
+    return any;
+}
+
+static const acio__future_ops_t gather_ops = {gather_cancel, gather_free};
+
+static void gather_finish(gather_t *g, int err, void *result, const char *msg)
+{
+    char *copy = msg != NULL ? acio__strdup(msg) : NULL;
+    g->settled = true;
+    acio__future_finish(&g->outer, err, result, copy);
 }
 
 static void gather_fill_results(gather_t *g)
@@ -58,59 +81,33 @@ static void gather_fill_results(gather_t *g)
     }
 }
 
-/* Finish outer as a failed/cancelled child dictates (return_exceptions off). */
-static void gather_fail(gather_t *g, acio_future_t *child, int code)
-{
-    const char *msg = acio_future_error_message(child);
-    g->settled = true;
-    if (code == -ECANCELED)
-        (void)acio_future_cancel(g->outer, msg);
-    else if (msg != NULL)
-        (void)acio_future_set_error(g->outer, code, "%s", msg);
-    else
-        (void)acio_future_set_error(g->outer, code, NULL);
-}
-
+/* CPython's _done_callback in gather(). */
 static void gather_child_done(acio_future_t *child, void *data)
 {
     gather_t *g = data;
     int code;
 
-    if (g->dead) {
-        gather_unref(g);
-        return;
-    }
     g->nfinished++;
-    if (acio_future_done(g->outer)) {
+    if (acio_future_done(&g->outer)) {
         /* Too late to matter: just mark the outcome retrieved. */
         if (!acio_future_cancelled(child))
             (void)acio_future_error(child);
     } else if (!(g->flags & ACIO_GATHER_RETURN_EXCEPTIONS) &&
                (code = acio_future_error(child)) != 0) {
-        gather_fail(g, child, code);
+        gather_finish(g, code, NULL, acio_future_error_message(child));
     } else if (g->nfinished == g->n) {
         gather_fill_results(g);
-        g->settled = true;
-        (void)acio_future_set_result(g->outer, g->results);
+        if (g->cancel_requested) /* the last child's cancel message, if it has one */
+            gather_finish(g, -ECANCELED, NULL,
+                          acio_future_cancelled(child) ? acio_future_error_message(child) : NULL);
+        else
+            gather_finish(g, 0, g->results, NULL);
     }
     if (g->nfinished == g->n) {
         for (size_t i = 0; i < g->n; i++)
             acio_future_unref(g->children[i]);
-        gather_unref(g);
+        acio_future_unref(&g->outer);
     }
-}
-
-static void gather_outer_done(acio_future_t *outer, void *data)
-{
-    gather_t *g = data;
-    /* Someone cancelled the gather: pass it on to the children still running. */
-    if (acio_future_cancelled(outer) && !g->settled && g->nfinished < g->n) {
-        const char *msg = acio_future_error_message(outer);
-        for (size_t i = 0; i < g->n; i++)
-            if (!acio_future_done(g->children[i]))
-                (void)acio_future_cancel(g->children[i], msg);
-    }
-    gather_unref(g);
 }
 
 /* The loop of futs, checking that they all share one. */
@@ -131,74 +128,66 @@ static int gather_loop(acio_future_t *const *futs, size_t n, acio_loop_t **loop)
     return 0;
 }
 
-/* acio_gather(); if gp is non-NULL it also receives the state with a reference of its
- * own (release with gather_unref) so acio_gather_await can look at it afterwards. */
+/* acio_gather(); *gp receives the state, borrowed (the outer future's reference in
+ * *out keeps it alive). */
 static int gather_start(acio_future_t **out, acio_future_t *const *futs, size_t n, unsigned flags,
                         void **results, int *codes, gather_t **gp)
 {
     acio_loop_t *loop;
-    acio_future_t *outer;
     gather_t *g;
     int rc;
 
-    if (gp != NULL)
-        *gp = NULL;
     if (out == NULL || (futs == NULL && n > 0))
         return -EINVAL;
     *out = NULL;
     if ((rc = gather_loop(futs, n, &loop)) < 0)
         return rc;
-    if ((rc = acio_future_new(loop, &outer)) < 0)
+    if ((rc = acio__loop_check(loop)) < 0)
         return rc;
-    acio_future_set_label(outer, "gather");
-    if (n == 0) {
-        (void)acio_future_set_result(outer, results);
-        *out = outer;
-        return 0;
-    }
     if (n > (SIZE_MAX - sizeof(gather_t)) / sizeof(acio_future_t *) ||
-        (g = acio__malloc(sizeof(gather_t) + n * sizeof(acio_future_t *))) == NULL) {
-        acio_future_unref(outer);
+        (g = acio__malloc(sizeof(gather_t) + n * sizeof(acio_future_t *))) == NULL)
         return -ENOMEM;
-    }
-    g->outer = acio_future_ref(outer);
+    acio__future_init(&g->outer, loop, &gather_ops, false);
+    g->outer.origin = ACIO_CALLER();
+    acio_future_set_label(&g->outer, "gather");
     g->results = results;
     g->codes = codes;
     g->n = n;
     g->nfinished = 0;
     g->flags = flags;
-    g->refs = 2;
+    g->cancel_requested = false;
     g->settled = false;
-    g->dead = false;
-    if ((rc = acio_future_add_done_callback(outer, gather_outer_done, g)) < 0) {
-        acio_future_unref(g->outer);
-        acio__free(g);
-        acio_future_unref(outer);
-        return rc;
-    }
+    if (n == 0)
+        gather_finish(g, 0, results, NULL);
     for (size_t i = 0; i < n; i++) {
         if ((rc = acio_future_add_done_callback(futs[i], gather_child_done, g)) < 0) {
             /* Undo. A callback on a child that was already done is queued and cannot
-             * be removed: the state stays alive, inert, until those have run. */
-            int queued = 0;
-            for (size_t j = 0; j < i; j++)
-                if (acio_future_remove_done_callback(futs[j], gather_child_done, g) == 0)
-                    queued++;
-            (void)acio_future_remove_done_callback(outer, gather_outer_done, g);
-            g->dead = true;
-            g->refs = queued + 1;
-            gather_unref(g);
-            acio_future_unref(outer);
+             * be removed: those run with the state as it is, and the last of them
+             * releases it. Pretend the others (and the failed one) are finished. */
+            size_t queued = 0;
+            for (size_t j = 0; j < i; j++) {
+                /* No loop iteration ran since: done now means done when added. */
+                if (acio_future_done(futs[j]))
+                    g->children[queued++] = acio_future_ref(futs[j]);
+                else
+                    (void)acio_future_remove_done_callback(futs[j], gather_child_done, g);
+            }
+            g->n = queued;
+            g->settled = true;
+            acio__future_finish(&g->outer, -ECANCELED, NULL, NULL);
+            if (queued > 0)
+                return rc; /* the queued callbacks hold the outer's reference */
+            acio_future_unref(&g->outer);
             return rc;
         }
     }
     for (size_t i = 0; i < n; i++)
         g->children[i] = acio_future_ref(futs[i]);
-    if (gp != NULL) {
-        g->refs++;
+    if (n > 0)
+        acio_future_ref(&g->outer); /* the children's, dropped by the last one */
+    if (gp != NULL)
         *gp = g;
-    }
-    *out = outer;
+    *out = &g->outer;
     return 0;
 }
 
@@ -265,9 +254,7 @@ int acio_gather_await(acio_future_t *const *futs, size_t n, unsigned flags, void
                       int *codes)
 {
     acio_future_t *outer;
-    acio_future_t *small[16], **left = small;
-    gather_t *g;
-    size_t nleft = 0;
+    gather_t *g = NULL;
     int rc;
 
     if (acio_current_task() == NULL)
@@ -276,42 +263,14 @@ int acio_gather_await(acio_future_t *const *futs, size_t n, unsigned flags, void
         return rc;
     rc = acio_await(outer, NULL);
     if (!acio_future_done(outer)) {
-        /* The await itself failed (-ENOMEM), or the calling task was cancelled and the
-         * core did not cancel what it awaited. Either way this call is leaving: the
-         * caller's arrays must not be written any more, and the children must not run
-         * on unobserved, so cancel the gather. */
-        if (g != NULL) {
-            g->results = NULL;
-            g->codes = NULL;
-        }
+        /* The await itself failed (-ENOMEM), or a cancel scope interrupted it without
+         * cancelling what it awaited (it is level-triggered: no further wait would
+         * succeed). This call is leaving: the caller's arrays must not be written any
+         * more, and the children must not run on unobserved, so cancel the gather. */
+        g->results = NULL;
+        g->codes = NULL;
         (void)acio_future_cancel(outer, NULL);
     }
-    if (rc == -ECANCELED && g != NULL && !g->settled) {
-        /* The gather was cancelled (not finished by a cancelled child). In asyncio the
-         * awaiting task resumes only once the children have reacted: when the first of
-         * them finishes, or all of them with return_exceptions. Wait the same way, and
-         * pass on any further cancellation, as _GatheringFuture.cancel() would. */
-        if (n > 16 && (left = acio__malloc(n * sizeof(*left))) == NULL)
-            left = NULL;
-        for (size_t i = 0; left != NULL && i < n; i++)
-            if (!acio_future_done(futs[i]))
-                left[nleft++] = futs[i];
-        while (nleft > 0) {
-            int r = acio_wait(left, nleft, ACIO_NO_TIMEOUT,
-                              (flags & ACIO_GATHER_RETURN_EXCEPTIONS) ? ACIO_ALL_COMPLETED
-                                                                      : ACIO_FIRST_COMPLETED,
-                              NULL, NULL, NULL, NULL);
-            if (r == 0 || r != -ECANCELED)
-                break;
-            for (size_t i = 0; i < nleft; i++)
-                if (!acio_future_done(left[i]))
-                    (void)acio_future_cancel(left[i], NULL);
-        }
-        if (left != small)
-            acio__free(left);
-    }
-    if (g != NULL)
-        gather_unref(g);
     acio_future_unref(outer);
     return rc;
 }

@@ -169,6 +169,49 @@ async def gather_cancel_awaiter():
         say(f"w -> cancelled; a {a.cancelled()} b {b.cancelled()}")
 
 
+@scenario
+async def gather_outer_cancel_follows_children():
+    # _GatheringFuture.cancel(): the children are cancelled at once, the outer future
+    # stays pending and finishes once they have reacted (a swallows its cancellation).
+    a = asyncio.create_task(child("a", 0.5, 1, swallow=True))
+    b = asyncio.create_task(child("b", 0.5, 2))
+    g = asyncio.gather(a, b, return_exceptions=True)
+    await asyncio.sleep(0.02)
+    say(f"cancel -> {g.cancel()}; done {g.done()}")
+    try:
+        say(f"gather -> {await g}")
+    except asyncio.CancelledError:
+        say(f"gather -> cancelled; a {a.cancelled()} b {b.cancelled()}")
+    say(f"cancel again -> {g.cancel()}")
+
+
+@scenario
+async def gather_outer_cancel_first_child():
+    # Without return_exceptions the first cancelled child finishes the outer future;
+    # the child that swallowed its cancellation finished first, with a result.
+    a = asyncio.create_task(child("a", 0.5, 1, swallow=True))
+    b = asyncio.create_task(child("b", 0.5, 2))
+    c = asyncio.create_task(child("c", 0.01, 3))
+    g = asyncio.gather(a, b, c)
+    await asyncio.sleep(0.02)
+    say(f"cancel -> {g.cancel()}; done {g.done()}")
+    try:
+        say(f"gather -> {await g}")
+    except asyncio.CancelledError:
+        say(f"gather -> cancelled; a {a.result()} b {b.cancelled()}")
+
+
+@scenario
+async def gather_outer_cancel_nothing_left():
+    # Every child already finished but their callbacks are still queued: cancel() finds
+    # nothing to cancel, returns False, and the gather completes normally.
+    a = asyncio.create_task(child("a", 0.01, 1))
+    await asyncio.sleep(0.02)
+    g = asyncio.gather(a)
+    say(f"cancel -> {g.cancel()}; done {g.done()}")
+    say(f"gather -> {await g}")
+
+
 # ---- wait ----
 
 @scenario
