@@ -419,74 +419,75 @@ client() {
     [ -n "$LINE" ]
 }
 
-declare -A ECHO_DONE # "impl conns size" -> "msgs/s cpu p99 note", for servers two benches share
-
-# echo_one BENCH IMPL CONNS SIZE CMD...: start the server CMD, load it $REPEAT times (a
-# warm-up, then the window) and keep the best of each figure: the highest msgs/s, the
-# lowest CPU per message, the lowest p99. Sets ECHO_FIG[IMPL] to "msgs/s cpu p99 note".
-declare -A ECHO_FIG
-echo_one() {
-    local bench=$1 impl=$2 conns=$3 size=$4 r m c p best_m="" best_c="" best_p="" note
-    shift 4
-    ECHO_FIG[$impl]=""
-    # libuv, Go and the epoll server have one server for both layers: measured once.
-    if [ -n "${ECHO_DONE[$impl $conns $size]:-}" ]; then
-        ECHO_FIG[$impl]=${ECHO_DONE[$impl $conns $size]}
-        return 0
-    fi
-    start_server "$impl" "$@" || return 0
-    for ((r = 0; r < REPEAT; r++)); do
-        client "$impl" "$BIN/echo_loadgen" "$SRV_PORT" "$conns" "$size" "$ECHO_WARMUP" \
-            "$ECHO_SECONDS" 10000000 "$SRV_PID" || break
-        m=$(kv "$LINE" msgs_per_s) c=$(kv "$LINE" cpu_ns_per_msg) p=$(kv "$LINE" p99_us)
-        if [ -z "$m" ] || [ -z "$c" ] || [ -z "$p" ]; then
-            printf '  %-12s FAILED: bad load generator output: %s\n' "$impl" "$LINE"
-            FAILURES=$((FAILURES + 1))
-            break
-        fi
-        if [ -z "$best_m" ] || [ "$(calc "$m > $best_m")" = 1 ]; then
-            best_m=$m note="p50 $(kv "$LINE" p50_us) us, server CPU $(kv "$LINE" server_cpu_pct)%"
-        fi
-        [ -z "$best_c" ] || [ "$(calc "$c < $best_c")" = 1 ] && best_c=$c
-        [ -z "$best_p" ] || [ "$(calc "$p < $best_p")" = 1 ] && best_p=$p
-    done
-    stop_server
-    [ -n "$best_m" ] || return 0
-    ECHO_FIG[$impl]="$best_m $best_c $best_p ($note)"
-    case $impl in libuv | go | epoll) ECHO_DONE[$impl $conns $size]=${ECHO_FIG[$impl]} ;; esac
+# echo_server_cmd LAYER IMPL: the command line of IMPL's echo server into SRV_CMD (libuv, Go
+# and the epoll server have one server for both layers).
+echo_server_cmd() {
+    case $2 in
+    acio) SRV_CMD=("$BUILD/examples/echo_server_$1" 0) ;;
+    asyncio | uvloop) SRV_CMD=("$PY" "$HERE/echo/server.py" "$2-$1") ;;
+    libuv) SRV_CMD=("$UVECHO") ;;
+    go) SRV_CMD=(env GOMAXPROCS=1 "$GOBIN" echo_server) ;;
+    epoll) SRV_CMD=("$BIN/echo_epoll_server") ;;
+    esac
 }
 
 # echo_bench LAYER LABEL CONNS SIZE: one echo bench (protocol or streams layer) in every
 # implementation, then its three kinds of figure with ratios and the issue's targets.
+# All six servers are started at once (idle ones cost nothing) and loaded in turn,
+# $REPEAT rounds, so that every implementation meets the same machine load; each keeps
+# its best of each figure: the highest msgs/s, the lowest CPU per message, the lowest p99.
+ECHO_IMPLS="acio asyncio uvloop libuv go epoll"
 echo_bench() {
-    local layer=$1 bench=echo_$1_$2 conns=$3 size=$4 impl m c p note
+    local layer=$1 bench=echo_$1_$2 conns=$3 size=$4 impl r m c p
+    local -A pid port wrap out best_m best_c best_p note
     header "$bench" "$conns connections x $size-byte messages, one in flight on each (ping-pong);
-   server on core $CPU, load generator (bench/echo/loadgen.c) on core $LOADCPU; ${ECHO_WARMUP} s warm-up, ${ECHO_SECONDS} s window, best of $REPEAT"
-    echo_one "$bench" acio "$conns" "$size" "$BUILD/examples/echo_server_$layer" 0
-    echo_one "$bench" asyncio "$conns" "$size" "$PY" "$HERE/echo/server.py" "asyncio-$layer"
-    echo_one "$bench" uvloop "$conns" "$size" "$PY" "$HERE/echo/server.py" "uvloop-$layer"
-    echo_one "$bench" libuv "$conns" "$size" "$UVECHO"
-    echo_one "$bench" go "$conns" "$size" env GOMAXPROCS=1 "$GOBIN" echo_server
-    echo_one "$bench" epoll "$conns" "$size" "$BIN/echo_epoll_server"
+   servers on core $CPU, load generator (bench/echo/loadgen.c) on core $LOADCPU; ${ECHO_WARMUP} s warm-up, ${ECHO_SECONDS} s window, best of $REPEAT"
+    for impl in $ECHO_IMPLS; do
+        echo_server_cmd "$layer" "$impl"
+        start_server "$impl" "${SRV_CMD[@]}" || continue
+        pid[$impl]=$SRV_PID port[$impl]=$SRV_PORT wrap[$impl]=$SRV_WRAP out[$impl]=$SRV_OUT
+    done
+    for ((r = 0; r < REPEAT; r++)); do
+        for impl in $ECHO_IMPLS; do
+            [ -n "${pid[$impl]:-}" ] || continue
+            if ! client "$impl" "$BIN/echo_loadgen" "${port[$impl]}" "$conns" "$size" \
+                "$ECHO_WARMUP" "$ECHO_SECONDS" 10000000 "${pid[$impl]}"; then
+                pid[$impl]="" # failed: no more rounds (its server is stopped below)
+                continue
+            fi
+            m=$(kv "$LINE" msgs_per_s) c=$(kv "$LINE" cpu_ns_per_msg) p=$(kv "$LINE" p99_us)
+            if [ -z "$m" ] || [ -z "$c" ] || [ -z "$p" ]; then
+                printf '  %-12s FAILED: bad load generator output: %s\n' "$impl" "$LINE"
+                FAILURES=$((FAILURES + 1))
+                pid[$impl]=""
+                continue
+            fi
+            if [ -z "${best_m[$impl]:-}" ] || [ "$(calc "$m > ${best_m[$impl]}")" = 1 ]; then
+                best_m[$impl]=$m
+                note[$impl]="p50 $(kv "$LINE" p50_us) us; CPU: server $(kv "$LINE" server_cpu_pct)%, load generator $(kv "$LINE" loadgen_cpu_pct)%"
+            fi
+            [ -z "${best_c[$impl]:-}" ] || [ "$(calc "$c < ${best_c[$impl]}")" = 1 ] && best_c[$impl]=$c
+            [ -z "${best_p[$impl]:-}" ] || [ "$(calc "$p < ${best_p[$impl]}")" = 1 ] && best_p[$impl]=$p
+        done
+    done
+    for impl in $ECHO_IMPLS; do
+        [ -n "${wrap[$impl]:-}" ] || continue
+        SRV_PID=$(pgrep -P "${wrap[$impl]}" | head -1) SRV_WRAP=${wrap[$impl]} SRV_OUT=${out[$impl]}
+        stop_server
+    done
     echo "  throughput (higher is better):"
-    for impl in acio asyncio uvloop libuv go epoll; do
-        [ -n "${ECHO_FIG[$impl]}" ] || continue
-        read -r m c p note <<<"${ECHO_FIG[$impl]}"
-        record "$bench" "$impl" "$m" msgs/s "$note"
+    for impl in $ECHO_IMPLS; do
+        [ -n "${best_m[$impl]:-}" ] && record "$bench" "$impl" "${best_m[$impl]}" msgs/s "(${note[$impl]})"
     done
     compare "$bench" asyncio uvloop libuv go epoll
     echo "  server CPU time per message (user + sys):"
-    for impl in acio asyncio uvloop libuv go epoll; do
-        [ -n "${ECHO_FIG[$impl]}" ] || continue
-        read -r m c p note <<<"${ECHO_FIG[$impl]}"
-        record "${bench}_cpu" "$impl" "$c" ns/msg
+    for impl in $ECHO_IMPLS; do
+        [ -n "${best_c[$impl]:-}" ] && record "${bench}_cpu" "$impl" "${best_c[$impl]}" ns/msg
     done
     compare "${bench}_cpu" asyncio uvloop libuv go epoll
     echo "  99th percentile round trip:"
-    for impl in acio asyncio uvloop libuv go epoll; do
-        [ -n "${ECHO_FIG[$impl]}" ] || continue
-        read -r m c p note <<<"${ECHO_FIG[$impl]}"
-        record "${bench}_p99" "$impl" "$p" us_p99 "" "$bench"
+    for impl in $ECHO_IMPLS; do
+        [ -n "${best_p[$impl]:-}" ] && record "${bench}_p99" "$impl" "${best_p[$impl]}" us_p99 "" "$bench"
     done
     compare "${bench}_p99" asyncio uvloop libuv go epoll
     if [ "$layer" = protocol ]; then

@@ -12,7 +12,16 @@
  *   cpu_ns_per_msg=  the server's CPU time (utime + stime of SERVER_PID from
  *                    /proc/PID/stat, every thread) over the window / messages
  *   server_cpu_pct=  that CPU time as a share of the window's wall time
- * Every echoed byte is checked against what was sent. */
+ *   loadgen_cpu_pct= the load generator's own CPU time (getrusage) in the window as a
+ *                    share of its wall time: near 100 means it, not the server, was
+ *                    the bottleneck
+ * Every echoed byte is checked against what was sent.
+ *
+ * Before the CONNS connections, one connection exchanges a message and closes: servers
+ * see connections come and go, and one close changes a server's steady state. (Debian's
+ * Python asyncio allocates a 256 KiB buffer for every recv(); glibc serves each with
+ * mmap, mremap and munmap until the first connection to close frees a whole one, which
+ * raises its mmap threshold; from then on they come from the heap, 10x cheaper.) */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -22,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -82,6 +92,15 @@ static long long server_ticks(int pid)
     return (long long)(ut + st);
 }
 
+/* This process's user + system CPU time in ns. */
+static int64_t self_cpu_ns(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ((int64_t)ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000 +
+           ((int64_t)ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000;
+}
+
 static void set_events(conn_t *c, uint32_t events)
 {
     struct epoll_event ev = {.events = events, .data.ptr = c};
@@ -121,7 +140,7 @@ int main(int argc, char **argv)
     int nconns, pid, measuring = 0, stopping = 0, in_flight;
     double warmup_s, window_s;
     long long max_msgs, done = 0, cpu0 = -1, cpu1 = -1;
-    int64_t t_start, t_window = 0, t_end = 0, deadline;
+    int64_t self0 = 0, self1 = 0, t_start, t_window = 0, t_end = 0, deadline;
 
     if (argc < 7) {
         fprintf(stderr, "usage: loadgen PORT CONNS SIZE WARMUP_S SECONDS MAX_MSGS [SERVER_PID]\n");
@@ -145,6 +164,25 @@ int main(int argc, char **argv)
         die("malloc");
     for (size_t i = 0; i < size; i++)
         msg[i] = (unsigned char)('a' + i % 26);
+
+    /* The connection that comes and goes (blocking: it happens before the clock). */
+    {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        size_t got = 0;
+        struct timespec pause = {0, 50 * 1000000};
+        if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+            die("connect");
+        if (write(fd, msg, size) != (ssize_t)size)
+            die("write");
+        while (got < size) {
+            ssize_t r = read(fd, rbuf, size - got);
+            if (r <= 0)
+                die("read");
+            got += (size_t)r;
+        }
+        close(fd);
+        nanosleep(&pause, NULL); /* let the server see the close */
+    }
 
     ep = epoll_create1(0);
     if (ep < 0)
@@ -183,6 +221,7 @@ int main(int argc, char **argv)
             measuring = 1;
             t_window = t;
             cpu0 = server_ticks(pid);
+            self0 = self_cpu_ns();
         }
         if (measuring && (t - t_window >= (int64_t)(window_s * 1e9) || done >= max_msgs)) {
             /* End of the window: let the messages in flight come back, send no more. */
@@ -190,6 +229,7 @@ int main(int argc, char **argv)
             stopping = 1;
             t_end = t;
             cpu1 = server_ticks(pid);
+            self1 = self_cpu_ns();
         }
         n = epoll_wait(ep, events, MAX_EVENTS, 100);
         if (n < 0) {
@@ -251,7 +291,8 @@ int main(int argc, char **argv)
         printf(" cpu_ns_per_msg=%.1f server_cpu_pct=%.0f", cpu_ns / (double)done,
                100 * cpu_ns / (double)(t_end - t_window));
     }
-    printf(" msgs=%lld window_s=%.2f\n", done, secs);
+    printf(" loadgen_cpu_pct=%.0f msgs=%lld window_s=%.2f\n",
+           100 * (double)(self1 - self0) / (double)(t_end - t_window), done, secs);
     for (int i = 0; i < nconns; i++)
         close(conns[i].fd);
     return 0;
