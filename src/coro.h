@@ -17,6 +17,9 @@ struct acio_coro_s {
     void *transfer;   /* the value travelling with the current switch */
     const char *name; /* for overflow reports: the task's name, or NULL */
     uint64_t num;     /* ... or its number, for an unnamed task (Task-N) */
+    /* The task it runs for: its own coroutine, or one nested in it (an async
+     * generator's body while a consumer runs it). acio_await works there. */
+    void *owner;
     unsigned char state;
     bool return_to_back; /* entered by resume (finish goes to back) or switch (parent) */
     bool closing;

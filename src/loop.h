@@ -137,7 +137,12 @@ void acio__loop_unref(acio_loop_t *loop);
 /* Hooks that let higher layers (executor, os) clean up after a loop without the loop
  * depending on them: each layer registers its functions once, at library load. */
 typedef void (*acio__loop_hook_fn)(acio_loop_t *loop);
-enum { ACIO__HOOK_LOOP_CLOSING, ACIO__HOOK_RUN_SHUTDOWN, ACIO__HOOK_KINDS };
+enum {
+    ACIO__HOOK_LOOP_CLOSING,           /* acio_loop_close(), before anything is dropped */
+    ACIO__HOOK_RUN_SHUTDOWN_ASYNCGENS, /* acio_run's first closing round, in a task */
+    ACIO__HOOK_RUN_SHUTDOWN,           /* its second (shutdown_default_executor), in a task */
+    ACIO__HOOK_KINDS
+};
 void acio__loop_register_hook(int kind, acio__loop_hook_fn fn);
 void acio__loop_run_hooks(int kind, acio_loop_t *loop);
 

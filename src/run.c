@@ -84,14 +84,13 @@ static void cancel_all_tasks(acio_loop_t *loop)
 
 typedef struct {
     acio_loop_t *loop;
-    int hooks; /* the kind of hooks to run, or -1 */
+    int hooks; /* the kind of hooks to run */
 } closing_round_t;
 
 static void *closing_round_body(void *arg)
 {
     closing_round_t *r = arg;
-    if (r->hooks >= 0)
-        acio__loop_run_hooks(r->hooks, r->loop);
+    acio__loop_run_hooks(r->hooks, r->loop);
     return NULL;
 }
 
@@ -157,11 +156,10 @@ int acio_run_ex(acio_coro_fn main, void *arg, void **result, char **error_messag
     acio_future_unref(task);
 
     cancel_all_tasks(loop);
-    /* acio keeps no registry of async generators (each is closed by its owner, see
-     * acio/aiter.h), but the round itself is kept: asyncio runs two loop iterations
-     * there, and callbacks queued by the last steps (a gather's done callback, say)
-     * must run before the loop closes, or what they would release is leaked. */
-    closing_round(loop, "shutdown_asyncgens", -1);
+    /* Async generators still suspended are closed. Even with none, the round turns the
+     * loop twice, as asyncio's does: callbacks queued by the last steps (a gather's
+     * done callback, say) run before the loop closes. */
+    closing_round(loop, "shutdown_asyncgens", ACIO__HOOK_RUN_SHUTDOWN_ASYNCGENS);
     /* shutdown_default_executor(), and whatever else a layer registered. */
     closing_round(loop, "shutdown_default_executor", ACIO__HOOK_RUN_SHUTDOWN);
     if (own_sigint) {

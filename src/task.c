@@ -192,6 +192,7 @@ static void task_step(void *data)
         }
         t->co->name = t->name;
         t->co->num = t->num;
+        t->co->owner = t;
     }
     acio_task_impl_t *prev = loop->current_task;
     loop->current_task = t;
@@ -230,10 +231,14 @@ void acio__task_wakeup(acio_future_t *fut, void *task)
 
 static void dump_here(acio_task_impl_t *t);
 
+/* What a suspending coroutine yields: tells a nested coroutine's waiting from the
+ * values it yields (see acio__task_resume_nested). */
+static char suspend_token;
+
 void acio__task_suspend(acio_task_impl_t *t)
 {
     for (;;) {
-        void *v = acio__coro_yield(NULL);
+        void *v = acio__coro_yield(&suspend_token);
         if (v != &dump_token)
             break;
         dump_here(t);
@@ -246,7 +251,26 @@ acio_task_impl_t *acio__running_task(void)
     if (!loop || !loop->current_task)
         return NULL;
     acio_task_impl_t *t = loop->current_task;
-    return t->co && acio__coro_running == t->co ? t : NULL;
+    acio_coro_t *co = acio__coro_running;
+    return co && co->owner == t ? t : NULL;
+}
+
+void *acio__task_resume_nested(acio_coro_t *co, void *value)
+{
+    acio_task_impl_t *t = acio__running_task();
+    void *out;
+    co->owner = t;
+    for (;;) {
+        out = acio__coro_resume(co, value);
+        if (out != &suspend_token || co->state == ACIO_CORO_DEAD || t == NULL)
+            break;
+        /* co waits for a future: the task waits with it. Whoever wakes the task
+         * resumes its own coroutine, and so, through here, co. */
+        acio__task_suspend(t);
+        value = NULL;
+    }
+    co->owner = NULL;
+    return out == &suspend_token ? NULL : out;
 }
 
 int acio_await(acio_future_t *fut, void **result)

@@ -42,6 +42,12 @@ static inline acio_task_impl_t *acio__as_task(acio_future_t *f)
 acio_task_impl_t *acio__running_task(void);
 /* Suspend the running task until its step is scheduled again. */
 void acio__task_suspend(acio_task_impl_t *t);
+/* Resume co, a coroutine nested in the running task (an async generator's body), as
+ * acio__coro_resume does, with one difference: while co waits for futures (acio_await,
+ * acio_sleep...), the task is suspended on its behalf, so co's waits are the task's.
+ * Returns what co yields (a value of its own) or returns. Outside a task co runs
+ * plainly, and its waits fail with ACIO_ENOTASK. */
+void *acio__task_resume_nested(acio_coro_t *co, void *value);
 /* Interrupt what a suspended task waits on so its await/sleep returns -ECANCELED,
  * without cancelling the awaited future (a cancel scope's way). */
 void acio__task_interrupt_wait(acio_task_impl_t *t);

@@ -341,8 +341,8 @@ static void *cancel_main(void *arg)
     cr_assert(acio_agen_finished(G));
     cr_assert_eq(acio_agen_free(G), 0);
 
-    /* The loop shutting down closes a suspended generator (its yield returns
-     * -ECANCELED), like asyncio's shutdown_asyncgens. */
+    /* acio_run cancels the consumer still waiting at shutdown: the body runs inside it,
+     * so the cancellation reaches the body's sleep, as in asyncio. */
     cr_assert_eq(acio_agen_new(&G, slow, NULL, 0), 0);
     SPAWN(&c2, slow_consumer, NULL, "consumer2");
     yield_n(2);
@@ -357,6 +357,7 @@ Test(agen, consumer_cancel_reaches_body)
     cr_assert_str_eq(g_trace.buf, "cancel consumer\n"
                                   "slow: sleep cancelled\n"
                                   "consumer: anext cancelled\n"
+                                  "slow: sleep cancelled\n"
                                   "consumer: anext cancelled\n");
     cr_assert_eq(acio_agen_free(G), 0);
 }
@@ -368,4 +369,65 @@ Test(agen, outside_a_task)
     cr_assert_eq(acio_agen_new(&g, powers, I(3), 0), 0);
     cr_assert_eq(acio_agen_anext(g, &v), ACIO_ENOTASK);
     cr_assert_eq(acio_agen_free(g), 0);
+}
+
+/* ---- generators inside generators, and timeouts around a request ---- */
+
+/* Yields 10 * each value of the inner generator (arg), sleeping between them: the
+ * inner body's awaits are relayed through two levels of nesting. */
+static int inner_gen(acio_agen_t *gen, void *arg)
+{
+    for (int i = 1; i <= V(arg); i++) {
+        if (acio_sleep(0.001) < 0)
+            return -ECANCELED;
+        int rc = acio_agen_yield(gen, I(i), NULL);
+        if (rc < 0)
+            return rc == ACIO_EGENERATOREXIT ? 0 : rc;
+    }
+    return 0;
+}
+
+static int outer_gen(acio_agen_t *gen, void *arg)
+{
+    acio_agen_t *inner;
+    void *v;
+    int rc;
+    cr_assert_eq(acio_agen_new(&inner, inner_gen, arg, 0), 0);
+    while ((rc = acio_agen_anext(inner, &v)) == 0) {
+        acio_sleep(0);
+        if ((rc = acio_agen_yield(gen, I(V(v) * 10), NULL)) < 0)
+            break;
+    }
+    cr_assert_eq(acio_agen_free(inner), 0);
+    return rc == ACIO_ESTOPASYNCITERATION || rc == ACIO_EGENERATOREXIT ? 0 : rc;
+}
+
+static void *nested_main(void *arg)
+{
+    (void)arg;
+    acio_agen_t *g;
+    void *v;
+    int rc, sum = 0;
+    cr_assert_eq(acio_agen_new(&g, outer_gen, I(4), 0), 0);
+    ACIO_AFOR(rc, acio_agen_aiter(g), v)
+    sum += V(v);
+    cr_assert_eq(rc, ACIO_ESTOPASYNCITERATION);
+    cr_assert_eq(sum, 100);
+    cr_assert_eq(acio_agen_free(g), 0);
+
+    /* A timeout around one request cancels the innermost body's sleep. */
+    cr_assert_eq(acio_agen_new(&g, outer_gen, I(4), 0), 0);
+    acio_timeout_t cm;
+    cr_assert_eq(acio_timeout_enter(&cm, 0.0001), 0);
+    rc = acio_agen_anext(g, &v);
+    rc = acio_timeout_exit(&cm, rc);
+    cr_assert_eq(rc, -ETIMEDOUT, "got %s", acio_err_name(rc));
+    cr_assert(acio_agen_finished(g));
+    cr_assert_eq(acio_agen_free(g), 0);
+    return NULL;
+}
+
+Test(agen, generators_nest_and_time_out)
+{
+    cr_assert_eq(acio_run(nested_main, NULL, NULL), 0);
 }

@@ -1200,6 +1200,104 @@ DIFF(agen_mygen)
     return NULL;
 }
 
+static int counting(acio_agen_t *gen, void *arg)
+{
+    bool awaits = arg != NULL;
+    for (int i = 0; i < 3; i++) {
+        tr("gen yields %d", i);
+        int rc = acio_agen_yield(gen, I(i), NULL);
+        if (rc < 0) {
+            tr("gen cleanup");
+            return rc == ACIO_EGENERATOREXIT ? 0 : rc;
+        }
+        if (awaits)
+            acio_sleep(0);
+    }
+    tr("gen cleanup");
+    return 0;
+}
+
+DIFF(agen_interleaving)
+{
+    (void)unused_arg;
+    for (int awaits = 0; awaits < 2; awaits++) {
+        acio_task_t *t;
+        acio_agen_t *g;
+        void *v;
+        int rc;
+        SPAWN(&t, ticker, 4, "ticker");
+        acio_agen_new(&g, counting, awaits ? I(1) : NULL, 0);
+        ACIO_AFOR(rc, acio_agen_aiter(g), v)
+        tr("got %d", V(v));
+        acio_agen_free(g);
+        gather_in_order(&t, 1);
+    }
+    return NULL;
+}
+
+static int task_names(acio_agen_t *gen, void *arg)
+{
+    (void)arg;
+    while (acio_agen_yield(gen, (void *)acio_task_get_name(acio_current_task()), NULL) == 0)
+        ;
+    return 0;
+}
+
+static void *names_consumer(void *arg)
+{
+    void *v = NULL;
+    acio_agen_anext(arg, &v);
+    tr("%s sees %s", acio_task_get_name(acio_current_task()), (const char *)v);
+    return NULL;
+}
+
+DIFF(agen_runs_in_consumer)
+{
+    (void)unused_arg;
+    acio_agen_t *g;
+    acio_task_t *t;
+    acio_agen_new(&g, task_names, NULL, 0);
+    SPAWN(&t, names_consumer, g, "c1");
+    gather_in_order(&t, 1);
+    SPAWN(&t, names_consumer, g, "c2");
+    gather_in_order(&t, 1);
+    acio_agen_aclose(g);
+    acio_agen_free(g);
+    return NULL;
+}
+
+static int two_then_cleanup(acio_agen_t *gen, void *arg)
+{
+    int rc = acio_agen_yield(gen, I(1), NULL);
+    if (rc == 0)
+        rc = acio_agen_yield(gen, I(2), NULL);
+    tr("%s cleanup starts", (const char *)arg);
+    acio_sleep(0);
+    tr("%s cleanup ends", (const char *)arg);
+    return rc == ACIO_EGENERATOREXIT ? 0 : rc;
+}
+
+static acio_agen_t *kept;
+static void *agen_shutdown_closes_main(void *unused_arg);
+
+Test(diff_sync, agen_shutdown_closes)
+{
+    run_diff("agen_shutdown_closes", agen_shutdown_closes_main);
+    cr_assert(acio_agen_finished(kept));
+    cr_assert_eq(acio_agen_free(kept), 0);
+}
+
+static void *agen_shutdown_closes_main(void *unused_arg)
+{
+    (void)unused_arg;
+    void *v = NULL;
+    acio_agen_new(&kept, two_then_cleanup, "a", 0);
+    acio_agen_anext(kept, &v);
+    tr("first value %d", V(v));
+    tr("main returns");
+    return NULL;
+}
+
 /* ---------------------------------------------------------------- examples */
 
 /* examples/expected/asyncq.out must be what asyncio prints for the same program (its

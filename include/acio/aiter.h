@@ -6,14 +6,13 @@
  * it does) or says ACIO_ESTOPASYNCITERATION when exhausted. ACIO_AFOR() loops over one.
  *
  * An async generator (acio_agen_t) runs a C function that hands values to its consumer
- * with acio_agen_yield() and may await anything in between. The body runs as a task of
- * its own, started by the first request, and takes turns with its consumer: only one of
- * them runs at a time, and between two requests the body stays suspended at its yield,
- * as in Python. Cancelling a consumer that waits for a value makes the body's pending
- * await return -ECANCELED, as the CancelledError would reach a Python generator. One
- * difference: each value costs two loop iterations (the body's wake-up, then the
- * consumer's), where Python hands values over without going through the loop; see
- * docs/aiter.md. */
+ * with acio_agen_yield() and may await anything in between. As in Python, the body runs
+ * inside the task that asks for the next value (on a coroutine of its own, nested in
+ * that task): a value that needs no waiting is handed over without the loop turning,
+ * the body's awaits are the consumer's (cancelling the consumer makes the body's
+ * pending await return -ECANCELED), and between two requests the body stays suspended
+ * at its yield. acio_run() closes the generators still suspended on its loop, as
+ * asyncio's shutdown_asyncgens does. See docs/aiter.md. */
 #ifndef ACIO_AITER_H
 #define ACIO_AITER_H
 
@@ -70,29 +69,31 @@ typedef struct acio_agen_s acio_agen_t;
 
 /* A generator body. It yields values with acio_agen_yield(gen, ...) and ends by
  * returning 0 (the consumer then gets ACIO_ESTOPASYNCITERATION) or a negative code (the
- * consumer's request returns it once; the generator is then finished). It runs in a
- * task of its own: acio_current_task() is that task, not the consumer's. */
+ * consumer's request returns it once; the generator is then finished). It runs inside
+ * the requesting task: acio_current_task() is the consumer. */
 typedef int (*acio_agen_fn)(acio_agen_t *gen, void *arg);
 
-/* A new async generator that will run fn(gen, arg) in a task of the loop of its first
- * request, with a stack of stack_size bytes (0: the loop's default). Creating it
- * allocates only the generator itself; nothing runs until the first request.
+/* A new async generator that will run fn(gen, arg) inside the tasks that request its
+ * values (all on the loop of the first request), on a stack of stack_size bytes (0: the
+ * loop's default task stack), taken at the first request and given back when the body
+ * ends. Creating it allocates only the generator itself; nothing runs until then.
  * Ownership: *out is the caller's, released with acio_agen_free().
- * Errors: -EINVAL, -ENOMEM. */
+ * Errors: -EINVAL (NULL out or fn, stack_size below ACIO_STACK_MIN), -ENOMEM. */
 ACIO_EXTERN int acio_agen_new(acio_agen_t **out, acio_agen_fn fn, void *arg, size_t stack_size);
 /* Release the generator. If its body is suspended at a yield, it is closed first: from
  * a task of its loop, like acio_agen_aclose() (the cleanup runs now and the return value
- * is aclose's); otherwise (or if the body yields again while closing) the body's task is
- * cancelled, its pending yield returns -ECANCELED, and the memory is released when the
- * body returns. Returns ACIO_ERUNNING, changing nothing, while a request is in progress.
- * NULL is a no-op. */
+ * is aclose's); otherwise (or if the body yields again while closing) its pending yield
+ * returns -ECANCELED once, the cleanup's waits fail with ACIO_ENOTASK outside a task,
+ * and the body is abandoned where it next stops. Returns ACIO_ERUNNING, changing
+ * nothing, while a request is in progress. NULL is a no-op. */
 ACIO_EXTERN int acio_agen_free(acio_agen_t *gen);
 
 /* The generator as an async iterator (borrowed; valid until acio_agen_free). */
 ACIO_EXTERN acio_aiter_t *acio_agen_aiter(acio_agen_t *gen);
 
-/* `await gen.__anext__()`, from a task: run the body until it yields (0, *value = the
- * value), ends (ACIO_ESTOPASYNCITERATION) or fails (its code, once). Errors:
+/* `await gen.__anext__()`, from a task: run the body, inside this task, until it yields
+ * (0, *value = the value), ends (ACIO_ESTOPASYNCITERATION) or fails (its code, once).
+ * Errors:
  * ACIO_ERUNNING (another task is inside a request: "already running"), ACIO_ENOTASK,
  * -EINVAL (NULL, or a generator started on another loop), -ENOMEM; if the caller is
  * cancelled, usually -ECANCELED (whatever the body makes of its cancellation).
@@ -115,9 +116,9 @@ ACIO_EXTERN int acio_agen_aclose(acio_agen_t *gen);
 
 /* Inside the body: hand value to the consumer and suspend until the next request.
  * Returns 0 (resumed by anext/asend; *sent receives the sent value, NULL for anext),
- * the code passed to athrow, ACIO_EGENERATOREXIT when the generator is being closed, or
- * -ECANCELED when it is abandoned (freed outside a task, or the loop shuts down, as
- * asyncio's shutdown_asyncgens closes generators). On ACIO_EGENERATOREXIT and
+ * the code passed to athrow, ACIO_EGENERATOREXIT when the generator is being closed
+ * (aclose, or acio_run's shutdown, as asyncio's shutdown_asyncgens closes generators),
+ * or -ECANCELED when it is abandoned (freed outside a task). On ACIO_EGENERATOREXIT and
  * -ECANCELED the body must clean up and return. sent may be NULL.
  * Errors: -EINVAL if called outside gen's body, -ENOMEM. */
 ACIO_EXTERN int acio_agen_yield(acio_agen_t *gen, void *value, void **sent);

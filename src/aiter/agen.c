@@ -1,70 +1,84 @@
-/* Async generators, each body running as its own task.
+/* Async generators: the body is a coroutine nested in its consumer's task.
  *
- * acio_await() suspends only the coroutine of the running task itself (a coroutine
- * resumed from inside a task cannot await), so a body that awaits needs a task of its
- * own. The consumer and the body then take turns through two futures:
- *   - item: created by each request (anext/asend/athrow/aclose) and awaited by the
- *     consumer; the body finishes it when it yields a value or returns;
- *   - req: created by the body at each acio_agen_yield() and awaited there; the next
- *     request finishes it, with what to return from the yield.
- * Only one side runs at a time, as in Python. The difference is time: each value
- * costs two loop iterations (the body's wake-up, then the consumer's), where a Python
- * async generator that does not await hands values over without yielding to the loop.
- * docs/aiter.md lists this deviation.
+ * Each request (anext, asend, athrow, aclose) resumes the body's coroutine from the
+ * requesting task, as a Python async generator's frame runs inside whichever task
+ * awaits it; acio_agen_yield() hands a value back by yielding to that task. When the
+ * body awaits something instead, the task is suspended on its behalf
+ * (acio__task_resume_nested), so the body's waits are the consumer's: a value that needs
+ * no waiting is handed over without passing through the loop, the task's cancellation
+ * reaches the body's await, acio_current_task() in the body is the consumer, and
+ * between two requests the body stays suspended at its yield.
  *
- * Cancelling the consumer while it waits for a value cancels the body's task, so the
- * body's pending await returns -ECANCELED as the CancelledError would reach it in
- * Python; the consumer then waits for the body to hand over (usually by returning
- * -ECANCELED) and returns that.
- *
- * Lifetime: the body's task points at the generator, so the generator's memory is
- * released only once the body has finished. acio_agen_free() on a generator whose body
- * is still suspended closes it when it can (inside a task of the same loop), and
- * otherwise cancels the body's task and leaves the release to the body's end. */
+ * Like asyncio's loop, which remembers the generators first iterated on it
+ * (sys.set_asyncgen_hooks) so that shutdown_asyncgens() can close them, every started
+ * and unfinished generator is on a per-thread list with its loop: acio_run closes those
+ * of its loop in its closing round, each from a task of its own, concurrently. */
 #include <errno.h>
 
-#include "internal.h"
+#include "loop.h"
+#include "task.h"
 
 struct acio_agen_s {
     acio_aiter_t it; /* first: the protocol view */
     acio_agen_fn fn;
     void *arg;
     size_t stack_size;
-    acio_task_t *task;   /* the body's task (our reference), from the first request */
-    acio_future_t *item; /* the pending request's future (the requester's reference) */
-    acio_future_t *req;  /* the body's pending yield (our reference) */
-    void *out;           /* the value yielded */
-    void *sent;          /* for the pending yield: what asend sent */
-    int resume_code;     /* for the pending yield: 0, athrow's code, ACIO_EGENERATOREXIT */
-    int result;          /* the body's return value */
-    bool started;
-    bool running;  /* a request is in progress */
-    bool ended;    /* the body has returned */
-    bool finished; /* no more values: ended, failed or closed */
-    bool freed;    /* acio_agen_free() was called while the body was still alive */
+    acio_coro_t *co;   /* the body, from the first request until it ends */
+    acio_loop_t *loop; /* of the first request; later ones must be on it */
+    acio_agen_t *prev; /* the live list (started, not finished) */
+    acio_agen_t *next;
+    void *out;       /* the value yielded */
+    void *sent;      /* for the pending yield: what asend sent */
+    int resume_code; /* for the pending yield: 0, athrow's code, ACIO_EGENERATOREXIT */
+    int result;      /* the body's return value */
+    bool running;    /* a request is in progress */
+    bool ended;      /* the body has returned */
+    bool finished;   /* no more values: ended, failed or closed */
 };
 
-static void agen_release(acio_agen_t *gen)
+/* In the order they started, so shutdown closes them in that order. */
+static __thread acio_agen_t *live, *live_tail;
+
+static void live_add(acio_agen_t *gen)
 {
-    if (gen->task != NULL) {
-        acio_future_error(gen->task); /* its outcome was delivered through item */
-        acio_future_unref(gen->task);
-    }
-    acio_future_unref(gen->req);
-    acio__free(gen);
+    gen->next = NULL;
+    gen->prev = live_tail;
+    if (live_tail != NULL)
+        live_tail->next = gen;
+    else
+        live = gen;
+    live_tail = gen;
 }
 
-static void *agen_task(void *arg)
+static void live_remove(acio_agen_t *gen)
+{
+    if (gen->prev != NULL)
+        gen->prev->next = gen->next;
+    else
+        live = gen->next;
+    if (gen->next != NULL)
+        gen->next->prev = gen->prev;
+    else
+        live_tail = gen->prev;
+    gen->prev = gen->next = NULL;
+}
+
+/* The body is gone (ended) or abandoned: give its stack back. */
+static void agen_drop_body(acio_agen_t *gen)
+{
+    if (gen->co == NULL)
+        return;
+    acio__coro_release(gen->co);
+    gen->co = NULL;
+    gen->finished = true;
+    live_remove(gen);
+}
+
+static void *agen_body(void *arg)
 {
     acio_agen_t *gen = arg;
     gen->result = gen->fn(gen, gen->arg);
     gen->ended = true;
-    if (gen->item != NULL && !acio_future_done(gen->item))
-        acio_future_set_result(gen->item, NULL);
-    if (gen->freed) {
-        /* Nobody can reach the generator any more; the loop still holds the task. */
-        agen_release(gen);
-    }
     return NULL;
 }
 
@@ -81,7 +95,10 @@ static int it_aclose(acio_aiter_t *it)
 int acio_agen_new(acio_agen_t **out, acio_agen_fn fn, void *arg, size_t stack_size)
 {
     acio_agen_t *gen;
-    if (out == NULL || fn == NULL)
+    if (out == NULL)
+        return -EINVAL;
+    *out = NULL;
+    if (fn == NULL || (stack_size != 0 && stack_size < ACIO_STACK_MIN))
         return -EINVAL;
     gen = acio__calloc(1, sizeof(*gen));
     if (gen == NULL)
@@ -105,76 +122,31 @@ bool acio_agen_finished(const acio_agen_t *gen)
     return gen == NULL || gen->finished;
 }
 
-/* One request: start or resume the body and wait until it yields or returns.
- * Returns 0 (*value set), ACIO_ESTOPASYNCITERATION, or the body's error. */
+/* Resume the body with code/send until it yields or returns. Returns 0 (*value set),
+ * ACIO_ESTOPASYNCITERATION, or the body's error. */
 static int request(acio_agen_t *gen, int code, void *send, void **value)
 {
     acio_loop_t *loop = acio_get_running_loop();
-    acio_future_t *item, *req;
-    int rc;
 
     if (acio_current_task() == NULL || loop == NULL)
         return ACIO_ENOTASK;
-    if (gen->task != NULL && acio_future_get_loop(gen->task) != loop)
+    if (gen->loop != NULL && gen->loop != loop)
         return -EINVAL;
-    if ((rc = acio_future_new(loop, &item)) < 0)
-        return rc;
-    acio_future_set_label(item, "agen.anext");
-    if (!gen->started) {
-        acio_task_opts_t opts = {.name = NULL, .stack_size = gen->stack_size, .eager = false};
-        if ((rc = acio_loop_create_task(loop, &gen->task, agen_task, gen, &opts)) < 0) {
-            acio_future_unref(item);
-            return rc;
-        }
-        gen->started = true;
-    } else {
-        gen->resume_code = code;
-        gen->sent = send;
-        req = gen->req;
-        gen->req = NULL;
-        acio_future_set_result(req, NULL);
-        acio_future_unref(req);
+    if (gen->co == NULL) {
+        size_t size = gen->stack_size ? gen->stack_size : loop->task_stack_size;
+        if ((gen->co = acio__coro_new(agen_body, gen, size)) == NULL)
+            return -ENOMEM;
+        gen->loop = loop;
+        live_add(gen);
     }
-    gen->item = item;
+    gen->resume_code = code;
+    gen->sent = send;
     gen->running = true;
-
-    rc = acio_await(item, NULL);
-    if (rc < 0) {
-        /* We were cancelled while the body runs: deliver the cancellation to the body
-         * and wait for it to hand over (yield or return). Our future was cancelled with
-         * us, so the hand-over comes through a fresh one. Each round needs the body to
-         * make progress: a body that ignores cancellation blocks its consumer, as in
-         * Python; each further cancellation of ours is passed on too. */
-        acio_task_cancel(gen->task, NULL);
-        while (!gen->ended && gen->req == NULL) {
-            int r;
-            if (acio_future_done(gen->item)) {
-                acio_future_t *fresh;
-                if (acio_future_new(loop, &fresh) < 0)
-                    break;
-                acio_future_set_label(fresh, "agen.anext");
-                acio_future_unref(gen->item);
-                gen->item = fresh;
-            }
-            r = acio_await(gen->item, NULL);
-            if (r == -ECANCELED)
-                acio_task_cancel(gen->task, NULL);
-            else if (r < 0)
-                break;
-        }
-        item = gen->item;
-    }
-    gen->item = NULL;
+    (void)acio__task_resume_nested(gen->co, NULL);
     gen->running = false;
-    acio_future_unref(item);
-
     if (gen->ended) {
-        gen->finished = true;
+        agen_drop_body(gen);
         return gen->result == 0 ? ACIO_ESTOPASYNCITERATION : gen->result;
-    }
-    if (gen->req == NULL) {
-        /* Neither yielded nor ended: only possible if the wait above was abandoned. */
-        return rc < 0 ? rc : -EINVAL;
     }
     if (value != NULL)
         *value = gen->out;
@@ -189,7 +161,7 @@ int acio_agen_asend(acio_agen_t *gen, void *send, void **value)
         return ACIO_ERUNNING;
     if (gen->finished)
         return ACIO_ESTOPASYNCITERATION;
-    if (!gen->started && send != NULL)
+    if (gen->co == NULL && send != NULL)
         return -EINVAL; /* "can't send non-None value to a just-started async generator" */
     return request(gen, 0, send, value);
 }
@@ -207,7 +179,7 @@ int acio_agen_athrow(acio_agen_t *gen, int code, void **value)
         return ACIO_ERUNNING;
     if (gen->finished)
         return ACIO_ESTOPASYNCITERATION;
-    if (!gen->started) {
+    if (gen->co == NULL) {
         /* Python raises the exception at once; the body never runs. */
         gen->finished = true;
         return code;
@@ -222,14 +194,13 @@ int acio_agen_aclose(acio_agen_t *gen)
         return -EINVAL;
     if (gen->running)
         return ACIO_ERUNNING;
-    if (gen->finished || !gen->started) {
+    if (gen->finished || gen->co == NULL) {
         gen->finished = true;
         return 0;
     }
     rc = request(gen, ACIO_EGENERATOREXIT, NULL, NULL);
     if (rc == 0)
         return ACIO_EGENERATOREXIT; /* it yielded instead of finishing */
-    gen->finished = true;
     if (rc == ACIO_ESTOPASYNCITERATION || rc == ACIO_EGENERATOREXIT)
         return 0;
     return rc;
@@ -237,31 +208,13 @@ int acio_agen_aclose(acio_agen_t *gen)
 
 int acio_agen_yield(acio_agen_t *gen, void *value, void **sent)
 {
-    acio_future_t *req;
     int rc;
-
     if (sent != NULL)
         *sent = NULL;
-    if (gen == NULL || gen->task == NULL || acio_current_task() != gen->task)
+    if (gen == NULL || gen->co == NULL || acio_coro_current() != gen->co)
         return -EINVAL;
-    if ((rc = acio_future_new(acio_future_get_loop(gen->task), &req)) < 0)
-        return rc;
-    acio_future_set_label(req, "agen.yield");
-    gen->req = acio_future_ref(req);
     gen->out = value;
-    if (gen->item != NULL && !acio_future_done(gen->item))
-        acio_future_set_result(gen->item, NULL);
-    rc = acio_await(req, NULL);
-    acio_future_unref(req);
-    if (rc < 0) {
-        /* Cancelled at the yield (the loop is shutting down, or the generator was freed
-         * from outside a task): no request is coming. */
-        if (gen->req == req) {
-            gen->req = NULL;
-            acio_future_unref(req);
-        }
-        return rc;
-    }
+    (void)acio__coro_yield(gen);
     rc = gen->resume_code;
     if (sent != NULL)
         *sent = gen->sent;
@@ -277,19 +230,62 @@ int acio_agen_free(acio_agen_t *gen)
         return 0;
     if (gen->running)
         return ACIO_ERUNNING;
-    if (gen->task != NULL && !acio_future_done(gen->task)) {
-        acio_loop_t *loop = acio_future_get_loop(gen->task);
-        if (acio_current_task() != NULL && acio_get_running_loop() == loop)
-            rc = acio_agen_aclose(gen);
-        if (!acio_future_done(gen->task)) {
-            /* Still alive (it yielded again, or we are not in a task): cancel it and
-             * let it release the generator when it ends. */
-            gen->freed = true;
-            gen->finished = true;
-            acio_task_cancel(gen->task, NULL);
-            return rc;
-        }
+    if (gen->co != NULL && acio_current_task() != NULL && acio_get_running_loop() == gen->loop)
+        rc = acio_agen_aclose(gen);
+    if (gen->co != NULL) {
+        /* Outside a task of its loop (its cleanup's waits then fail with
+         * ACIO_ENOTASK), or it yielded again while closing: its pending yield returns
+         * -ECANCELED once, then the body is abandoned wherever it stands. */
+        gen->resume_code = -ECANCELED;
+        gen->running = true;
+        (void)acio__task_resume_nested(gen->co, NULL);
+        gen->running = false;
+        agen_drop_body(gen);
     }
-    agen_release(gen);
+    acio__free(gen);
     return rc;
+}
+
+/* ---- asyncio.run's shutdown_asyncgens() ---- */
+
+static void *aclose_task(void *arg)
+{
+    acio_agen_t *gen = arg;
+    int rc = acio_agen_aclose(gen);
+    if (rc < 0 && rc != -ECANCELED) {
+        acio_error_context_t ctx = {
+            .message = "an error occurred during closing of asynchronous generator",
+            .code = rc,
+        };
+        acio_loop_call_exception_handler(acio_get_running_loop(), &ctx);
+    }
+    return NULL;
+}
+
+/* Runs inside acio_run's "shutdown_asyncgens" task: aclose() every generator of the
+ * loop still suspended, concurrently, as asyncio gathers their aclose() coroutines. */
+static void shutdown_asyncgens(acio_loop_t *loop)
+{
+    size_t n = 0, k = 0;
+    for (acio_agen_t *g = live; g != NULL; g = g->next)
+        if (g->loop == loop && !g->running)
+            n++;
+    if (n == 0)
+        return;
+    acio_task_t **tasks = acio__calloc(n, sizeof(*tasks));
+    if (tasks == NULL)
+        return;
+    for (acio_agen_t *g = live; g != NULL && k < n; g = g->next)
+        if (g->loop == loop && !g->running &&
+            acio_loop_create_task(loop, &tasks[k], aclose_task, g, NULL) == 0)
+            k++;
+    (void)acio_gather_await(tasks, k, ACIO_GATHER_RETURN_EXCEPTIONS, NULL, NULL);
+    for (size_t i = 0; i < k; i++)
+        acio_future_unref(tasks[i]);
+    acio__free(tasks);
+}
+
+__attribute__((constructor)) static void register_shutdown_hook(void)
+{
+    acio__loop_register_hook(ACIO__HOOK_RUN_SHUTDOWN_ASYNCGENS, shutdown_asyncgens);
 }

@@ -888,6 +888,71 @@ async def agen_mygen():
     print("closed")
 
 
+
+async def ticker(n):
+    for i in range(n):
+        print(f"tick {i}")
+        await asyncio.sleep(0)
+
+
+async def counting(n, awaits):
+    try:
+        for i in range(n):
+            print(f"gen yields {i}")
+            yield i
+            if awaits:
+                await asyncio.sleep(0)
+    finally:
+        print("gen cleanup")
+
+
+@scenario
+async def agen_interleaving():
+    # A generator that does not await hands its values over without the loop turning:
+    # the ticker task gets no turn in between. One that awaits lets it run each time.
+    for awaits in (False, True):
+        t = asyncio.create_task(ticker(4))
+        async for v in counting(3, awaits):
+            print(f"got {v}")
+        await t
+
+
+@scenario
+async def agen_runs_in_consumer():
+    # The body runs inside the task that asks for the next value.
+    async def gen():
+        while True:
+            yield asyncio.current_task().get_name()
+
+    g = gen()
+
+    async def consumer(name):
+        print(f"{name} sees {await g.__anext__()}")
+
+    await asyncio.create_task(consumer("c1"), name="c1")
+    await asyncio.create_task(consumer("c2"), name="c2")
+    await g.aclose()
+
+
+@scenario
+async def agen_shutdown_closes():
+    # asyncio.run closes generators left suspended (shutdown_asyncgens): the cleanup
+    # runs, and may await, after main returned. (One generator: with several, asyncio
+    # closes them in a set's order.)
+    async def gen(name):
+        try:
+            yield 1
+            yield 2
+        finally:
+            print(f"{name} cleanup starts")
+            await asyncio.sleep(0)
+            print(f"{name} cleanup ends")
+
+    global _kept
+    _kept = gen("a")
+    print(f"first value {await _kept.__anext__()}")
+    print("main returns")
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: scenarios.py NAME | --list")
