@@ -44,9 +44,12 @@ void acio_handle_cancel(acio_handle_t *h)
     if (!h || (h->flags & HANDLE_CANCELLED))
         return;
     h->flags |= HANDLE_CANCELLED;
-    /* Count cancelled timers still in the heap, so the loop knows when to compact. */
+    /* Count cancelled timers still in the heap, so the loop knows when to compact; the
+     * wheel unlinks them at once. */
     if (h->flags & HANDLE_IN_HEAP)
         h->loop->timers_cancelled++;
+    else if (h->flags & HANDLE_IN_WHEEL)
+        acio__timer_wheel_remove(h);
 }
 
 bool acio_handle_cancelled(const acio_handle_t *h)

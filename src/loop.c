@@ -250,7 +250,7 @@ static void run_once(acio_loop_t *loop)
     if (atomic_load_explicit(&loop->ts_pending, memory_order_relaxed))
         acio__loop_drain_threadsafe(loop);
 
-    if (loop->heap_len)
+    if (loop->heap_len || loop->wheel_count)
         acio__timers_run_due(loop);
 
     acio_handle_t *h = loop->ready_head;

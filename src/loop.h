@@ -11,20 +11,29 @@
 
 enum {
     HANDLE_CANCELLED = 1,
-    HANDLE_EMBEDDED = 2, /* lives inside another object (a task's step): never pooled */
-    HANDLE_QUEUED = 4,   /* in the ready FIFO */
-    HANDLE_TIMER = 8,    /* a call_later / call_at handle */
-    HANDLE_IN_HEAP = 16, /* still in the timer heap */
+    HANDLE_EMBEDDED = 2,  /* lives inside another object (a task's step): never pooled */
+    HANDLE_QUEUED = 4,    /* in the ready FIFO */
+    HANDLE_TIMER = 8,     /* a call_later / call_at handle */
+    HANDLE_IN_HEAP = 16,  /* still in the timer heap */
+    HANDLE_IN_WHEEL = 32, /* in the timer wheel (see timer.c) */
 };
 
 struct acio_handle_s {
     acio_handle_t *next; /* ready FIFO link */
     acio_handle_cb cb;
     void *data;
-    /* A future's done callback travels as cb = trampoline, data = user data, plus: */
-    acio_future_cb fut_cb;
+    /* A future's done callback travels as cb = trampoline, data = user data, plus
+     * fut_cb, fut and fut_data. A timer never is one: while it waits in the timer
+     * wheel, the first and last of those hold its list link and sequence number. */
+    union {
+        acio_future_cb fut_cb;
+        acio_handle_t *wheel_prev;
+    };
     acio_future_t *fut;
-    void *fut_data;
+    union {
+        void *fut_data;
+        uint64_t timer_seq;
+    };
     int64_t when; /* timer deadline in ns of loop time; -1 for call_soon */
     acio_loop_t *loop;
     uint32_t refcnt;
@@ -61,6 +70,8 @@ struct acio_loop_s {
     acio_timer_entry_t *heap;
     size_t heap_len, heap_cap, timers_cancelled;
     uint64_t timer_seq;
+    struct acio_timer_wheel_s *wheel; /* for many near timers (timer.c); NULL until then */
+    size_t wheel_count;               /* timers in it */
     /* ns, CLOCK_MONOTONIC. Read lazily, at most once per iteration after the poll: an
      * iteration with no timers and nobody asking the time reads no clock (on a VM a
      * clock read costs as much as a task switch). */
@@ -124,6 +135,8 @@ void acio__loop_schedule(acio_loop_t *loop, acio_handle_t *h);
 int acio__timer_push(acio_loop_t *loop, acio_handle_t *h);
 /* Move due timers to the ready FIFO; drop cancelled ones; compact when half cancelled. */
 void acio__timers_run_due(acio_loop_t *loop);
+/* A timer in the wheel was cancelled: take it out now (the wheel's reference goes). */
+void acio__timer_wheel_remove(acio_handle_t *h);
 void acio__timers_clear(acio_loop_t *loop);
 /* ns until the nearest live timer, or -1 if none. */
 int64_t acio__timers_next_timeout(acio_loop_t *loop);

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -123,6 +124,67 @@ Test(loop, many_cancelled_timers_are_compacted)
     cr_assert_eq(fired, N / 4, "fired %d", fired);
     for (int i = 0; i < N; i++)
         acio_handle_unref(hs[i]);
+}
+
+/* Enough timers for the wheel (timer.c) to take part: the first few hundred sit in the
+ * heap, the rest wait in the wheel's slots, some share a deadline, some are cancelled
+ * while in the wheel, some are already past due, one is beyond the wheel's span. They
+ * must fire exactly in (deadline, scheduling order), as with the heap alone. */
+enum { WHEEL_N = 3000 };
+static int wheel_order[WHEEL_N], wheel_fired;
+
+static void cb_record(void *data)
+{
+    wheel_order[wheel_fired++] = (int)(intptr_t)data;
+}
+
+typedef struct {
+    double when;
+    int index;
+} wheel_ref_t;
+
+static int by_when_then_index(const void *a, const void *b)
+{
+    const wheel_ref_t *x = a, *y = b;
+    if (x->when != y->when)
+        return x->when < y->when ? -1 : 1;
+    return x->index - y->index;
+}
+
+Test(loop, many_timers_fire_in_order_through_the_wheel)
+{
+    static acio_handle_t *hs[WHEEL_N];
+    static wheel_ref_t ref[WHEEL_N];
+    size_t nref = 0;
+    uint32_t state = 12345;
+    double t0 = acio_loop_time(L);
+    wheel_fired = 0;
+    for (int i = 0; i < WHEEL_N; i++) {
+        state = state * 1103515245u + 12345u;
+        /* 600 distinct deadlines 0.5 ms apart (many ties), a few in the past. */
+        double when = t0 + ((int)(state >> 16) % 600 - 20) * 0.0005;
+        cr_assert_eq(acio_loop_call_at(L, when, cb_record, (void *)(intptr_t)i, &hs[i]), 0);
+        ref[i] = (wheel_ref_t){when, i};
+    }
+    acio_handle_t *far;
+    cr_assert_eq(acio_loop_call_later(L, 3600, cb_record, (void *)(intptr_t)-1, &far), 0);
+    for (int i = 0; i < WHEEL_N; i += 7)
+        acio_handle_cancel(hs[i]);
+    for (int i = 0; i < WHEEL_N; i++)
+        if (!acio_handle_cancelled(hs[i]))
+            ref[nref++] = ref[i];
+    qsort(ref, nref, sizeof ref[0], by_when_then_index);
+    acio_loop_call_at(L, t0 + 0.32, cb_stop, L, NULL);
+    acio_loop_run_forever(L);
+    cr_assert_eq((size_t)wheel_fired, nref, "fired %d of %zu", wheel_fired, nref);
+    for (size_t i = 0; i < nref; i++)
+        cr_assert_eq(wheel_order[i], ref[i].index, "position %zu: timer %d fired, not %d", i,
+                     wheel_order[i], ref[i].index);
+    for (int i = 0; i < WHEEL_N; i++)
+        acio_handle_unref(hs[i]);
+    cr_assert(!acio_handle_cancelled(far));
+    acio_handle_cancel(far);
+    acio_handle_unref(far);
 }
 
 Test(loop, stop_finishes_the_iteration)
