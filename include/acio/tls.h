@@ -14,7 +14,9 @@
  * "certificate verify failed: self-signed certificate").
  *
  * Ownership: contexts are reference counted; connections and servers using a context
- * hold their own reference, so the creator may release it at any time. */
+ * hold their own reference, so the creator may release it at any time. Closing the loop
+ * releases every TLS connection still open on it, in any state (handshake included),
+ * without calling connection_lost, as it does for plain transports (see docs/tls.md). */
 #ifndef ACIO_TLS_H
 #define ACIO_TLS_H
 

@@ -8,7 +8,9 @@
  * the protocol factory is only called then, so a failed handshake leaves no protocol
  * state to free. close() sends close_notify, then closes the raw transport (asyncio
  * waits up to ssl_shutdown_timeout for the peer's close_notify; acio does not wait,
- * which is what most servers do). Compiled when ACIO_WITH_OPENSSL is defined. */
+ * which is what most servers do). The layer is on its loop's registry from creation, so
+ * closing the loop releases it in any state, handshake included (tls_loop_closed).
+ * Compiled when ACIO_WITH_OPENSSL is defined. */
 #ifdef ACIO_WITH_OPENSSL
 
 #include <arpa/inet.h>
@@ -22,6 +24,7 @@
 
 #include "net/fdwait.h"
 #include "net/server_int.h"
+#include "net/stream_int.h"
 #include "tls/tls_int.h"
 
 #define TLS_CHUNK (16 * 1024)
@@ -50,6 +53,17 @@ typedef struct {
     /* server side: the protocol comes from the factory after the handshake */
     acio_protocol_factory factory;
     void *factory_data;
+    /* A task waits in wait_client and holds a reference (and, for open_connection, the
+     * stream's share, which it drops itself if the handshake fails). */
+    bool waiting;
+    bool finished; /* tls_finish ran: the SSL object and the raw transport are released */
+    /* The protocol detached because the connection ended before connection_made (see
+     * detach_protocol), for the waiting task's stream. */
+    const acio_protocol_t *detached_proto;
+    void *detached_data;
+    /* On the loop's registry from creation until tls_finish (or, if a task still waits,
+     * until it stopped waiting). See tls_loop_closed for why the layer registers itself. */
+    acio__net_node_t reg;
 } tls_t;
 
 static __thread char last_error[256];
@@ -172,7 +186,7 @@ static int flush(tls_t *t)
 {
     char buf[TLS_CHUNK];
     int rc = 0;
-    while (BIO_ctrl_pending(t->wbio) > 0) {
+    while (t->wbio && BIO_ctrl_pending(t->wbio) > 0) {
         int n = BIO_read(t->wbio, buf, sizeof(buf));
         if (n <= 0)
             break;
@@ -183,6 +197,23 @@ static int flush(tls_t *t)
     return rc;
 }
 
+/* The protocol of a connection whose connection_made never ran, and whose creator waits
+ * for it (create_connection, start_tls: only a server's protocols come from its factory,
+ * after the handshake), is detached when the connection ends early: it hears nothing, and
+ * its data (an open_connection stream) is released by that creator, possibly at once.
+ * This also covers a cancelled create_connection, whose waiting future the cancellation
+ * resolved before the transport was aborted. What was detached is kept for
+ * tls_loop_closed, in case the creator never runs again. */
+static void detach_protocol(tls_t *t)
+{
+    if (!t->base.proto)
+        return;
+    t->detached_proto = t->base.proto;
+    t->detached_data = t->base.proto_data;
+    t->base.proto = NULL;
+    t->base.proto_data = NULL;
+}
+
 /* End the connection with err: the raw transport closes (after an alert, if any), and
  * its connection_lost ends ours. During the handshake the application's protocol is
  * detached first: it was never told connection_made, so it hears nothing. */
@@ -190,10 +221,8 @@ static void tls_fail(tls_t *t, int err)
 {
     if (t->state == ST_CLOSED)
         return;
-    if (t->state == ST_HANDSHAKING) {
-        t->base.proto = NULL;
-        t->base.proto_data = NULL;
-    }
+    if (t->state == ST_HANDSHAKING)
+        detach_protocol(t);
     t->state = ST_CLOSED;
     t->base.closing = true;
     t->base.lost_error = err;
@@ -442,6 +471,8 @@ static bool tls_can_write_eof(acio_transport_t *bt)
 static void tls_close(acio_transport_t *bt)
 {
     tls_t *t = (tls_t *)bt;
+    if (t->waiting && !bt->started)
+        detach_protocol(t);
     bt->closing = true;
     if (t->state == ST_WRAPPED) {
         SSL_shutdown(t->ssl); /* queue close_notify */
@@ -454,24 +485,31 @@ static void tls_close(acio_transport_t *bt)
 static void tls_abort(acio_transport_t *bt)
 {
     tls_t *t = (tls_t *)bt;
+    if (t->waiting && !bt->started)
+        detach_protocol(t);
     bt->closing = true;
     t->state = ST_CLOSED;
     acio_transport_abort(t->raw);
 }
 
+/* After tls_finish there is no raw transport: reading is over, as on a closed socket
+ * transport (pausing and resuming are then no-ops). */
 static int tls_pause_reading(acio_transport_t *bt)
 {
-    return acio_transport_pause_reading(((tls_t *)bt)->raw);
+    tls_t *t = (tls_t *)bt;
+    return t->raw ? acio_transport_pause_reading(t->raw) : 0;
 }
 
 static int tls_resume_reading(acio_transport_t *bt)
 {
-    return acio_transport_resume_reading(((tls_t *)bt)->raw);
+    tls_t *t = (tls_t *)bt;
+    return t->raw ? acio_transport_resume_reading(t->raw) : 0;
 }
 
 static bool tls_is_reading(const acio_transport_t *bt)
 {
-    return !bt->closing && acio_transport_is_reading(((const tls_t *)bt)->raw);
+    const tls_t *t = (const tls_t *)bt;
+    return !bt->closing && t->raw && acio_transport_is_reading(t->raw);
 }
 
 static int put_string(const char *s, void *buf, size_t *len)
@@ -497,19 +535,20 @@ static int tls_extra(acio_transport_t *bt, const char *name, void *buf, size_t *
         return put_string(t->state == ST_WRAPPED ? SSL_get_version(t->ssl) : NULL, buf, len);
     if (strcmp(name, "server_hostname") == 0)
         return put_string(t->hostname, buf, len);
-    return acio_transport_get_extra_info(t->raw, name, buf, len);
+    return t->raw ? acio_transport_get_extra_info(t->raw, name, buf, len) : -ENOENT;
 }
 
 static size_t tls_wsize(const acio_transport_t *bt)
 {
     const tls_t *t = (const tls_t *)bt;
-    return t->npending + acio_transport_get_write_buffer_size(t->raw);
+    return t->npending + (t->raw ? acio_transport_get_write_buffer_size(t->raw) : 0);
 }
 
 static void tls_limits_changed(acio_transport_t *bt)
 {
     tls_t *t = (tls_t *)bt;
-    acio_transport_set_write_buffer_limits(t->raw, bt->high, bt->low);
+    if (t->raw)
+        acio_transport_set_write_buffer_limits(t->raw, bt->high, bt->low);
 }
 
 /* After connection_made: send what was written during the handshake. */
@@ -527,17 +566,51 @@ static void tls_start(acio_transport_t *bt)
     deliver(t);
 }
 
-static void tls_destroy(acio_transport_t *bt)
+/* The connection is over (after connection_lost, or when the loop closed under it):
+ * release what only a live connection needs, the SSL object with its buffers, the
+ * handshake timer, queued plaintext, the context and the raw transport, so that a
+ * transport the application still holds costs only its struct. Idempotent. */
+static void tls_finish(acio_transport_t *bt)
 {
     tls_t *t = (tls_t *)bt;
+    t->state = ST_CLOSED;
+    t->finished = true;
     if (t->hs_timer) {
         acio_handle_cancel(t->hs_timer);
         acio_handle_unref(t->hs_timer);
+        t->hs_timer = NULL;
     }
-    SSL_free(t->ssl);
+    SSL_free(t->ssl); /* frees rbio and wbio too */
+    t->ssl = NULL;
+    t->rbio = t->wbio = NULL;
     acio_ssl_context_unref(t->ctx);
-    acio_transport_unref(t->raw);
+    t->ctx = NULL;
     acio__free(t->pending);
+    t->pending = NULL;
+    t->npending = 0;
+    if (t->raw) {
+        acio_transport_t *raw = t->raw;
+        t->raw = NULL;
+        /* The raw transport may outlive us (start_tls callers hold it): it must not
+         * call back into freed memory, nor hand it out as its protocol data. */
+        if (raw->proto == &raw_proto && raw->proto_data == t) {
+            raw->proto = NULL;
+            raw->proto_data = NULL;
+        }
+        acio_transport_unref(raw);
+    }
+    /* A task still waiting for the handshake's outcome keeps the layer on the registry:
+     * if the loop closes before that task runs again, it is discarded, and
+     * tls_loop_closed drops what it held. */
+    if (!t->waiting)
+        acio__net_unregister(&t->reg);
+}
+
+static void tls_destroy(acio_transport_t *bt)
+{
+    tls_t *t = (tls_t *)bt;
+    tls_finish(bt);
+    acio__net_unregister(&t->reg);
     acio__free(t->hostname);
     acio__free(t);
 }
@@ -554,6 +627,7 @@ static const acio__transport_ops_t tls_ops = {
     .get_write_buffer_size = tls_wsize,
     .limits_changed = tls_limits_changed,
     .start = tls_start,
+    .finish = tls_finish,
     .destroy = tls_destroy,
 };
 
@@ -566,6 +640,62 @@ static void hs_timeout(void *arg)
         set_last_error("TLS handshake timed out", 0);
         tls_fail(t, -ETIMEDOUT);
     }
+}
+
+/* The loop is closing with this TLS connection in some state (handshaking on either
+ * side, established, in start_tls, shutting down, or failed with callbacks still queued).
+ *
+ * Why the layer registers itself, from creation, rather than relying on the transports
+ * below and above it: the raw transport's own abort at close only closes the fd, and it
+ * cannot tell the TLS layer (its protocol is detached without a call, and transport.c
+ * knows nothing of TLS); the application-side transport joins the registry only once
+ * connection_made is scheduled, after the handshake. Before that nothing else owns the
+ * SSL object, the timer, the server's count of this connection, or the references of the
+ * task waiting for the handshake, and in start_tls the raw transport is even older than
+ * the layer. So the layer settles what is its own here, whatever the order in which the
+ * registry reaches it, the raw transport and the application side:
+ * - the application side: if it is registered (connection_made scheduled or run), the
+ *   common abort in transport.c handles it (and calls tls_finish); otherwise the same
+ *   thing is done here: nothing of the protocol is called, the stream protocol's share is
+ *   released, the server forgets the connection, the connection's reference goes;
+ * - a task waiting in wait_client is discarded with the loop without running again: its
+ *   reference, and the stream share it would have dropped on failure, are dropped here;
+ * - the raw transport is aborted by its own registry entry; tls_finish only drops the
+ *   layer's reference to it. */
+static void tls_loop_closed(acio__net_node_t *n)
+{
+    tls_t *t = acio_container_of(n, tls_t, reg);
+    acio_transport_t *b = &t->base;
+    acio_transport_ref(b); /* keep it while the references below go */
+    if (!b->reg.reg && !b->lost_done) {
+        /* lost_cb, if queued, is discarded by the loop: its reference is the
+         * connection's, dropped below. */
+        b->closing = true;
+        b->lost_scheduled = true;
+        b->lost_done = true;
+        b->lost_error = ACIO_ECLOSED;
+        if (b->proto == &acio__stream_protocol)
+            acio__stream_loop_closed(b->proto_data);
+        b->proto = NULL;
+        b->proto_data = NULL;
+        tls_finish(b);
+        b->fd = -1;
+        if (b->server) {
+            acio_server_t *s = b->server;
+            b->server = NULL;
+            acio__server_client_lost(s, b);
+        }
+        acio_transport_unref(b);
+    }
+    if (t->waiting) {
+        t->waiting = false;
+        if (t->detached_proto == &acio__stream_protocol)
+            acio__stream_loop_closed(t->detached_data);
+        t->detached_proto = NULL;
+        t->detached_data = NULL;
+        acio_transport_unref(b);
+    }
+    acio_transport_unref(b);
 }
 
 static bool is_ip(const char *h)
@@ -598,6 +728,11 @@ static int tls_new(acio_loop_t *loop, acio_ssl_context_t *ctx, bool server_side,
     }
     SSL_set_bio(t->ssl, t->rbio, t->wbio);
     t->ctx = acio_ssl_context_ref(ctx);
+    int rc = acio__net_register(loop, &t->reg, tls_loop_closed);
+    if (rc < 0) {
+        acio_transport_unref(&t->base); /* tls_destroy */
+        return rc;
+    }
     if (server_side) {
         SSL_set_accept_state(t->ssl);
     } else {
@@ -622,7 +757,14 @@ static int tls_new(acio_loop_t *loop, acio_ssl_context_t *ctx, bool server_side,
 static int wait_client(tls_t *t, acio_transport_t **out)
 {
     acio_transport_ref(&t->base);
+    t->waiting = true;
     int rc = acio__transport_wait_made(&t->base);
+    t->waiting = false;
+    t->detached_proto = NULL;
+    t->detached_data = NULL;
+    /* tls_finish ran while we waited and left the layer registered for us. */
+    if (t->finished)
+        acio__net_unregister(&t->reg);
     if (rc < 0 || !out)
         acio_transport_unref(&t->base);
     else
