@@ -283,6 +283,50 @@ static void *rounding_up(void *arg)
     return (void *)(long)(fegetround() == FE_UPWARD);
 }
 
+static unsigned short x87_control_word(void)
+{
+    unsigned short cw = 0;
+#if defined(__x86_64__)
+    __asm__ volatile("fnstcw %0" : "=m"(cw));
+#endif
+    return cw;
+}
+
+/* The switch exchanges the x87 word only when MXCSR differs, recording the one in force
+ * otherwise: a coroutine that went back to the default rounding mode must not get a
+ * stale x87 word later, when it is resumed from a context with another mode. */
+static void *rounding_there_and_back(void *arg)
+{
+    (void)arg;
+    unsigned short base = x87_control_word();
+    fesetround(FE_UPWARD);
+    acio_coro_yield(NULL); /* different MXCSR: full exchange */
+    fesetround(FE_TONEAREST);
+    acio_coro_yield(NULL); /* same MXCSR as the resumer: nothing exchanged */
+    /* Resumed from a context rounding downward: full exchange again. */
+    bool ok = fegetround() == FE_TONEAREST && x87_control_word() == base;
+    return (void *)(long)ok;
+}
+
+Test(coro, x87_control_word_follows_the_coroutine)
+{
+    fesetround(FE_TONEAREST);
+    acio_coro_t *co;
+    void *ok;
+    acio_coro_new(&co, rounding_there_and_back, NULL, 0);
+    acio_coro_resume(co, NULL, NULL);
+    cr_assert_eq(fegetround(), FE_TONEAREST);
+    acio_coro_resume(co, NULL, NULL);
+    unsigned short nearest = x87_control_word();
+    fesetround(FE_DOWNWARD);
+    cr_assert_eq(acio_coro_resume(co, NULL, &ok), ACIO_ESTOPITERATION);
+    cr_assert_eq(fegetround(), FE_DOWNWARD, "the resumer's rounding mode was not restored");
+    cr_assert_neq(x87_control_word(), nearest);
+    fesetround(FE_TONEAREST);
+    cr_assert_eq((long)ok, 1, "the coroutine ran with a stale x87 control word");
+    acio_coro_free(co);
+}
+
 Test(coro, rounding_mode_is_per_coroutine)
 {
     fesetround(FE_TONEAREST);
