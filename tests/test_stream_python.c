@@ -225,7 +225,7 @@ static void *examples_main(void *arg)
     CHECK(access(server, X_OK) == 0 && access(client, X_OK) == 0,
           "build the examples first: %s, %s", server, client);
     char *sargv[] = {server, port, "127.0.0.1", NULL};
-    int sout;
+    int sout = -1;
     pid_t spid = spawn(sargv, &sout);
     CHECK(spid > 0, "spawn %s", server);
     acio_stream_reader_t *sr;
@@ -240,7 +240,7 @@ static void *examples_main(void *arg)
     for (int round = 0; round < 2; round++) {
         char *pargv[] = {"python3", "-c", (char *)PY_CLIENT, port, NULL};
         char *cargv[] = {client, port, "127.0.0.1", NULL};
-        int cout;
+        int cout = -1;
         pid_t cpid = spawn(round == 0 ? pargv : cargv, &cout);
         acio_stream_reader_t *cr;
         acio_open_pipe_reader(&cr, cout, 0);
