@@ -272,13 +272,7 @@ static int finish_connection(acio_loop_t *loop, int fd, acio_transport_t **out,
         return rc;
     }
     /* From here the transport owns fd. */
-    acio_transport_ref(t);
-    rc = acio__transport_wait_made(t);
-    if (rc < 0 || !out)
-        acio_transport_unref(t);
-    else
-        *out = t;
-    return rc;
+    return acio__transport_await_made(t, out);
 }
 
 int acio_loop_create_connection(acio_loop_t *loop, acio_transport_t **out,
@@ -323,8 +317,17 @@ int acio_loop_create_connection(acio_loop_t *loop, acio_transport_t **out,
     int fd = -1;
     rc = acio__connect_addrinfo(loop, res, local, opts->happy_eyeballs_delay, interleave, deadline,
                                 &fd);
+    /* Release the addresses before the next wait (connection_made, a TLS handshake): a
+     * task still suspended there when its loop closes is discarded without resuming, and
+     * would leak them. */
+    freeaddrinfo(res);
+    res = NULL;
+    if (local)
+        freeaddrinfo(local);
+    local = NULL;
     if (rc == 0)
         rc = finish_connection(loop, fd, out, proto, proto_data, host, opts, true);
+    return rc;
 out:
     if (res)
         freeaddrinfo(res);

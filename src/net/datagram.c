@@ -391,11 +391,5 @@ int acio_loop_create_datagram_endpoint(acio_loop_t *loop, acio_transport_t **out
         acio__free(d);
         return rc;
     }
-    acio_transport_t *t = acio_transport_ref(&d->base);
-    rc = acio__transport_wait_made(t);
-    if (rc < 0 || !out)
-        acio_transport_unref(t);
-    else
-        *out = t;
-    return rc;
+    return acio__transport_await_made(&d->base, out);
 }

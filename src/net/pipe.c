@@ -29,13 +29,7 @@ static int connect_pipe(acio_loop_t *loop, acio_transport_t **out, const acio_pr
     rc = acio__sock_transport_new(loop, fd, kind, proto, proto_data, &t);
     if (rc < 0)
         return rc;
-    acio_transport_ref(t);
-    rc = acio__transport_wait_made(t);
-    if (rc < 0 || !out)
-        acio_transport_unref(t);
-    else
-        *out = t;
-    return rc;
+    return acio__transport_await_made(t, out);
 }
 
 int acio_loop_connect_read_pipe(acio_loop_t *loop, acio_transport_t **out,

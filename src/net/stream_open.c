@@ -18,8 +18,12 @@ static int connected(acio__stream_t *s, int rc, acio_stream_reader_t **reader,
                      acio_stream_writer_t **writer)
 {
     if (rc < 0) {
-        /* No protocol callback ran: the connection's reference is still ours. */
-        acio__stream_drop_connection(s);
+        /* Unless connection_made ran (it sets s->transport) before a cancellation reached
+         * the task, no protocol callback ran and the connection's share is still ours.
+         * If it did, the transport was aborted, and its connection_lost (or the loop's
+         * close) drops that share: dropping it here too would free the stream under it. */
+        if (!s->transport)
+            acio__stream_drop_connection(s);
         return rc;
     }
     acio__stream_give_handles(s, reader != NULL, writer != NULL);

@@ -46,6 +46,17 @@ void acio_transport_unref(acio_transport_t *t)
 static void start_cb(void *arg)
 {
     acio_transport_t *t = arg;
+    t->start_pending = false;
+    if (t->made_waiter && acio_future_cancelled(t->made_waiter)) {
+        /* The task creating the connection was cancelled before this ran. asyncio's
+         * create_connection never lets such a protocol hear from the transport, and the
+         * task, which resumes after this callback, can no longer detach it in time: skip
+         * connection_made here. The task detaches and aborts when it resumes; the
+         * protocol stays attached until then so that a loop closing in between still
+         * releases a stream's share (transport_loop_closed). */
+        acio_transport_unref(t);
+        return;
+    }
     t->started = true;
     if (t->proto && t->proto->connection_made)
         t->proto->connection_made(t, t->proto_data);
@@ -66,9 +77,11 @@ int acio__transport_schedule_start(acio_transport_t *t)
     if (rc < 0)
         return rc;
     acio_transport_ref(t);
+    t->start_pending = true;
     rc = acio_loop_call_soon(t->loop, start_cb, t, NULL);
     if (rc < 0) {
         t->refs--;
+        t->start_pending = false;
         acio__net_unregister(&t->reg);
     }
     return rc;
@@ -84,8 +97,11 @@ static void lost_cb(void *arg)
         t->dproto->connection_lost(t, t->lost_error, t->proto_data);
     if (t->ops->finish)
         t->ops->finish(t);
-    /* Nothing of it is left on the loop: closing the loop need not abort it. */
-    acio__net_unregister(&t->reg);
+    /* Nothing of it is left on the loop: closing the loop need not abort it, unless a
+     * task still waits for connection_made with a reference that a close would have to
+     * drop for it (acio__transport_await_made unregisters when the task resumes). */
+    if (!t->waiter_ref)
+        acio__net_unregister(&t->reg);
     if (t->made_waiter && !acio_future_done(t->made_waiter))
         acio_future_set_error(t->made_waiter, t->lost_error ? t->lost_error : -ECONNRESET,
                               "connection lost before it was made");
@@ -112,56 +128,86 @@ void acio__transport_schedule_lost(acio_transport_t *t, int error)
 
 /* The loop is closing with t still open: what asyncio's garbage collector ends up doing
  * (the fd is closed, connection_lost is never called), plus dropping the references that
- * the callbacks still queued on the loop hold, since the loop discards them unrun. After
- * this t is closed for good: close and abort are no-ops, write returns ACIO_ECLOSED, and
- * the last acio_transport_unref() frees it without touching the loop. */
+ * the callbacks still queued on the loop hold, since the loop discards them unrun, and
+ * the reference of a task waiting for connection_made, since the loop discards that task
+ * without resuming it. After this t is closed for good: close and abort are no-ops, write
+ * returns ACIO_ECLOSED, and the last acio_transport_unref() frees it without touching the
+ * loop. */
 static void transport_loop_closed(acio__net_node_t *n)
 {
     acio_transport_t *t = acio_container_of(n, acio_transport_t, reg);
-    acio_transport_ref(t);           /* keep it while the references below go */
-    bool start_queued = !t->started; /* start_cb holds a reference */
-    t->closing = true;
-    t->lost_scheduled = true;
-    t->lost_done = true;
-    t->lost_error = ACIO_ECLOSED;
-    /* The stream protocol is ours: release its share of the connection as its
-     * connection_lost would, without waking anyone (no task will run again). */
-    if (t->proto == &acio__stream_protocol)
-        acio__stream_loop_closed(t->proto_data);
-    t->proto = NULL;
-    t->dproto = NULL;
-    t->proto_data = NULL;
-    if (t->ops->finish)
-        t->ops->finish(t);
-    t->fd = -1;
-    if (t->server) {
-        acio_server_t *s = t->server;
-        t->server = NULL;
-        acio__server_client_lost(s, t);
-    }
-    if (start_queued)
+    acio_transport_ref(t); /* keep it while the references below go */
+    /* lost_done: connection_lost ran and left t registered only for the waiter. */
+    if (!t->lost_done) {
+        t->closing = true;
+        t->lost_scheduled = true;
+        t->lost_done = true;
+        t->lost_error = ACIO_ECLOSED;
+        /* The stream protocol is ours: release its share of the connection as its
+         * connection_lost would, without waking anyone (no task will run again). */
+        if (t->proto == &acio__stream_protocol)
+            acio__stream_loop_closed(t->proto_data);
+        t->proto = NULL;
+        t->dproto = NULL;
+        t->proto_data = NULL;
+        if (t->ops->finish)
+            t->ops->finish(t);
+        t->fd = -1;
+        if (t->server) {
+            acio_server_t *s = t->server;
+            t->server = NULL;
+            acio__server_client_lost(s, t);
+        }
+        if (t->start_pending) {
+            t->start_pending = false;
+            acio_transport_unref(t);
+        }
+        /* The connection's reference: lost_cb, queued or not, would have dropped it. */
         acio_transport_unref(t);
-    /* The connection's reference: lost_cb, queued or not, would have dropped it. */
-    acio_transport_unref(t);
+    }
+    if (t->waiter_ref) {
+        t->waiter_ref = false;
+        acio_transport_unref(t);
+    }
     acio_transport_unref(t);
 }
 
 int acio__transport_wait_made(acio_transport_t *t)
 {
     int rc = acio_future_new(t->loop, &t->made_waiter);
-    if (rc < 0)
-        return rc;
-    rc = acio_await(t->made_waiter, NULL);
-    if (rc < 0 && !acio_future_done(t->made_waiter)) {
-        /* Cancelled before connection_made ran: detach the protocol so that, as promised
+    if (rc == 0) {
+        acio_future_set_label(t->made_waiter, "connection_made");
+        rc = acio_await(t->made_waiter, NULL);
+    }
+    if (rc < 0 && !t->started) {
+        /* Failed or cancelled before connection_made was delivered (start_cb has not run,
+         * or skipped it for the cancellation): detach the protocol so that, as promised
          * to create_connection's caller, none of its callbacks is ever called. */
         t->proto = NULL;
         t->dproto = NULL;
         t->proto_data = NULL;
         acio_transport_abort(t);
     } else if (rc < 0) {
+        /* Cancelled after connection_made ran: close the transport, as asyncio's
+         * create_connection does; the protocol gets its connection_lost. */
         acio_transport_abort(t);
     }
+    return rc;
+}
+
+int acio__transport_await_made(acio_transport_t *t, acio_transport_t **out)
+{
+    acio_transport_ref(t);
+    t->waiter_ref = true;
+    int rc = acio__transport_wait_made(t);
+    t->waiter_ref = false;
+    /* connection_lost ran while we waited and left t registered for us. */
+    if (t->lost_done)
+        acio__net_unregister(&t->reg);
+    if (rc < 0 || !out)
+        acio_transport_unref(t);
+    else
+        *out = t;
     return rc;
 }
 

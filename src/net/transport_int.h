@@ -51,10 +51,16 @@ struct acio_transport_s {
     size_t high, low;
     bool closing;         /* close, abort or a fatal error happened */
     bool protocol_paused; /* pause_writing was called, resume_writing not yet */
-    bool started;         /* connection_made ran */
-    bool lost_scheduled;  /* connection_lost is scheduled or done */
-    bool lost_done;       /* connection_lost ran, or the loop closed under the transport */
-    int lost_error;       /* what connection_lost receives */
+    bool started;         /* connection_made was delivered (start_cb ran, not cancelled) */
+    bool start_pending;   /* start_cb is queued and holds a reference */
+    /* A task waits in acio__transport_await_made and holds a reference. If the loop
+     * closes, that task is discarded without resuming, so transport_loop_closed drops the
+     * reference for it; until the task resumes the transport stays registered, even after
+     * connection_lost, so that the close can find it. */
+    bool waiter_ref;
+    bool lost_scheduled; /* connection_lost is scheduled or done */
+    bool lost_done;      /* connection_lost ran, or the loop closed under the transport */
+    int lost_error;      /* what connection_lost receives */
     /* Set after connection_made ran; create_connection waits for it. */
     acio_future_t *made_waiter;
     /* The server that accepted this connection, and its list of clients. */
@@ -91,9 +97,15 @@ int acio__sock_transport_new(acio_loop_t *loop, int fd, int kind, const acio_pro
                              void *proto_data, acio_transport_t **out);
 
 /* Wait (inside a task) until connection_made ran on a new transport, so that
- * create_connection returns after it as asyncio's does. On cancellation the transport
- * is aborted. Returns 0 or a negative code. */
+ * create_connection returns after it as asyncio's does. On failure (cancellation
+ * included) the transport is aborted; if connection_made had not been delivered by
+ * then, the protocol is detached first and never hears from the transport (a
+ * cancellation that lands after connection_made gets connection_lost, as in asyncio).
+ * The caller holds its own reference. Returns 0 or a negative code. */
 int acio__transport_wait_made(acio_transport_t *t);
+/* The same, taking the waiting task's reference itself (see waiter_ref): on success
+ * *out (if out is not NULL) receives it, otherwise it is dropped. */
+int acio__transport_await_made(acio_transport_t *t, acio_transport_t **out);
 
 /* Server hooks (server.c): a client transport is gone. */
 void acio__server_client_lost(acio_server_t *s, acio_transport_t *t);
