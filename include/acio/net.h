@@ -97,8 +97,11 @@ typedef struct {
  * attach proto/proto_data to the new transport. Coroutine. When it returns 0,
  * connection_made has been called and *out holds a reference for the caller
  * (acio_transport_unref). On error no protocol callback is ever called (proto_data
- * stays the caller's) and the error is the last attempt's (-ECONNREFUSED, ...), or
- * -ETIMEDOUT, a resolution error, -ECANCELED. opts may be NULL. out may be NULL. */
+ * stays the caller's), with one exception taken from asyncio: a cancellation that
+ * reaches the task after connection_made already ran returns -ECANCELED, closes the
+ * transport, and the protocol gets its connection_lost. The error is the last
+ * attempt's (-ECONNREFUSED, ...), or -ETIMEDOUT, a resolution error, -ECANCELED. opts
+ * may be NULL. out may be NULL. */
 ACIO_EXTERN int acio_loop_create_connection(acio_loop_t *loop, acio_transport_t **out,
                                             const acio_protocol_t *proto, void *proto_data,
                                             const char *host, int port,
