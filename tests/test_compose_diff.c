@@ -364,7 +364,8 @@ DIFF(gather_outer_cancel_first_child)
     acio_future_t *g;
     void *r[3], *av = NULL;
     cr_assert_eq(acio_gather(&g, t, 3, 0, r, NULL), 0);
-    cr_assert_eq(acio_sleep(0.02), 0);
+    cr_assert_eq(acio_wait(&t[2], 1, ACIO_NO_TIMEOUT, ACIO_ALL_COMPLETED, NULL, NULL, NULL, NULL),
+                 0);
     int c = acio_future_cancel(g, NULL);
     say("cancel -> %s; done %s", tf(c), tf(acio_future_done(g)));
     if (acio_await(g, NULL) == -ECANCELED) {
@@ -386,7 +387,7 @@ DIFF(gather_outer_cancel_nothing_left)
     acio_task_t *t = spawn(&ka);
     acio_future_t *g;
     void *r[1];
-    cr_assert_eq(acio_sleep(0.02), 0);
+    cr_assert_eq(acio_wait(&t, 1, ACIO_NO_TIMEOUT, ACIO_ALL_COMPLETED, NULL, NULL, NULL, NULL), 0);
     cr_assert_eq(acio_gather(&g, &t, 1, 0, r, NULL), 0);
     int c = acio_future_cancel(g, NULL);
     say("cancel -> %s; done %s", tf(c), tf(acio_future_done(g)));

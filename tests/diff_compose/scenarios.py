@@ -193,7 +193,7 @@ async def gather_outer_cancel_first_child():
     b = asyncio.create_task(child("b", 0.5, 2))
     c = asyncio.create_task(child("c", 0.01, 3))
     g = asyncio.gather(a, b, c)
-    await asyncio.sleep(0.02)
+    await asyncio.wait([c])
     say(f"cancel -> {g.cancel()}; done {g.done()}")
     try:
         say(f"gather -> {await g}")
@@ -206,7 +206,7 @@ async def gather_outer_cancel_nothing_left():
     # Every child already finished but their callbacks are still queued: cancel() finds
     # nothing to cancel, returns False, and the gather completes normally.
     a = asyncio.create_task(child("a", 0.01, 1))
-    await asyncio.sleep(0.02)
+    await asyncio.wait([a])
     g = asyncio.gather(a)
     say(f"cancel -> {g.cancel()}; done {g.done()}")
     say(f"gather -> {await g}")
