@@ -86,4 +86,22 @@ static inline long bench_count_arg(int argc, char **argv, long dflt)
     return v;
 }
 
+#ifdef ACIO_H
+/* The main() of a bench whose workload is one coroutine taking the count: run it with
+ * acio_run_ex and report a failure as "<name>: <error> (<message>)", exit status 1. */
+static inline int bench_acio_main(const char *name, acio_coro_fn body, int argc, char **argv,
+                                  long dflt)
+{
+    long n = bench_count_arg(argc, argv, dflt);
+    char *msg = NULL;
+    int rc = acio_run_ex(body, &n, NULL, &msg);
+    if (rc < 0) {
+        fprintf(stderr, "%s: %s (%s)\n", name, acio_strerror(rc), msg ? msg : "");
+        free(msg);
+        return 1;
+    }
+    return 0;
+}
+#endif
+
 #endif

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "acio.h"
+#include "support/fds.h"
 
 #define CHECK(cond, ...)                                                                           \
     do {                                                                                           \
@@ -35,15 +36,6 @@
             return -1;                                                                             \
         }                                                                                          \
     } while (0)
-
-static int count_fds(void)
-{
-    int n = 0;
-    for (int fd = 0; fd < 1024; fd++)
-        if (fcntl(fd, F_GETFD) >= 0)
-            n++;
-    return n;
-}
 
 /* ---- the server: accepts and does nothing ---- */
 

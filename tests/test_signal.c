@@ -15,19 +15,9 @@
 #include <unistd.h>
 
 #include "acio.h"
+#include "support/fds.h"
 #include "os/hook.h"
 #include "os/os_internal.h"
-
-static int count_fds(void)
-{
-    int n = 0;
-    DIR *d = opendir("/proc/self/fd");
-    for (struct dirent *e; d && (e = readdir(d));)
-        n += e->d_name[0] != '.';
-    if (d)
-        closedir(d);
-    return n;
-}
 
 static int problems;
 static void on_problem(acio_loop_t *loop, const acio_error_context_t *ctx, void *data)

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "acio.h"
+#include "support/fds.h"
 
 static char dir[64], ca[96], cert[96], key[96];
 
@@ -60,17 +61,6 @@ static void cleanup_certs(void)
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     if (system(cmd) != 0)
         fprintf(stderr, "could not remove %s\n", dir);
-}
-
-static int count_fds(void)
-{
-    int n = 0;
-    DIR *d = opendir("/proc/self/fd");
-    for (struct dirent *e; d && (e = readdir(d));)
-        n += e->d_name[0] != '.';
-    if (d)
-        closedir(d);
-    return n;
 }
 
 /* Reports of tasks the close discarded (the suspended handshakes of the acio_loop_close

@@ -76,13 +76,5 @@ static void *bench_main(void *arg)
 
 int main(int argc, char **argv)
 {
-    long n = bench_count_arg(argc, argv, 1000000);
-    char *msg = NULL;
-    int rc = acio_run_ex(bench_main, &n, NULL, &msg);
-    if (rc < 0) {
-        fprintf(stderr, "bench_queue: %s (%s)\n", acio_strerror(rc), msg ? msg : "");
-        free(msg);
-        return 1;
-    }
-    return 0;
+    return bench_acio_main("bench_queue", bench_main, argc, argv, 1000000);
 }

@@ -175,9 +175,8 @@ static int gather_start(acio_future_t **out, acio_future_t *const *futs, size_t 
             g->n = queued;
             g->settled = true;
             acio__future_finish(&g->outer, -ECANCELED, NULL, NULL);
-            if (queued > 0)
-                return rc; /* the queued callbacks hold the outer's reference */
-            acio_future_unref(&g->outer);
+            if (queued == 0) /* else the queued callbacks hold the outer's reference */
+                acio_future_unref(&g->outer);
             return rc;
         }
     }
