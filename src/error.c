@@ -12,7 +12,7 @@ const char *acio_strerror(int code)
 #define XX(name, off, msg)                                                                         \
     case ACIO_##name:                                                                              \
         return msg;
-        ACIO_OWN_ERRORS(XX)
+        ACIO_ALL_ERRORS(XX)
 #undef XX
     case -ECANCELED:
         return "cancelled (CancelledError)";
@@ -34,7 +34,7 @@ const char *acio_err_name(int code)
 #define XX(name, off, msg)                                                                         \
     case ACIO_##name:                                                                              \
         return "ACIO_" #name;
-        ACIO_OWN_ERRORS(XX)
+        ACIO_ALL_ERRORS(XX)
 #undef XX
     default:
         break;

@@ -11,7 +11,9 @@
 
 #define ACIO_ERR_BASE (-4000)
 
-/* XX(name, offset, message). acio's own codes: ACIO_<name> = ACIO_ERR_BASE - offset. */
+/* XX(name, offset, message). acio's own codes: ACIO_<name> = ACIO_ERR_BASE - offset.
+ * Each layer has its own list and its own range of offsets, so layers grow apart:
+ * core 1-99, TLS 100-199, HTTP 200-399, databases 400-599, crawler 600-699. */
 #define ACIO_OWN_ERRORS(XX)                                                                        \
     XX(EINVALSTATE, 1, "invalid state: the future is already done, or not done yet")               \
     XX(ECLOSED, 2, "the event loop is closed; create a new one")                                   \
@@ -32,9 +34,27 @@
     XX(ECHILDDIED, 17, "a worker process died before returning a result")                          \
     XX(EFAILED, 18, "the task failed (see its error message)")
 
+/* TLS (acio/tls.h): offsets 100-199. */
+#define ACIO_TLS_ERRORS(XX)
+
+/* HTTP (acio/http*.h): offsets 200-399. The parser's verdicts 200-299, the client's and
+ * server's 300-399. */
+#define ACIO_HTTP_ERRORS(XX)
+
+/* Database clients (Redis, MariaDB, PostgreSQL): offsets 400-599. */
+#define ACIO_DB_ERRORS(XX)
+
+/* acio-crawl: offsets 600-699. */
+#define ACIO_CRAWL_ERRORS(XX)
+
+/* Every list, for the enum, acio_strerror and acio_err_name. */
+#define ACIO_ALL_ERRORS(XX)                                                                        \
+    ACIO_OWN_ERRORS(XX) ACIO_TLS_ERRORS(XX) ACIO_HTTP_ERRORS(XX) ACIO_DB_ERRORS(XX)                \
+    ACIO_CRAWL_ERRORS(XX)
+
 typedef enum {
 #define ACIO_XX_(name, off, msg) ACIO_##name = ACIO_ERR_BASE - (off),
-    ACIO_OWN_ERRORS(ACIO_XX_)
+    ACIO_ALL_ERRORS(ACIO_XX_)
 #undef ACIO_XX_
 } acio_errno_t;
 
