@@ -8,20 +8,7 @@
 #include <string.h>
 
 #include "acio.h"
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            return acio_raise(-EPROTO, __VA_ARGS__);                                               \
-    } while (0)
-
-static void run(acio_coro_fn fn)
-{
-    char *msg = NULL;
-    int rc = acio_run_ex(fn, NULL, NULL, &msg);
-    cr_assert_eq(rc, 0, "main failed: %s: %s", acio_err_name(rc), msg ? msg : "");
-    free(msg);
-}
+#include "support/check.h"
 
 static int ticks;
 
@@ -77,7 +64,7 @@ static void *dns_main(void *arg)
 
 Test(dns, numeric_names_errors_nameinfo, .timeout = 60)
 {
-    run(dns_main);
+    run_ok(dns_main, NULL);
 }
 
 static void *lookup(void *arg)
@@ -117,5 +104,5 @@ static void *abandon_main(void *arg)
 
 Test(dns, cancelled_lookups_are_abandoned_cleanly, .timeout = 60)
 {
-    run(abandon_main);
+    run_ok(abandon_main, NULL);
 }

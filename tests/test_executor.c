@@ -17,7 +17,6 @@
 #include <unistd.h>
 
 #include "acio.h"
-#include "executor/hook.h"
 
 /* ---- helpers ---- */
 
@@ -55,9 +54,16 @@ static bool await_count(atomic_int *counter, int want)
     return false;
 }
 
-/* Runs main as a task on a fresh loop, then ends the way asyncio.run does: shut the
- * default executor down while the loop runs, then close the loop. The close hook is
- * called explicitly in case the core does not call it yet (a second call is a no-op). */
+/* asyncio's `await loop.shutdown_default_executor()` (no time limit), as a task. */
+static void *shutdown_default_main(void *arg)
+{
+    return (void *)(intptr_t)acio_loop_shutdown_default_executor(arg, -1);
+}
+
+/* Runs main as a task on a fresh loop, then ends the way asyncio.run does, through the
+ * public API only: shut the default executor down in a task (so the loop keeps running
+ * while the workers finish), then close the loop (whose close hook detaches it from
+ * every executor). */
 static int run_main(acio_coro_fn main, void *arg, void **result)
 {
     acio_loop_t *loop;
@@ -66,8 +72,12 @@ static int run_main(acio_coro_fn main, void *arg, void **result)
     cr_assert_eq(acio_loop_create_task(loop, &t, main, arg, NULL), 0);
     int rc = acio_loop_run_until_complete(loop, t, result);
     acio_future_unref(t);
-    cr_assert_eq(acio__executor_shutdown_default_for_run(loop, -1), 0);
-    acio__executor_loop_closing(loop);
+    cr_assert_eq(acio_loop_create_task(loop, &t, shutdown_default_main, loop, NULL), 0);
+    void *shut = NULL;
+    cr_assert_eq(acio_loop_run_until_complete(loop, t, &shut), 0);
+    acio_future_unref(t);
+    cr_assert_eq((int)(intptr_t)shut, 0, "shutdown_default_executor: %s",
+                 acio_strerror((int)(intptr_t)shut));
     cr_assert_eq(acio_loop_close(loop), 0);
     return rc;
 }
@@ -742,7 +752,6 @@ Test(executor, loop_closes_while_jobs_run)
     void *ex;
     cr_assert_eq(acio_loop_run_until_complete(loop, t, &ex), 0);
     acio_future_unref(t);
-    acio__executor_loop_closing(loop);
     cr_assert_eq(acio_loop_close(loop), 0);
     /* The worker finishes after the loop is gone: its result is dropped safely, and the
      * jobs that had not started never run. */

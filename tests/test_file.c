@@ -16,43 +16,26 @@
 #include <unistd.h>
 
 #include "acio.h"
-#include "support/fds.h"
-
-static int problems;
-static void on_problem(acio_loop_t *loop, const acio_error_context_t *ctx, void *data)
-{
-    (void)loop;
-    (void)data;
-    problems++;
-    fprintf(stderr, "exception handler: %s\n", ctx->message);
-}
+#include "support/problems.h"
 
 static char dir[64];
 static char path[128];
-static int fds_before;
 
 static void setup(void)
 {
-    problems = 0;
     strcpy(dir, "/tmp/acio-file-XXXXXX");
     cr_assert_not_null(mkdtemp(dir));
     snprintf(path, sizeof path, "%s/data.txt", dir);
-    fds_before = count_fds();
+    problems_setup();
 }
 static void teardown(void)
 {
-    cr_expect_eq(problems, 0, "the loop reported %d problems", problems);
-    cr_expect_eq(count_fds(), fds_before, "fds open: %d, before: %d", count_fds(), fds_before);
+    problems_teardown();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     cr_expect_eq(system(cmd), 0);
 }
 TestSuite(file, .init = setup, .fini = teardown, .timeout = 60);
-
-static void start(void)
-{
-    acio_loop_set_exception_handler(acio_get_running_loop(), on_problem, NULL);
-}
 
 static void run(acio_coro_fn fn)
 {
@@ -65,7 +48,7 @@ static void run(acio_coro_fn fn)
 static void *round_trip_main(void *arg)
 {
     (void)arg;
-    start();
+    watch_problems();
     acio_file_t *f;
     cr_assert_eq(acio_file_open(&f, path, "w"), 0);
     cr_assert_str_eq(acio_file_name(f), path);
@@ -142,7 +125,7 @@ Test(file, write_then_read_back)
 static void *rw_main(void *arg)
 {
     (void)arg;
-    start();
+    watch_problems();
     acio_file_t *f;
     cr_assert_eq(acio_file_open(&f, path, "w+b"), 0);
     cr_assert_eq(acio_file_write(f, "0123456789", 10), 0);
@@ -205,7 +188,7 @@ static void *append_task(void *arg)
 static void *append_main(void *arg)
 {
     (void)arg;
-    start();
+    watch_problems();
     enum { N = 8 };
     acio_task_t *t[N];
     for (int i = 0; i < N; i++)
@@ -252,7 +235,7 @@ static void *write_digit(void *arg)
 static void *order_main(void *arg)
 {
     (void)arg;
-    start();
+    watch_problems();
     cr_assert_eq(acio_file_open(&shared, path, "w+"), 0);
     acio_task_t *t[10];
     for (int i = 0; i < 10; i++)
@@ -291,7 +274,7 @@ static void *ticker(void *arg)
 static void *responsive_main(void *arg)
 {
     (void)arg;
-    start();
+    watch_problems();
     size_t big = 8 << 20;
     char *data = malloc(big);
     memset(data, 'q', big);
@@ -336,7 +319,7 @@ static void *big_writer(void *arg);
 static void *no_overtake_main(void *arg)
 {
     (void)arg;
-    start();
+    watch_problems();
     acio_file_t *f;
     cr_assert_eq(acio_file_open(&f, path, "w"), 0);
     cr_assert_eq(acio_file_write(f, "head\n", 5), 0);  /* slow: no buffer yet */
@@ -371,7 +354,7 @@ Test(file, small_writes_never_overtake_an_operation_in_progress)
 static void *mixed_lines_main(void *arg)
 {
     (void)arg;
-    start();
+    watch_problems();
     /* Lines short and long (longer than stdio's buffer), written through both paths. */
     enum { LINES = 300 };
     acio_file_t *f;
@@ -433,7 +416,7 @@ static void *big_writer(void *arg)
 static void *cancel_write_main(void *arg)
 {
     (void)arg;
-    start();
+    watch_problems();
     acio_file_t *f;
     cr_assert_eq(acio_file_open(&f, path, "w+"), 0);
     acio_task_t *t;
@@ -472,7 +455,7 @@ static void *opener(void *arg)
 static void *cancel_open_main(void *arg)
 {
     (void)arg;
-    start();
+    watch_problems();
     /* Cancelled at every point: before it starts, while the worker opens. */
     for (int i = 0; i < 3; i++) {
         acio_task_t *t;
@@ -503,7 +486,7 @@ static void *closer(void *arg)
 static void *close_queued_main(void *arg)
 {
     (void)arg;
-    start();
+    watch_problems();
     acio_file_t *f;
     cr_assert_eq(acio_file_open(&f, path, "w"), 0);
     acio_task_t *w, *c;
@@ -531,7 +514,7 @@ Test(file, close_waits_for_queued_operations)
 static void *errors_main(void *arg)
 {
     (void)arg;
-    start();
+    watch_problems();
     acio_file_t *f = (acio_file_t *)0x1;
     char missing[160];
     snprintf(missing, sizeof missing, "%s/missing/x.txt", dir);
@@ -586,7 +569,7 @@ Test(file, outside_a_task)
 static void *dev_full_main(void *arg)
 {
     (void)arg;
-    start();
+    watch_problems();
     /* /dev/full: every write fails with ENOSPC, reported at flush or close at the
      * latest, never lost. */
     acio_file_t *f;

@@ -18,66 +18,10 @@
 #include <unistd.h>
 
 #include "acio.h"
-#include "support/fds.h"
+#include "support/counting.h"
+#include "support/problems.h"
 
-static int problems;
-static void on_problem(acio_loop_t *loop, const acio_error_context_t *ctx, void *data)
-{
-    (void)loop;
-    (void)data;
-    problems++;
-    fprintf(stderr, "exception handler: %s\n", ctx->message);
-}
-
-static int fds_before;
-static void setup(void)
-{
-    problems = 0;
-    fds_before = count_fds();
-}
-static void teardown(void)
-{
-    cr_expect_eq(waitpid(-1, NULL, WNOHANG), -1, "a child is still around");
-}
-TestSuite(net_close, .init = setup, .fini = teardown, .timeout = 60);
-
-/* ---- a protocol that counts its callbacks ---- */
-
-static int made, lost;
-static acio_transport_t *accepted; /* the server side of the TCP connection */
-
-static void p_made(acio_transport_t *t, void *data)
-{
-    made++;
-    if (data == &accepted)
-        accepted = t;
-}
-static void p_data(acio_transport_t *t, const void *buf, size_t len, void *data)
-{
-    (void)t, (void)buf, (void)len, (void)data;
-}
-static void p_lost(acio_transport_t *t, int error, void *data)
-{
-    (void)t, (void)error, (void)data;
-    lost++;
-}
-static const acio_protocol_t proto = {
-    .connection_made = p_made, .data_received = p_data, .connection_lost = p_lost};
-
-static void d_lost(acio_transport_t *t, int error, void *data)
-{
-    (void)t, (void)error, (void)data;
-    lost++;
-}
-static const acio_datagram_protocol_t dproto = {.connection_lost = d_lost};
-
-static int factory(void *fdata, const acio_protocol_t **p, void **data)
-{
-    (void)fdata;
-    *p = &proto;
-    *data = &accepted;
-    return 0;
-}
+TestSuite(net_close, .init = problems_setup, .fini = expect_no_child, .timeout = 60);
 
 /* What the test keeps across the loop's close. */
 static struct {
@@ -93,21 +37,21 @@ static struct {
 static void *open_everything(void *arg)
 {
     (void)arg;
-    acio_loop_t *loop = acio_get_running_loop();
-    acio_loop_set_exception_handler(loop, on_problem, NULL);
-    made = lost = 0;
-    accepted = NULL;
+    acio_loop_t *loop = watch_problems();
+    counted_reset();
 
-    cr_assert_eq(acio_loop_create_server(loop, &held.srv, factory, NULL, "127.0.0.1", 0, NULL), 0);
+    cr_assert_eq(
+        acio_loop_create_server(loop, &held.srv, counting_factory, NULL, "127.0.0.1", 0, NULL), 0);
     int port = acio_server_port(held.srv);
     cr_assert_gt(port, 0);
-    cr_assert_eq(
-        acio_loop_create_connection(loop, &held.client, &proto, NULL, "127.0.0.1", port, NULL), 0);
-    for (int i = 0; i < 1000 && !accepted; i++)
+    cr_assert_eq(acio_loop_create_connection(loop, &held.client, &counting_protocol, NULL,
+                                             "127.0.0.1", port, NULL),
+                 0);
+    for (int i = 0; i < 1000 && !counted.naccepted; i++)
         acio_sleep(0.001);
-    cr_assert_not_null(accepted, "the server accepted the connection");
+    cr_assert_eq(counted.naccepted, 1, "the server accepted the connection");
     /* The peer stops reading, so the client's write buffer keeps several MB. */
-    cr_assert_eq(acio_transport_pause_reading(accepted), 0);
+    cr_assert_eq(acio_transport_pause_reading(counted.accepted[0]), 0);
     size_t big = 8 << 20;
     char *junk = calloc(1, big);
     cr_assert_eq(acio_transport_write(held.client, junk, big), 0);
@@ -118,16 +62,20 @@ static void *open_everything(void *arg)
     cr_assert_eq(acio_stream_writer_write(held.sw, "unanswered", 10), 0);
 
     snprintf(held.upath, sizeof held.upath, "/tmp/acio-net-close-%d.sock", (int)getpid());
-    cr_assert_eq(acio_loop_create_unix_server(loop, &held.usrv, factory, NULL, held.upath, NULL),
-                 0);
+    cr_assert_eq(
+        acio_loop_create_unix_server(loop, &held.usrv, counting_factory, NULL, held.upath, NULL),
+        0);
 
     acio_datagram_opts_t uo = {.local_host = "127.0.0.1", .local_port = 0};
-    cr_assert_eq(acio_loop_create_datagram_endpoint(loop, &held.udp, &dproto, NULL, &uo), 0);
+    cr_assert_eq(
+        acio_loop_create_datagram_endpoint(loop, &held.udp, &counting_datagram_protocol, NULL, &uo),
+        0);
 
     int p[2];
     cr_assert_eq(pipe(p), 0);
-    cr_assert_eq(acio_loop_connect_read_pipe(loop, &held.rpipe, &proto, NULL, p[0]), 0);
-    cr_assert_eq(acio_loop_connect_write_pipe(loop, &held.wpipe, &proto, NULL, p[1]), 0);
+    cr_assert_eq(acio_loop_connect_read_pipe(loop, &held.rpipe, &counting_protocol, NULL, p[0]), 0);
+    cr_assert_eq(acio_loop_connect_write_pipe(loop, &held.wpipe, &counting_protocol, NULL, p[1]),
+                 0);
 
     acio_subprocess_opts_t o = {.stdin_mode = ACIO_SUBPROCESS_PIPE,
                                 .stdout_mode = ACIO_SUBPROCESS_PIPE,
@@ -147,7 +95,7 @@ static void *open_everything(void *arg)
 static void check_and_release_everything(void)
 {
     cr_assert_eq(count_fds(), fds_before, "fds open: %d, before: %d", count_fds(), fds_before);
-    cr_assert_eq(lost, 0, "connection_lost must not run after the loop closed");
+    cr_assert_eq(counted.lost, 0, "connection_lost must not run after the loop closed");
     cr_assert_eq(problems, 0, "the loop reported %d problems", problems);
     cr_assert_eq(access(held.upath, F_OK), -1, "the Unix server's socket file is removed");
 
@@ -194,7 +142,7 @@ static void check_and_release_everything(void)
         cr_assert_eq(acio_stream_writer_write(acio_process_stdin(ps[i]), "x", 1), ACIO_ECLOSED);
         acio_process_free(ps[i]);
     }
-    cr_assert_eq(lost, 0);
+    cr_assert_eq(counted.lost, 0);
     cr_assert_eq(count_fds(), fds_before);
     memset(&held, 0, sizeof held);
 }
@@ -251,18 +199,17 @@ Test(net_close, unreferenced_open_transports_are_freed_by_the_close)
 static void *close_normally(void *arg)
 {
     (void)arg;
-    acio_loop_t *loop = acio_get_running_loop();
-    acio_loop_set_exception_handler(loop, on_problem, NULL);
-    made = lost = 0;
+    acio_loop_t *loop = watch_problems();
+    counted_reset();
     int p[2];
     cr_assert_eq(pipe(p), 0);
     acio_transport_t *r, *w;
-    cr_assert_eq(acio_loop_connect_read_pipe(loop, &r, &proto, NULL, p[0]), 0);
-    cr_assert_eq(acio_loop_connect_write_pipe(loop, &w, &proto, NULL, p[1]), 0);
+    cr_assert_eq(acio_loop_connect_read_pipe(loop, &r, &counting_protocol, NULL, p[0]), 0);
+    cr_assert_eq(acio_loop_connect_write_pipe(loop, &w, &counting_protocol, NULL, p[1]), 0);
     acio_transport_close(w);
-    for (int i = 0; i < 1000 && lost < 2; i++)
+    for (int i = 0; i < 1000 && counted.lost < 2; i++)
         acio_sleep(0.001);
-    cr_assert_eq(lost, 2, "both ends heard connection_lost");
+    cr_assert_eq(counted.lost, 2, "both ends heard connection_lost");
     acio_transport_unref(r);
     acio_transport_unref(w);
     return NULL;
@@ -271,7 +218,7 @@ static void *close_normally(void *arg)
 Test(net_close, closed_transports_leave_the_registry)
 {
     cr_assert_eq(acio_run(close_normally, NULL, NULL), 0);
-    cr_assert_eq(lost, 2);
+    cr_assert_eq(counted.lost, 2);
     cr_assert_eq(count_fds(), fds_before);
     cr_assert_eq(problems, 0);
 }
@@ -282,14 +229,14 @@ static void *open_one_pipe(void *arg)
 {
     int *fds = arg;
     acio_transport_t *t;
-    cr_assert_eq(acio_loop_connect_read_pipe(NULL, &t, &proto, NULL, fds[0]), 0);
+    cr_assert_eq(acio_loop_connect_read_pipe(NULL, &t, &counting_protocol, NULL, fds[0]), 0);
     acio_transport_unref(t); /* the loop's close will abort it */
     return NULL;
 }
 
 Test(net_close, each_loop_aborts_only_its_own_objects)
 {
-    made = lost = 0;
+    counted_reset();
     int a[2], b[2];
     cr_assert_eq(pipe(a), 0);
     cr_assert_eq(pipe(b), 0);
@@ -310,6 +257,6 @@ Test(net_close, each_loop_aborts_only_its_own_objects)
     cr_assert_eq(fcntl(b[0], F_GETFD), -1);
     close(a[1]);
     close(b[1]);
-    cr_assert_eq(lost, 0);
+    cr_assert_eq(counted.lost, 0);
     cr_assert_eq(count_fds(), fds_before);
 }

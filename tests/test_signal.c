@@ -15,36 +15,11 @@
 #include <unistd.h>
 
 #include "acio.h"
-#include "support/fds.h"
+#include "support/problems.h"
 #include "os/hook.h"
 #include "os/os_internal.h"
 
-static int problems;
-static void on_problem(acio_loop_t *loop, const acio_error_context_t *ctx, void *data)
-{
-    (void)loop;
-    (void)data;
-    problems++;
-    fprintf(stderr, "exception handler: %s\n", ctx->message);
-}
-
-static int fds_before;
-static void setup(void)
-{
-    problems = 0;
-    fds_before = count_fds();
-}
-static void teardown(void)
-{
-    cr_expect_eq(problems, 0, "the loop reported %d problems", problems);
-    cr_expect_eq(count_fds(), fds_before, "fds open: %d, before: %d", count_fds(), fds_before);
-}
-TestSuite(signal, .init = setup, .fini = teardown, .timeout = 20);
-
-static void watch_problems(void)
-{
-    acio_loop_set_exception_handler(acio_get_running_loop(), on_problem, NULL);
-}
+TestSuite(signal, .init = problems_setup, .fini = problems_teardown, .timeout = 20);
 
 /* ---- delivery while a task awaits ---- */
 

@@ -12,20 +12,7 @@
 #include <unistd.h>
 
 #include "acio.h"
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            return acio_raise(-EPROTO, __VA_ARGS__);                                               \
-    } while (0)
-
-static void run(acio_coro_fn fn)
-{
-    char *msg = NULL;
-    int rc = acio_run_ex(fn, NULL, NULL, &msg);
-    cr_assert_eq(rc, 0, "main failed: %s: %s", acio_err_name(rc), msg ? msg : "");
-    free(msg);
-}
+#include "support/check.h"
 
 static int listener(int *port)
 {
@@ -115,7 +102,7 @@ static void *sock_main(void *arg)
 
 Test(sock, connect_accept_sendall_recv, .timeout = 60)
 {
-    run(sock_main);
+    run_ok(sock_main, NULL);
 }
 
 static void *sendfile_main(void *arg)
@@ -181,7 +168,7 @@ static void *sendfile_main(void *arg)
 
 Test(sock, sendfile_and_fallback, .timeout = 60)
 {
-    run(sendfile_main);
+    run_ok(sendfile_main, NULL);
 }
 
 static void *udp_main(void *arg)
@@ -208,7 +195,7 @@ static void *udp_main(void *arg)
 
 Test(sock, sendto_recvfrom, .timeout = 60)
 {
-    run(udp_main);
+    run_ok(udp_main, NULL);
 }
 
 static void *cancel_recv(void *arg)
@@ -241,5 +228,5 @@ static void *cancel_main(void *arg)
 
 Test(sock, cancelled_recv_unregisters, .timeout = 60)
 {
-    run(cancel_main);
+    run_ok(cancel_main, NULL);
 }

@@ -11,29 +11,13 @@
 #include <unistd.h>
 
 #include "acio.h"
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            return acio_raise(-EPROTO, __VA_ARGS__);                                               \
-    } while (0)
-
-static int count_fds(void)
-{
-    int n = 0;
-    for (int fd = 0; fd < 1024; fd++)
-        if (fcntl(fd, F_GETFD) >= 0)
-            n++;
-    return n;
-}
+#include "support/check.h"
+#include "support/fds.h"
 
 static void run(acio_coro_fn fn, void *arg)
 {
     int before = count_fds();
-    char *msg = NULL;
-    int rc = acio_run_ex(fn, arg, NULL, &msg);
-    cr_assert_eq(rc, 0, "main failed: %s: %s", acio_err_name(rc), msg ? msg : "");
-    free(msg);
+    run_ok(fn, arg);
     cr_assert_eq(count_fds(), before, "fds open before %d, after %d", before, count_fds());
 }
 

@@ -16,12 +16,7 @@
 #include <unistd.h>
 
 #include "acio.h"
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            return acio_raise(-EPROTO, __VA_ARGS__);                                               \
-    } while (0)
+#include "support/check.h"
 
 static const char *PY_CLIENT =
     "import asyncio, sys\n"
@@ -103,10 +98,7 @@ static void find_examples(void)
 static void run(acio_coro_fn fn)
 {
     find_examples();
-    char *msg = NULL;
-    int rc = acio_run_ex(fn, NULL, NULL, &msg);
-    cr_assert_eq(rc, 0, "main failed: %s: %s", acio_err_name(rc), msg ? msg : "");
-    free(msg);
+    run_ok(fn, NULL);
 }
 
 static void *seed_handler(acio_stream_reader_t *r, acio_stream_writer_t *w, void *arg)

@@ -21,39 +21,15 @@
 #include <unistd.h>
 
 #include "acio.h"
-#include "support/fds.h"
+#include "support/problems.h"
 #include "os/os_internal.h"
 
-static int problems;
-static void on_problem(acio_loop_t *loop, const acio_error_context_t *ctx, void *data)
-{
-    (void)loop;
-    (void)data;
-    problems++;
-    fprintf(stderr, "exception handler: %s\n", ctx->message);
-}
-
-static int fds_before;
-static void setup(void)
-{
-    problems = 0;
-    fds_before = count_fds();
-}
 static void teardown(void)
 {
-    cr_expect_eq(problems, 0, "the loop reported %d problems", problems);
-    cr_expect_eq(count_fds(), fds_before, "fds open: %d, before: %d", count_fds(), fds_before);
-    /* No child left behind, reaped or not. */
-    cr_expect_eq(waitpid(-1, NULL, WNOHANG), -1, "a child is still around");
+    problems_teardown();
+    expect_no_child();
 }
-TestSuite(subprocess, .init = setup, .fini = teardown, .timeout = 60);
-
-static acio_loop_t *start(void)
-{
-    acio_loop_t *loop = acio_get_running_loop();
-    acio_loop_set_exception_handler(loop, on_problem, NULL);
-    return loop;
-}
+TestSuite(subprocess, .init = problems_setup, .fini = teardown, .timeout = 60);
 
 static int run(acio_coro_fn fn)
 {
@@ -68,7 +44,7 @@ static int run(acio_coro_fn fn)
 static void *seed_main(void *arg)
 {
     (void)arg;
-    start();
+    watch_problems();
     acio_subprocess_opts_t o = {.stdout_mode = ACIO_SUBPROCESS_PIPE};
     acio_process_t *p;
     cr_assert_eq(
@@ -106,7 +82,7 @@ Test(subprocess, read_one_line_then_wait)
 static void *status_main(void *arg)
 {
     (void)arg;
-    start();
+    watch_problems();
     acio_process_t *p;
     int rc = -1;
     cr_assert_eq(acio_create_subprocess_shell(&p, "exit 3", NULL), 0);
@@ -137,7 +113,7 @@ Test(subprocess, exit_status_and_shell_127)
 static void *killed_main(void *arg)
 {
     (void)arg;
-    start();
+    watch_problems();
     acio_process_t *p;
     int rc;
     cr_assert_eq(acio_create_subprocess_execl(&p, NULL, "sleep", "100", NULL), 0);
@@ -170,7 +146,7 @@ Test(subprocess, child_killed_by_a_signal_has_negative_returncode)
 static void *missing_main(void *arg)
 {
     (void)arg;
-    start();
+    watch_problems();
     acio_process_t *p = (acio_process_t *)0x1;
     acio_subprocess_opts_t o = {.stdin_mode = ACIO_SUBPROCESS_PIPE,
                                 .stdout_mode = ACIO_SUBPROCESS_PIPE,
@@ -202,7 +178,7 @@ Test(subprocess, missing_program_is_an_error_not_a_127_child)
 static void *bad_args_main(void *arg)
 {
     (void)arg;
-    start();
+    watch_problems();
     acio_process_t *p;
     const char *empty[] = {NULL};
     cr_assert_eq(acio_create_subprocess_exec(&p, empty, NULL), -EINVAL);
@@ -232,7 +208,7 @@ Test(subprocess, bad_arguments)
 static void *communicate_main(void *arg)
 {
     (void)arg;
-    start();
+    watch_problems();
     char *input = malloc(BIG);
     for (size_t i = 0; i < BIG; i++)
         input[i] = (char)('a' + i % 26);
@@ -271,7 +247,7 @@ Test(subprocess, communicate_more_than_a_pipe_holds_both_ways)
 static void *communicate_epipe_main(void *arg)
 {
     (void)arg;
-    start();
+    watch_problems();
     /* The child exits without reading: the big input meets a closed pipe. Python
      * ignores BrokenPipeError here, and a C program must not die of SIGPIPE. */
     acio_subprocess_opts_t o = {.stdin_mode = ACIO_SUBPROCESS_PIPE,
@@ -304,7 +280,7 @@ Test(subprocess, communicate_with_a_child_that_does_not_read)
 static void *epipe_main(void *arg)
 {
     (void)arg;
-    start();
+    watch_problems();
     acio_subprocess_opts_t o = {.stdin_mode = ACIO_SUBPROCESS_PIPE};
     acio_process_t *p;
     cr_assert_eq(acio_create_subprocess_execl(&p, &o, "true", NULL), 0);
@@ -329,7 +305,7 @@ Test(subprocess, writing_to_an_exited_child_is_epipe_not_sigpipe)
 static void *stdin_stream_main(void *arg)
 {
     (void)arg;
-    start();
+    watch_problems();
     acio_subprocess_opts_t o = {.stdin_mode = ACIO_SUBPROCESS_PIPE,
                                 .stdout_mode = ACIO_SUBPROCESS_PIPE};
     acio_process_t *p;
@@ -391,7 +367,7 @@ static void *waiter_task(void *arg)
 static void *cancel_wait_main(void *arg)
 {
     (void)arg;
-    start();
+    watch_problems();
     acio_subprocess_opts_t o = {.stdin_mode = ACIO_SUBPROCESS_PIPE};
     acio_process_t *p;
     /* cat runs until its stdin closes: we decide when it exits. */
@@ -439,7 +415,7 @@ static void *cancel_communicate_task(void *arg)
 static void *cancel_communicate_main(void *arg)
 {
     (void)arg;
-    start();
+    watch_problems();
     acio_subprocess_opts_t o = {.stdin_mode = ACIO_SUBPROCESS_PIPE,
                                 .stdout_mode = ACIO_SUBPROCESS_PIPE};
     acio_process_t *p;
@@ -480,7 +456,7 @@ Test(subprocess, cancelled_communicate_loses_no_output)
 static void *wait_for_main(void *arg)
 {
     (void)arg;
-    start();
+    watch_problems();
     acio_subprocess_opts_t o = {.stdin_mode = ACIO_SUBPROCESS_PIPE};
     acio_process_t *p;
     cr_assert_eq(acio_create_subprocess_execl(&p, &o, "cat", NULL), 0);
@@ -527,7 +503,7 @@ static void *echo_child(void *arg)
 static void *many_main(void *arg)
 {
     (void)arg;
-    start();
+    watch_problems();
     enum { N = 40 };
     acio_call_t calls[N];
     for (int i = 0; i < N; i++)
@@ -550,7 +526,7 @@ Test(subprocess, forty_children_at_once)
 static void *modes_main(void *arg)
 {
     (void)arg;
-    start();
+    watch_problems();
     acio_process_t *p;
     void *out;
     size_t len;
@@ -613,7 +589,7 @@ Test(subprocess, stdio_modes)
 static void *cwd_env_main(void *arg)
 {
     (void)arg;
-    start();
+    watch_problems();
     char *env[] = {"ACIO_TEST_VAR=forty-two", "PATH=/usr/bin:/bin", NULL};
     acio_subprocess_opts_t o = {.stdout_mode = ACIO_SUBPROCESS_PIPE, .cwd = "/", .env = env};
     acio_process_t *p;
@@ -635,7 +611,7 @@ Test(subprocess, cwd_and_env)
 static void *session_main(void *arg)
 {
     (void)arg;
-    start();
+    watch_problems();
     /* Field 6 of /proc/<pid>/stat is the session id: the child's own pid after setsid. */
     const char *cmd = "echo $$; cut -d' ' -f6 /proc/$$/stat";
     acio_subprocess_opts_t o = {.stdout_mode = ACIO_SUBPROCESS_PIPE, .start_new_session = true};
@@ -666,7 +642,7 @@ Test(subprocess, start_new_session)
 static void *hygiene_main(void *arg)
 {
     (void)arg;
-    start();
+    watch_problems();
     /* An fd without close-on-exec must still not reach the child (close_fds=True). */
     int leaky = dup2(2, 57);
     cr_assert_eq(leaky, 57);
@@ -693,7 +669,7 @@ Test(subprocess, child_gets_only_stdin_stdout_stderr)
 static void *free_running_main(void *arg)
 {
     (void)arg;
-    start();
+    watch_problems();
     acio_subprocess_opts_t o = {.stdin_mode = ACIO_SUBPROCESS_PIPE,
                                 .stdout_mode = ACIO_SUBPROCESS_PIPE};
     acio_process_t *p;
@@ -714,7 +690,7 @@ Test(subprocess, freeing_a_running_process_kills_and_reaps_it)
 static void *limit_main(void *arg)
 {
     (void)arg;
-    start();
+    watch_problems();
     acio_subprocess_opts_t o = {.stdout_mode = ACIO_SUBPROCESS_PIPE, .limit = 16};
     acio_process_t *p;
     cr_assert_eq(acio_create_subprocess_shell(
@@ -747,7 +723,7 @@ Test(subprocess, stdout_reader_readline_limit)
 static void *read_chunks_main(void *arg)
 {
     (void)arg;
-    start();
+    watch_problems();
     acio_subprocess_opts_t o = {.stdout_mode = ACIO_SUBPROCESS_PIPE, .limit = 1024};
     acio_process_t *p;
     /* 200 KB through a reader whose limit is 1 KiB: reading pauses and resumes. */
@@ -779,7 +755,7 @@ Test(subprocess, stdout_reader_reads_in_chunks_with_flow_control)
 static void *stream_api_main(void *arg)
 {
     (void)arg;
-    start();
+    watch_problems();
     acio_subprocess_opts_t o = {
         .stdout_mode = ACIO_SUBPROCESS_PIPE, .stderr_mode = ACIO_SUBPROCESS_PIPE, .limit = 4096};
     acio_process_t *p;
@@ -824,7 +800,7 @@ Test(subprocess, stdout_and_stderr_are_full_stream_readers)
 static void *write_eof_main(void *arg)
 {
     (void)arg;
-    start();
+    watch_problems();
     acio_subprocess_opts_t o = {.stdin_mode = ACIO_SUBPROCESS_PIPE,
                                 .stdout_mode = ACIO_SUBPROCESS_PIPE};
     acio_process_t *p;
@@ -856,7 +832,7 @@ Test(subprocess, stdin_write_eof_closes_the_pipe)
 static void *dies_main(void *arg)
 {
     (void)arg;
-    start();
+    watch_problems();
     acio_subprocess_opts_t o = {.stdin_mode = ACIO_SUBPROCESS_PIPE,
                                 .stdout_mode = ACIO_SUBPROCESS_PIPE};
     acio_process_t *p;
@@ -883,7 +859,7 @@ Test(subprocess, child_that_dies_gives_eof_and_negative_returncode)
 static void *wait_keeps_output_main(void *arg)
 {
     (void)arg;
-    start();
+    watch_problems();
     acio_subprocess_opts_t o = {.stdout_mode = ACIO_SUBPROCESS_PIPE,
                                 .stderr_mode = ACIO_SUBPROCESS_PIPE};
     acio_process_t *p;
@@ -916,7 +892,7 @@ Test(subprocess, wait_loses_no_buffered_output)
 static void *reader_outlives_main(void *arg)
 {
     (void)arg;
-    start();
+    watch_problems();
     acio_subprocess_opts_t o = {.stdout_mode = ACIO_SUBPROCESS_PIPE};
     acio_process_t *p;
     cr_assert_eq(acio_create_subprocess_shell(&p, "echo kept; exec sleep 100", &o), 0);
@@ -945,7 +921,7 @@ Test(subprocess, a_reader_reference_outlives_the_process)
 static void *inherit_main(void *arg)
 {
     (void)arg;
-    start();
+    watch_problems();
     int in[2], out[2];
     cr_assert_eq(pipe2(in, O_CLOEXEC), 0);
     cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
@@ -988,7 +964,7 @@ Test(subprocess, inherit_gives_the_child_our_stdin_and_stdout)
 static void *sigchld_main(void *arg)
 {
     (void)arg;
-    start();
+    watch_problems();
     acio__child_watch_force_sigchld(true);
     enum { N = 8 };
     acio_process_t *p[N];
@@ -1039,7 +1015,7 @@ static void on_user_sigchld(int signo, void *data)
 static void *sigchld_user_main(void *arg)
 {
     (void)arg;
-    acio_loop_t *loop = start();
+    acio_loop_t *loop = watch_problems();
     acio__child_watch_force_sigchld(true);
     cr_assert_eq(acio_loop_add_signal_handler(loop, SIGCHLD, on_user_sigchld, NULL), 0);
     acio_process_t *p;

@@ -14,30 +14,14 @@
 #include <unistd.h>
 
 #include "acio.h"
+#include "support/check.h"
+#include "support/fds.h"
 #include "net/fdwait.h"
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            return acio_raise(-EPROTO, __VA_ARGS__);                                               \
-    } while (0)
-
-static int count_fds(void)
-{
-    int n = 0;
-    for (int fd = 0; fd < 1024; fd++)
-        if (fcntl(fd, F_GETFD) >= 0)
-            n++;
-    return n;
-}
 
 static void run(acio_coro_fn fn, void *arg)
 {
     int before = count_fds();
-    char *msg = NULL;
-    int rc = acio_run_ex(fn, arg, NULL, &msg);
-    cr_assert_eq(rc, 0, "main failed: %s: %s", acio_err_name(rc), msg ? msg : "");
-    free(msg);
+    run_ok(fn, arg);
     /* Every socket the test opened is closed again. */
     cr_assert_eq(count_fds(), before, "fds open before %d, after %d", before, count_fds());
 }
@@ -152,12 +136,6 @@ static int one_rec_factory(void *fd, const acio_protocol_t **p, void **d)
 }
 
 /* Wait (bounded) until cond holds, yielding to the loop. */
-#define WAIT_UNTIL(cond)                                                                           \
-    do {                                                                                           \
-        for (int i_ = 0; i_ < 5000 && !(cond); i_++)                                               \
-            acio_sleep(0.001);                                                                     \
-    } while (0)
-
 /* ---- tests ---- */
 
 static char *pattern(size_t n)

@@ -14,12 +14,7 @@
 #include <unistd.h>
 
 #include "acio.h"
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            return acio_raise(-EPROTO, __VA_ARGS__);                                               \
-    } while (0)
+#include "support/check.h"
 
 #define NCLIENTS 10
 

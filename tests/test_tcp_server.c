@@ -10,54 +10,8 @@
 #include <unistd.h>
 
 #include "acio.h"
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            return acio_raise(-EPROTO, __VA_ARGS__);                                               \
-    } while (0)
-
-#define WAIT_UNTIL(cond)                                                                           \
-    do {                                                                                           \
-        for (int i_ = 0; i_ < 5000 && !(cond); i_++)                                               \
-            acio_sleep(0.001);                                                                     \
-    } while (0)
-
-static void run(acio_coro_fn fn)
-{
-    char *msg = NULL;
-    int rc = acio_run_ex(fn, NULL, NULL, &msg);
-    cr_assert_eq(rc, 0, "main failed: %s: %s", acio_err_name(rc), msg ? msg : "");
-    free(msg);
-}
-
-static int made, lost;
-static acio_transport_t *last_t;
-
-static void c_made(acio_transport_t *t, void *d)
-{
-    (void)d;
-    made++;
-    last_t = t;
-}
-
-static void c_lost(acio_transport_t *t, int e, void *d)
-{
-    (void)t;
-    (void)e;
-    (void)d;
-    lost++;
-}
-
-static const acio_protocol_t counting = {.connection_made = c_made, .connection_lost = c_lost};
-
-static int factory(void *fd, const acio_protocol_t **p, void **d)
-{
-    (void)fd;
-    *p = &counting;
-    *d = NULL;
-    return 0;
-}
+#include "support/check.h"
+#include "support/counting.h"
 
 static int raw_connect(int family, int port)
 {
@@ -88,7 +42,7 @@ static void *hosts_main(void *arg)
     acio_server_opts_t o = {
         .hosts = hosts, .nhosts = 2, .delay_serving = true, .keep_alive = true, .reuse_port = true};
     acio_server_t *srv;
-    int rc = acio_loop_create_server(NULL, &srv, factory, NULL, NULL, 0, &o);
+    int rc = acio_loop_create_server(NULL, &srv, counting_factory, NULL, NULL, 0, &o);
     CHECK(rc == 0, "create_server: %s", acio_strerror(rc));
     int fds[4];
     CHECK(acio_server_sockets(srv, fds, 4) == 2, "two listening sockets");
@@ -97,26 +51,28 @@ static void *hosts_main(void *arg)
     int a = raw_connect(AF_INET, port), b = raw_connect(AF_INET6, port);
     CHECK(a >= 0 && b >= 0, "same port on both families");
     acio_sleep(0.01);
-    CHECK(made == 0, "nothing accepted before start_serving");
+    CHECK(counted.made == 0, "nothing accepted before start_serving");
     CHECK(acio_server_start_serving(srv) == 0, "start_serving");
-    WAIT_UNTIL(made == 2);
-    CHECK(made == 2 && acio_server_active_count(srv) == 2, "accepted both: %d", made);
+    WAIT_UNTIL(counted.made == 2);
+    CHECK(counted.made == 2 && acio_server_active_count(srv) == 2, "accepted both: %d",
+          counted.made);
     int ka = 0;
     socklen_t kl = sizeof(ka);
-    getsockopt(acio_transport_get_fd(last_t), SOL_SOCKET, SO_KEEPALIVE, &ka, &kl);
+    getsockopt(acio_transport_get_fd(counted.last_made), SOL_SOCKET, SO_KEEPALIVE, &ka, &kl);
     CHECK(ka == 1, "keep_alive set on accepted sockets");
     /* The same port again: taken (no reuse_port on the second server). */
     acio_server_t *dup;
-    rc = acio_loop_create_server(NULL, &dup, factory, NULL, "127.0.0.1", port, NULL);
+    rc = acio_loop_create_server(NULL, &dup, counting_factory, NULL, "127.0.0.1", port, NULL);
     CHECK(rc == -EADDRINUSE, "address in use: %s", acio_err_name(rc));
     /* close() stops listening; connections stay until close_clients. */
     acio_server_close(srv);
     CHECK(acio_server_sockets(srv, fds, 4) == 0, "no listening sockets after close");
     CHECK(raw_connect(AF_INET, port) < 0, "refused after close");
-    CHECK(acio_server_active_count(srv) == 2 && lost == 0, "clients survive close");
+    CHECK(acio_server_active_count(srv) == 2 && counted.lost == 0, "clients survive close");
     acio_server_close_clients(srv);
     rc = acio_server_wait_closed(srv);
-    CHECK(rc == 0 && lost == 2 && acio_server_active_count(srv) == 0, "closed clients: %d", lost);
+    CHECK(rc == 0 && counted.lost == 2 && acio_server_active_count(srv) == 0, "closed clients: %d",
+          counted.lost);
     acio_server_free(srv);
     close(a);
     close(b);
@@ -125,7 +81,7 @@ static void *hosts_main(void *arg)
 
 Test(tcp_server, hosts_delay_serving_close_clients, .timeout = 60)
 {
-    run(hosts_main);
+    run_ok(hosts_main, NULL);
 }
 
 static void *forever(void *arg)
@@ -142,7 +98,7 @@ static void *forever_main(void *arg)
 {
     (void)arg;
     acio_server_t *srv;
-    int rc = acio_loop_create_server(NULL, &srv, factory, NULL, "127.0.0.1", 0, NULL);
+    int rc = acio_loop_create_server(NULL, &srv, counting_factory, NULL, "127.0.0.1", 0, NULL);
     CHECK(rc == 0, "create_server");
     acio_task_t *t;
     acio_create_task(&t, forever, srv, "serve_forever");
@@ -150,7 +106,7 @@ static void *forever_main(void *arg)
     CHECK(acio_server_serve_forever(srv) == -EBUSY, "second serve_forever");
     int port = acio_server_port(srv);
     int c = raw_connect(AF_INET, port);
-    WAIT_UNTIL(made == 1);
+    WAIT_UNTIL(counted.made == 1);
     /* close() ends serve_forever normally; wait_closed then waits for the client. */
     acio_server_close(srv);
     void *res;
@@ -164,13 +120,13 @@ static void *forever_main(void *arg)
     CHECK(!acio_future_done(w), "wait_closed waits for the connection");
     acio_server_abort_clients(srv);
     rc = acio_await(w, NULL);
-    CHECK(rc == 0 && lost == 1, "wait_closed after abort_clients");
+    CHECK(rc == 0 && counted.lost == 1, "wait_closed after abort_clients");
     acio_future_unref(w);
     acio_server_free(srv);
     close(c);
 
     /* Cancelling serve_forever closes the server. */
-    rc = acio_loop_create_server(NULL, &srv, factory, NULL, "127.0.0.1", 0, NULL);
+    rc = acio_loop_create_server(NULL, &srv, counting_factory, NULL, "127.0.0.1", 0, NULL);
     CHECK(rc == 0, "create_server");
     acio_create_task(&t, forever, srv, "serve_forever");
     acio_sleep(0);
@@ -187,5 +143,5 @@ static void *forever_main(void *arg)
 
 Test(tcp_server, serve_forever_close_cancel_wait_closed, .timeout = 60)
 {
-    run(forever_main);
+    run_ok(forever_main, NULL);
 }

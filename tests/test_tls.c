@@ -16,75 +16,26 @@
 #include <unistd.h>
 
 #include "acio.h"
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            return acio_raise(-EPROTO, __VA_ARGS__);                                               \
-    } while (0)
-
-static char dir[64], ca[96], cert[96], key[96];
-
-static bool have_tls(void)
-{
-    acio_ssl_context_t *c = NULL;
-    int rc = acio_ssl_context_new(&c, ACIO_SSL_CLIENT);
-    acio_ssl_context_unref(c);
-    return rc == 0;
-}
-
-static void make_certs(void)
-{
-    snprintf(dir, sizeof(dir), "/tmp/acio-tls-%d", (int)getpid());
-    snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
-    snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
-    snprintf(key, sizeof(key), "%s/key.pem", dir);
-    char cmd[2048];
-    snprintf(cmd, sizeof(cmd),
-             "set -e; mkdir -p %s; cd %s;"
-             "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "
-             "ca.key -out ca.pem -days 2"
-             " -subj /CN=acio-test-ca >/dev/null 2>&1;"
-             "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout key.pem "
-             "-out req.csr"
-             " -subj /CN=localhost >/dev/null 2>&1;"
-             "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > ext.cnf;"
-             "openssl x509 -req -in req.csr -CA ca.pem -CAkey ca.key -CAcreateserial"
-             " -out cert.pem -days 2 -extfile ext.cnf >/dev/null 2>&1",
-             dir, dir);
-    cr_assert_eq(system(cmd), 0, "generating certificates failed");
-}
-
-static void cleanup_certs(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
-}
+#include "support/certs.h"
+#include "support/check.h"
 
 static void setup(void)
 {
     if (!have_tls())
         cr_skip_test("acio was built without OpenSSL");
-    make_certs();
+    certs_make("tls");
 }
 
-static void run(acio_coro_fn fn)
-{
-    char *msg = NULL;
-    int rc = acio_run_ex(fn, NULL, NULL, &msg);
-    cleanup_certs();
-    cr_assert_eq(rc, 0, "main failed: %s: %s", acio_err_name(rc), msg ? msg : "");
-    free(msg);
-}
+/* The certificates go when the test ends, passed or failed (Criterion runs .fini after a
+ * failed assertion too). */
+TestSuite(tls, .fini = certs_cleanup);
 
 static acio_ssl_context_t *server_ctx(void)
 {
     acio_ssl_context_t *s;
     if (acio_ssl_context_new(&s, ACIO_SSL_SERVER) < 0)
         return NULL;
-    if (acio_ssl_context_load_cert_chain(s, cert, key) < 0) {
+    if (acio_ssl_context_load_cert_chain(s, certs.cert, certs.key) < 0) {
         acio_ssl_context_unref(s);
         return NULL;
     }
@@ -96,7 +47,7 @@ static acio_ssl_context_t *client_ctx(bool trust_ca)
     acio_ssl_context_t *c;
     if (acio_ssl_context_new(&c, ACIO_SSL_CLIENT) < 0)
         return NULL;
-    if (trust_ca && acio_ssl_context_load_verify_locations(c, ca, NULL) < 0) {
+    if (trust_ca && acio_ssl_context_load_verify_locations(c, certs.ca, NULL) < 0) {
         acio_ssl_context_unref(c);
         return NULL;
     }
@@ -175,7 +126,7 @@ static void *roundtrip_main(void *arg)
 Test(tls, acio_client_acio_server, .timeout = 60)
 {
     setup();
-    run(roundtrip_main);
+    run_ok(roundtrip_main, NULL);
 }
 
 static void *verify_main(void *arg)
@@ -215,7 +166,7 @@ static void *verify_main(void *arg)
 Test(tls, verification_failures_are_clear, .timeout = 60)
 {
     setup();
-    run(verify_main);
+    run_ok(verify_main, NULL);
 }
 
 static void *plaintext_main(void *arg)
@@ -253,7 +204,7 @@ static void *plaintext_main(void *arg)
 Test(tls, plaintext_client_fails_handshake, .timeout = 60)
 {
     setup();
-    run(plaintext_main);
+    run_ok(plaintext_main, NULL);
 }
 
 /* start_tls: a plain connection upgraded by the client. */
@@ -313,7 +264,7 @@ static void *start_tls_main(void *arg)
 Test(tls, start_tls_upgrades_a_connection, .timeout = 60)
 {
     setup();
-    run(start_tls_main);
+    run_ok(start_tls_main, NULL);
 }
 
 static int free_port(void)
@@ -351,8 +302,8 @@ static void *s_server_main(void *arg)
         int devnull = open("/dev/null", 1);
         dup2(devnull, 1);
         dup2(devnull, 2);
-        execlp("openssl", "openssl", "s_server", "-accept", pbuf, "-cert", cert, "-key", key,
-               "-www", "-naccept", "1", (char *)NULL);
+        execlp("openssl", "openssl", "s_server", "-accept", pbuf, "-cert", certs.cert, "-key",
+               certs.key, "-www", "-naccept", "1", (char *)NULL);
         _exit(127);
     }
     acio_ssl_context_t *cctx = client_ctx(true);
@@ -385,7 +336,7 @@ static void *s_server_main(void *arg)
 Test(tls, client_against_openssl_s_server, .timeout = 60)
 {
     setup();
-    run(s_server_main);
+    run_ok(s_server_main, NULL);
 }
 
 static void *s_client_main(void *arg)
@@ -408,7 +359,7 @@ static void *s_client_main(void *arg)
         dup2(devnull, 2);
         close(in[1]);
         close(out[0]);
-        execlp("openssl", "openssl", "s_client", "-connect", target, "-CAfile", ca,
+        execlp("openssl", "openssl", "s_client", "-connect", target, "-CAfile", certs.ca,
                "-verify_return_error", "-verify_hostname", "localhost", "-servername", "localhost",
                "-quiet", "-ign_eof", (char *)NULL);
         _exit(127);
@@ -437,7 +388,7 @@ static void *s_client_main(void *arg)
 Test(tls, server_against_openssl_s_client, .timeout = 60)
 {
     setup();
-    run(s_client_main);
+    run_ok(s_client_main, NULL);
 }
 
 /* Context errors, and without OpenSSL every TLS request fails with -ENOTSUP. */
@@ -454,11 +405,10 @@ Test(tls, context_errors, .timeout = 30)
     cr_assert_eq(rc, -ENOENT, "missing file: %s", acio_err_name(rc));
     cr_assert_eq(acio_ssl_context_set_check_hostname(c, true), -EINVAL,
                  "host name checks are for clients");
-    make_certs();
-    rc = acio_ssl_context_load_cert_chain(c, cert, ca); /* a key that does not match */
+    certs_make("tls");
+    rc = acio_ssl_context_load_cert_chain(c, certs.cert, certs.ca); /* a key that does not match */
     cr_assert_eq(rc, -EPROTO, "mismatched key: %s", acio_err_name(rc));
     cr_assert(strlen(acio_ssl_last_error()) > 0, "the reason is kept");
-    cr_assert_eq(acio_ssl_context_load_cert_chain(c, cert, key), 0);
-    cleanup_certs();
+    cr_assert_eq(acio_ssl_context_load_cert_chain(c, certs.cert, certs.key), 0);
     acio_ssl_context_unref(c);
 }

@@ -22,94 +22,9 @@
 #include <unistd.h>
 
 #include "acio.h"
-#include "support/fds.h"
-
-static char dir[64], ca[96], cert[96], key[96];
-
-static bool have_tls(void)
-{
-    acio_ssl_context_t *c = NULL;
-    int rc = acio_ssl_context_new(&c, ACIO_SSL_CLIENT);
-    acio_ssl_context_unref(c);
-    return rc == 0;
-}
-
-/* A CA and a certificate for localhost / 127.0.0.1, as in test_tls.c. */
-static void make_certs(void)
-{
-    snprintf(dir, sizeof(dir), "/tmp/acio-tls-close-%d", (int)getpid());
-    snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
-    snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
-    snprintf(key, sizeof(key), "%s/key.pem", dir);
-    char cmd[2048];
-    snprintf(cmd, sizeof(cmd),
-             "set -e; mkdir -p %s; cd %s;"
-             "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "
-             "ca.key -out ca.pem -days 2 -subj /CN=acio-test-ca >/dev/null 2>&1;"
-             "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout key.pem "
-             "-out req.csr -subj /CN=localhost >/dev/null 2>&1;"
-             "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > ext.cnf;"
-             "openssl x509 -req -in req.csr -CA ca.pem -CAkey ca.key -CAcreateserial"
-             " -out cert.pem -days 2 -extfile ext.cnf >/dev/null 2>&1",
-             dir, dir);
-    cr_assert_eq(system(cmd), 0, "generating certificates failed");
-}
-
-static void cleanup_certs(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
-}
-
-/* Reports of tasks the close discarded (the suspended handshakes of the acio_loop_close
- * variant) are expected; anything else is a problem. */
-static int problems, discarded;
-static void on_problem(acio_loop_t *loop, const acio_error_context_t *ctx, void *data)
-{
-    (void)loop;
-    (void)data;
-    if (ctx->message && strstr(ctx->message, "destroyed but it is pending")) {
-        discarded++;
-        return;
-    }
-    problems++;
-    fprintf(stderr, "exception handler: %s\n", ctx->message);
-}
-
-/* ---- a protocol that counts its callbacks ---- */
-
-static int made, lost;
-static acio_transport_t *accepted[4]; /* server sides of the established TLS connections */
-static int naccepted;
-static int server_marker;
-
-static void p_made(acio_transport_t *t, void *data)
-{
-    made++;
-    if (data == &server_marker && naccepted < 4)
-        accepted[naccepted++] = t;
-}
-static void p_data(acio_transport_t *t, const void *buf, size_t len, void *data)
-{
-    (void)t, (void)buf, (void)len, (void)data;
-}
-static void p_lost(acio_transport_t *t, int error, void *data)
-{
-    (void)t, (void)error, (void)data;
-    lost++;
-}
-static const acio_protocol_t proto = {
-    .connection_made = p_made, .data_received = p_data, .connection_lost = p_lost};
-
-static int factory(void *fdata, const acio_protocol_t **p, void **data)
-{
-    (void)fdata;
-    *p = &proto;
-    *data = &server_marker;
-    return 0;
-}
+#include "support/certs.h"
+#include "support/counting.h"
+#include "support/problems.h"
 
 /* ---- what the test keeps across the loop's close ---- */
 
@@ -169,10 +84,10 @@ static void *stalled_proto(void *arg)
     acio_transport_t *t = NULL;
     if (held.stall_over_unix)
         held.rc[STALLED_PROTO] =
-            acio_loop_create_unix_connection(NULL, &t, &proto, NULL, held.upath, &co);
+            acio_loop_create_unix_connection(NULL, &t, &counting_protocol, NULL, held.upath, &co);
     else
-        held.rc[STALLED_PROTO] =
-            acio_loop_create_connection(NULL, &t, &proto, NULL, "127.0.0.1", held.listen_port, &co);
+        held.rc[STALLED_PROTO] = acio_loop_create_connection(NULL, &t, &counting_protocol, NULL,
+                                                             "127.0.0.1", held.listen_port, &co);
     if (t)
         acio_transport_unref(t);
     return NULL;
@@ -200,8 +115,8 @@ static void *upgrade(void *arg)
 {
     (void)arg;
     acio_transport_t *t = NULL;
-    held.rc[START_TLS] =
-        acio_loop_start_tls(NULL, held.plain, &proto, NULL, held.cctx, false, "localhost", 0, &t);
+    held.rc[START_TLS] = acio_loop_start_tls(NULL, held.plain, &counting_protocol, NULL, held.cctx,
+                                             false, "localhost", 0, &t);
     if (t)
         acio_transport_unref(t);
     return NULL;
@@ -215,7 +130,7 @@ static void *accept_sock(void *arg)
     acio_connection_opts_t co = {.ssl = held.sctx};
     acio_transport_t *t = NULL;
     held.rc[ACCEPTED_SOCK] =
-        acio_loop_connect_accepted_socket(NULL, &t, &proto, NULL, held.sock_fd, &co);
+        acio_loop_connect_accepted_socket(NULL, &t, &counting_protocol, NULL, held.sock_fd, &co);
     if (t)
         acio_transport_unref(t);
     return NULL;
@@ -225,23 +140,24 @@ static acio_transport_t *tls_client(int port)
 {
     acio_connection_opts_t co = {.ssl = held.cctx, .server_hostname = "localhost"};
     acio_transport_t *t = NULL;
-    int rc = acio_loop_create_connection(NULL, &t, &proto, NULL, "127.0.0.1", port, &co);
+    int rc =
+        acio_loop_create_connection(NULL, &t, &counting_protocol, NULL, "127.0.0.1", port, &co);
     cr_assert_eq(rc, 0, "TLS connect: %s (%s)", acio_err_name(rc), acio_ssl_last_error());
     return t;
 }
 
 static void wait_accepted(int n)
 {
-    for (int i = 0; i < 5000 && naccepted < n; i++)
+    for (int i = 0; i < 5000 && counted.naccepted < n; i++)
         acio_sleep(0.001);
-    cr_assert_eq(naccepted, n, "the server made %d connections of %d", naccepted, n);
+    cr_assert_eq(counted.naccepted, n, "the server made %d connections of %d", counted.naccepted,
+                 n);
 }
 
 static void *open_everything(void *arg)
 {
     (void)arg;
-    acio_loop_t *loop = acio_get_running_loop();
-    acio_loop_set_exception_handler(loop, on_problem, NULL);
+    acio_loop_t *loop = watch_problems();
 
     /* (1) Clients whose handshake is stalled, over a protocol and over streams. */
     for (int i = 0; i < 2; i++) {
@@ -252,8 +168,8 @@ static void *open_everything(void *arg)
 
     /* (4) A plain connection to the same listener, upgraded by a task: start_tls sends
      * its ClientHello and waits. */
-    cr_assert_eq(acio_loop_create_connection(loop, &held.plain, &proto, NULL, "127.0.0.1",
-                                             held.listen_port, NULL),
+    cr_assert_eq(acio_loop_create_connection(loop, &held.plain, &counting_protocol, NULL,
+                                             "127.0.0.1", held.listen_port, NULL),
                  0);
     accept_hello(held.listen_fd, false);
     cr_assert_eq(acio_loop_create_task(loop, NULL, upgrade, NULL, NULL), 0);
@@ -278,13 +194,15 @@ static void *open_everything(void *arg)
 
     /* The TLS server. */
     acio_server_opts_t so = {.ssl = held.sctx};
-    cr_assert_eq(acio_loop_create_server(loop, &held.srv, factory, NULL, "127.0.0.1", 0, &so), 0);
+    cr_assert_eq(
+        acio_loop_create_server(loop, &held.srv, counting_factory, NULL, "127.0.0.1", 0, &so), 0);
     int port = acio_server_port(held.srv);
 
     /* (2) A TCP client that connects and says nothing: the server's side waits in its
      * handshake (it counts as a connection; its protocol does not exist yet). */
-    cr_assert_eq(
-        acio_loop_create_connection(loop, &held.mute, &proto, NULL, "127.0.0.1", port, NULL), 0);
+    cr_assert_eq(acio_loop_create_connection(loop, &held.mute, &counting_protocol, NULL,
+                                             "127.0.0.1", port, NULL),
+                 0);
     for (int i = 0; i < 5000 && acio_server_active_count(held.srv) < 1; i++)
         acio_sleep(0.001);
     cr_assert_eq(acio_server_active_count(held.srv), 1, "the server is handshaking");
@@ -295,7 +213,7 @@ static void *open_everything(void *arg)
     held.closing = tls_client(port);
     wait_accepted(2);
     for (int i = 0; i < 2; i++)
-        cr_assert_eq(acio_transport_pause_reading(accepted[i]), 0);
+        cr_assert_eq(acio_transport_pause_reading(counted.accepted[i]), 0);
     size_t big = 8 << 20;
     char *junk = calloc(1, big);
     cr_assert_not_null(junk);
@@ -312,7 +230,7 @@ static void *open_everything(void *arg)
     cr_assert_eq(acio_stream_writer_write(held.sw, "unanswered\n", 11), 0);
     wait_accepted(3);
     cr_assert_eq(acio_server_active_count(held.srv), 4);
-    cr_assert_eq(lost, 0);
+    cr_assert_eq(counted.lost, 0);
     return NULL;
 }
 
@@ -320,16 +238,19 @@ static void setup(void)
 {
     if (!have_tls())
         cr_skip_test("acio was built without OpenSSL");
-    make_certs();
+    certs_make("tls-close");
     memset(&held, 0, sizeof held);
     for (int i = 0; i < NTASKS; i++)
         held.rc[i] = 1;
-    problems = discarded = made = lost = naccepted = 0;
-    memset(accepted, 0, sizeof accepted);
+    /* Reports of tasks the close discarded (the suspended handshakes of the
+     * acio_loop_close variant) are expected; anything else is a problem. */
+    problems_setup();
+    problems_expect("destroyed but it is pending");
+    counted_reset();
     cr_assert_eq(acio_ssl_context_new(&held.sctx, ACIO_SSL_SERVER), 0);
-    cr_assert_eq(acio_ssl_context_load_cert_chain(held.sctx, cert, key), 0);
+    cr_assert_eq(acio_ssl_context_load_cert_chain(held.sctx, certs.cert, certs.key), 0);
     cr_assert_eq(acio_ssl_context_new(&held.cctx, ACIO_SSL_CLIENT), 0);
-    cr_assert_eq(acio_ssl_context_load_verify_locations(held.cctx, ca, NULL), 0);
+    cr_assert_eq(acio_ssl_context_load_verify_locations(held.cctx, certs.ca, NULL), 0);
     held.listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     cr_assert_eq(bind(held.listen_fd, (struct sockaddr *)&a, sizeof a), 0);
@@ -339,7 +260,7 @@ static void setup(void)
     held.listen_port = ntohs(a.sin_port);
     held.unix_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     struct sockaddr_un u = {.sun_family = AF_UNIX};
-    snprintf(held.upath, sizeof held.upath, "%s/stall.sock", dir);
+    snprintf(held.upath, sizeof held.upath, "%s/stall.sock", certs.dir);
     snprintf(u.sun_path, sizeof u.sun_path, "%s", held.upath);
     cr_assert_eq(bind(held.unix_fd, (struct sockaddr *)&u, sizeof u), 0);
     cr_assert_eq(listen(held.unix_fd, 8), 0);
@@ -353,9 +274,10 @@ static void check_and_release_everything(int expect_discarded)
 {
     int now = count_fds(), expected = held.fds_base + held.npeer;
     cr_assert_eq(now, expected, "fds open: %d, expected: %d", now, expected);
-    cr_assert_eq(lost, 0, "connection_lost must not run after the loop closed (%d)", lost);
+    cr_assert_eq(counted.lost, 0, "connection_lost must not run after the loop closed (%d)",
+                 counted.lost);
     cr_assert_eq(problems, 0, "the loop reported %d problems", problems);
-    cr_assert_eq(discarded, expect_discarded, "discarded tasks: %d", discarded);
+    cr_assert_eq(problems_expected, expect_discarded, "discarded tasks: %d", problems_expected);
     cr_assert_eq(acio_server_active_count(held.srv), 0, "the server forgot every connection");
 
     acio_transport_t *ts[] = {held.mute, held.open_c, held.closing, held.plain};
@@ -404,11 +326,11 @@ static void check_and_release_everything(int expect_discarded)
         close(held.peer_fd[i]);
     close(held.listen_fd);
     close(held.unix_fd);
-    cleanup_certs();
-    cr_assert_eq(lost, 0);
+    certs_cleanup();
+    cr_assert_eq(counted.lost, 0);
 }
 
-TestSuite(tls_close, .init = setup, .timeout = 120);
+TestSuite(tls_close, .init = setup, .fini = certs_cleanup, .timeout = 120);
 
 /* asyncio.run's ending: the handshaking tasks are cancelled first (their connections are
  * aborted on the way out, as create_connection promises), then the loop's close aborts
@@ -447,18 +369,18 @@ Test(tls_close, acio_loop_close_releases_handshakes_in_progress)
 static void *close_normally(void *arg)
 {
     (void)arg;
-    acio_loop_t *loop = acio_get_running_loop();
-    acio_loop_set_exception_handler(loop, on_problem, NULL);
+    acio_loop_t *loop = watch_problems();
     acio_server_opts_t so = {.ssl = held.sctx};
-    cr_assert_eq(acio_loop_create_server(loop, &held.srv, factory, NULL, "127.0.0.1", 0, &so), 0);
+    cr_assert_eq(
+        acio_loop_create_server(loop, &held.srv, counting_factory, NULL, "127.0.0.1", 0, &so), 0);
     held.open_c = tls_client(acio_server_port(held.srv));
     wait_accepted(1);
     cr_assert_eq(acio_transport_write(held.open_c, "bye", 3), 0);
     acio_transport_close(held.open_c);
     /* close_notify reaches the server side, which closes too. */
-    for (int i = 0; i < 5000 && lost < 2; i++)
+    for (int i = 0; i < 5000 && counted.lost < 2; i++)
         acio_sleep(0.001);
-    cr_assert_eq(lost, 2, "both sides heard connection_lost");
+    cr_assert_eq(counted.lost, 2, "both sides heard connection_lost");
     cr_assert_eq(acio_server_active_count(held.srv), 0);
     return NULL;
 }
@@ -466,7 +388,7 @@ static void *close_normally(void *arg)
 Test(tls_close, closed_tls_connections_leave_the_registry)
 {
     cr_assert_eq(acio_run(close_normally, NULL, NULL), 0);
-    cr_assert_eq(lost, 2, "connection_lost ran once per side: %d", lost);
+    cr_assert_eq(counted.lost, 2, "connection_lost ran once per side: %d", counted.lost);
     cr_assert_eq(problems, 0);
     cr_assert_eq(count_fds(), held.fds_base);
     cr_assert_eq(acio_transport_write(held.open_c, "x", 1) < 0, true);
@@ -477,5 +399,5 @@ Test(tls_close, closed_tls_connections_leave_the_registry)
     acio_ssl_context_unref(held.cctx);
     close(held.listen_fd);
     close(held.unix_fd);
-    cleanup_certs();
+    certs_cleanup();
 }

@@ -10,26 +10,7 @@
 #include <unistd.h>
 
 #include "acio.h"
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            return acio_raise(-EPROTO, __VA_ARGS__);                                               \
-    } while (0)
-
-#define WAIT_UNTIL(cond)                                                                           \
-    do {                                                                                           \
-        for (int i_ = 0; i_ < 5000 && !(cond); i_++)                                               \
-            acio_sleep(0.001);                                                                     \
-    } while (0)
-
-static void run(acio_coro_fn fn)
-{
-    char *msg = NULL;
-    int rc = acio_run_ex(fn, NULL, NULL, &msg);
-    cr_assert_eq(rc, 0, "main failed: %s: %s", acio_err_name(rc), msg ? msg : "");
-    free(msg);
-}
+#include "support/check.h"
 
 /* A buffered protocol with a deliberately tiny buffer: many small reads. */
 typedef struct {
@@ -113,7 +94,7 @@ static void *buffered_main(void *arg)
 
 Test(transport, buffered_protocol_and_pause_reading, .timeout = 60)
 {
-    run(buffered_main);
+    run_ok(buffered_main, NULL);
 }
 
 /* A protocol switch in the middle of a connection (what start_tls does). */
@@ -169,7 +150,7 @@ static void *set_protocol_main(void *arg)
 
 Test(transport, set_protocol_and_bad_socket, .timeout = 60)
 {
-    run(set_protocol_main);
+    run_ok(set_protocol_main, NULL);
 }
 
 typedef struct {
@@ -252,7 +233,7 @@ static void *pipes_main(void *arg)
 
 Test(transport, pipes_eof_and_epipe, .timeout = 60)
 {
-    run(pipes_main);
+    run_ok(pipes_main, NULL);
 }
 
 static void *pipe_stream_main(void *arg)
@@ -283,5 +264,5 @@ static void *pipe_stream_main(void *arg)
 
 Test(transport, pipe_streams, .timeout = 60)
 {
-    run(pipe_stream_main);
+    run_ok(pipe_stream_main, NULL);
 }

@@ -11,20 +11,7 @@
 #include <unistd.h>
 
 #include "acio.h"
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            return acio_raise(-EPROTO, __VA_ARGS__);                                               \
-    } while (0)
-
-static void run(acio_coro_fn fn)
-{
-    char *msg = NULL;
-    int rc = acio_run_ex(fn, NULL, NULL, &msg);
-    cr_assert_eq(rc, 0, "main failed: %s: %s", acio_err_name(rc), msg ? msg : "");
-    free(msg);
-}
+#include "support/check.h"
 
 typedef struct {
     int made, lost, errors, last_error, count;
@@ -75,12 +62,6 @@ static const acio_datagram_protocol_t udp_proto = {
     .error_received = u_err,
     .connection_lost = u_lost,
 };
-
-#define WAIT_UNTIL(cond)                                                                           \
-    do {                                                                                           \
-        for (int i_ = 0; i_ < 5000 && !(cond); i_++)                                               \
-            acio_sleep(0.001);                                                                     \
-    } while (0)
 
 static int local_port(acio_transport_t *t)
 {
@@ -136,7 +117,7 @@ static void *echo_main(void *arg)
 
 Test(udp, echo_sendto_and_connected_checks, .timeout = 60)
 {
-    run(echo_main);
+    run_ok(echo_main, NULL);
 }
 
 static void *unreachable_main(void *arg)
@@ -167,7 +148,7 @@ static void *unreachable_main(void *arg)
 
 Test(udp, icmp_unreachable_goes_to_error_received, .timeout = 60)
 {
-    run(unreachable_main);
+    run_ok(unreachable_main, NULL);
 }
 
 static void *unix_dgram_main(void *arg)
@@ -202,5 +183,5 @@ static void *unix_dgram_main(void *arg)
 
 Test(udp, unix_datagrams, .timeout = 60)
 {
-    run(unix_dgram_main);
+    run_ok(unix_dgram_main, NULL);
 }

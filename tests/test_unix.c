@@ -11,20 +11,7 @@
 #include <unistd.h>
 
 #include "acio.h"
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            return acio_raise(-EPROTO, __VA_ARGS__);                                               \
-    } while (0)
-
-static void run(acio_coro_fn fn)
-{
-    char *msg = NULL;
-    int rc = acio_run_ex(fn, NULL, NULL, &msg);
-    cr_assert_eq(rc, 0, "main failed: %s: %s", acio_err_name(rc), msg ? msg : "");
-    free(msg);
-}
+#include "support/check.h"
 
 static void *upper_echo(acio_stream_reader_t *r, acio_stream_writer_t *w, void *arg)
 {
@@ -109,7 +96,7 @@ static void *unix_main(void *arg)
 
 Test(unix_socket, stream_server_client_stale_file_abstract, .timeout = 60)
 {
-    run(unix_main);
+    run_ok(unix_main, NULL);
 }
 
 typedef struct {
@@ -181,5 +168,5 @@ static void *proto_main(void *arg)
 
 Test(unix_socket, protocol_layer, .timeout = 60)
 {
-    run(proto_main);
+    run_ok(proto_main, NULL);
 }

@@ -13,12 +13,4 @@
  * does. Safe to call more than once, and for loops that never used an executor. */
 void acio__executor_loop_closing(acio_loop_t *loop);
 
-/* For acio_run(): asyncio.run's `loop.run_until_complete(loop.shutdown_default_executor())`.
- * Call on the loop's thread with the loop stopped, after the remaining tasks were
- * cancelled and before acio_loop_close(). It runs the loop while the default executor
- * finishes its jobs (so a job waiting for the loop cannot deadlock it), up to timeout
- * seconds (Python 3.12 uses 300; < 0: no limit). Returns 0 at once, creating nothing, if
- * the loop never used its default executor; else 0, -ETIMEDOUT, or -ENOMEM. */
-int acio__executor_shutdown_default_for_run(acio_loop_t *loop, double timeout);
-
 #endif

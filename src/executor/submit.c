@@ -269,31 +269,3 @@ int acio_loop_shutdown_default_executor(acio_loop_t *loop, double timeout)
         return shutdown_in_task(loop, br->default_ex, timeout);
     return acio_executor_shutdown(br->default_ex, true, timeout, false);
 }
-
-typedef struct {
-    acio_loop_t *loop;
-    double timeout;
-} run_shutdown_t;
-
-static void *run_shutdown_task(void *arg)
-{
-    run_shutdown_t *r = arg;
-    return (void *)(intptr_t)acio_loop_shutdown_default_executor(r->loop, r->timeout);
-}
-
-int acio__executor_shutdown_default_for_run(acio_loop_t *loop, double timeout)
-{
-    acio__bridge_t *br = loop ? acio__bridge_find(loop) : NULL;
-    if (!br || !br->default_ex)
-        return 0;
-    run_shutdown_t r = {loop, timeout};
-    acio_task_t *t;
-    acio_task_opts_t opts = {.name = "shutdown_default_executor"};
-    int rc = acio_loop_create_task(loop, &t, run_shutdown_task, &r, &opts);
-    if (rc < 0)
-        return acio_loop_shutdown_default_executor(loop, timeout); /* blocking fallback */
-    void *value = NULL;
-    rc = acio_loop_run_until_complete(loop, t, &value);
-    acio_future_unref(t);
-    return rc < 0 ? rc : (int)(intptr_t)value;
-}
