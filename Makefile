@@ -1,10 +1,15 @@
 # The two commands a fresh Debian machine needs: `make demo` and `make test`. Each first
-# installs the Debian packages that are missing, then builds with CMake.
-BUILD      ?= build
-JOBS       ?= $(shell nproc)
+# installs the Debian packages that are missing, then builds with CMake, only what it runs:
+# `make demo` the library and the examples (no tests, no sanitizer builds, no benchmarks),
+# `make test` everything the tests need, `make bench` a separate Release tree of what it
+# measures. `make demo` then `make test` share $(BUILD), so the library is built once.
+BUILD       ?= build
+BENCH_BUILD ?= $(BUILD)-release
+# Parallel compile jobs (default: every core), e.g. `make test JOBS=1` on a loaded machine.
+JOBS        ?= $(shell nproc)
 # Many tests wait on timers and sockets, so run more of them than there are cores.
-CTEST_JOBS ?= $(shell echo $$(( $$(nproc) * 2 )))
-CMAKE_ARGS ?=
+CTEST_JOBS  ?= $(shell echo $$(( $$(nproc) * 2 )))
+CMAKE_ARGS  ?=
 BUILD_DEPS := build-essential cmake pkg-config libcriterion-dev libssl-dev openssl python3 procps valgrind \
               zlib1g-dev libbrotli-dev libzstd-dev libjansson-dev \
               gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
@@ -22,7 +27,7 @@ define apt_install
 	fi
 endef
 
-.PHONY: all deps bench-deps build demo test bench install format clean
+.PHONY: all deps bench-deps configure build demo test bench install format clean
 
 all: build
 
@@ -32,11 +37,17 @@ deps:
 bench-deps:
 	$(call apt_install,$(BUILD_DEPS) $(BENCH_DEPS))
 
-build: deps
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS) >/dev/null
+# The benchmarks have their own Release tree ($(BENCH_BUILD)), so this one leaves them out.
+configure: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DACIO_BENCH=OFF $(CMAKE_ARGS) >/dev/null
+
+# Everything the tests use: the libraries (plain and ASan+UBSan), tests, examples.
+build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
-demo: build
+# Only the shared library and the examples demo.sh runs.
+demo: configure
+	@cmake --build $(BUILD) -j $(JOBS) --target acio_examples
 	@./demo.sh $(BUILD)
 
 # ctest's own summary, then the same counts as one plain closing line.
@@ -47,14 +58,20 @@ test: build
 	  { read total failed && echo "ctest: $$((total - failed)) passed, $$failed failed"; }; \
 	exit $$rc
 
-bench: bench-deps build
-	@./bench/run.sh $(BUILD)
+# A Release build of the library and of what bench/run.sh runs (the bench programs and
+# the echo examples), without tests.
+bench: bench-deps
+	@cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DACIO_TESTS=OFF -DACIO_BENCH=ON \
+	  $(CMAKE_ARGS) >/dev/null
+	@cmake --build $(BENCH_BUILD) -j $(JOBS) --target acio_bench
+	@./bench/run.sh $(BENCH_BUILD)
 
-install: build
+install: configure
+	@cmake --build $(BUILD) -j $(JOBS) --target acio acio_static
 	@cmake --install $(BUILD) $(if $(PREFIX),--prefix $(PREFIX),)
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(BENCH_BUILD)
