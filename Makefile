@@ -15,6 +15,8 @@ BUILD_DEPS := build-essential cmake pkg-config libcriterion-dev libssl-dev opens
               gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 BENCH_DEPS := golang-go libuv1-dev python3-uvloop time util-linux
 
+# CMake's own make runs below this one; its "Entering directory" lines are noise here.
+MAKEFLAGS += --no-print-directory
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
