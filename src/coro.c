@@ -1,6 +1,6 @@
 /* Stackful coroutines: the switch protocol above src/arch, Python-generator and greenlet
  * semantics (include/acio/coro.h), overflow detection, and the hooks that tell
- * AddressSanitizer and Valgrind that the stack changed.
+ * AddressSanitizer, ThreadSanitizer and Valgrind that the stack changed.
  *
  * Each coroutine's struct lives at the top of its own stack. The thread's original stack
  * is the "main" context, represented by NULL. */
@@ -14,6 +14,9 @@
 
 #ifdef ACIO_ASAN
 #include <sanitizer/asan_interface.h>
+#endif
+#ifdef ACIO_TSAN
+#include <sanitizer/tsan_interface.h>
 #endif
 
 #include "coro.h"
@@ -60,7 +63,10 @@ void acio__ctx_returned(void)
 
 static size_t page_size_cached;
 static pthread_once_t page_size_once = PTHREAD_ONCE_INIT;
-static void init_page_size(void) { page_size_cached = (size_t)sysconf(_SC_PAGESIZE); }
+static void init_page_size(void)
+{
+    page_size_cached = (size_t)sysconf(_SC_PAGESIZE);
+}
 
 static void write_str(const char *s)
 {
@@ -173,6 +179,24 @@ static void asan_finish(acio_coro_t *self)
 #define asan_finish(self)           ((void)0)
 #endif
 
+#ifdef ACIO_TSAN
+/* ThreadSanitizer keeps a shadow call stack and a vector clock per thread; a coroutine
+ * switch that it is not told about looks like one function returning into another's
+ * frames. Each coroutine gets a fiber context of its own and every switch announces the
+ * fiber it goes to, immediately before the switch, as tsan_interface.h asks; flag 0
+ * makes the switch a synchronisation point, which it is (one thread, one after the
+ * other). The thread's own stack is the fiber TSan gave the thread. */
+static __thread void *tls_main_fiber;
+static void tsan_switch(acio_coro_t *from, acio_coro_t *to)
+{
+    if (!from && !tls_main_fiber)
+        tls_main_fiber = __tsan_get_current_fiber(); /* leaving the thread's stack */
+    __tsan_switch_to_fiber(to ? to->tsan_fiber : tls_main_fiber, 0);
+}
+#else
+#define tsan_switch(from, to) ((void)0)
+#endif
+
 static void *transfer(acio_coro_t *to, void *value)
 {
     acio_coro_t *from = acio__coro_running;
@@ -189,6 +213,7 @@ static void *transfer(acio_coro_t *to, void *value)
     }
     acio__coro_running = to;
     asan_start(from, to, false);
+    tsan_switch(from, to);
     acio__ctx_switch(ctx_of(from), ctx_of(to));
     asan_finish(from);
     return from ? from->transfer : tls_main_transfer;
@@ -210,6 +235,7 @@ static void coro_entry(void *p)
     }
     acio__coro_running = to;
     asan_start(co, to, true);
+    tsan_switch(co, to);
     acio__ctx_switch(&co->ctx, ctx_of(to));
     acio__fatal("a finished coroutine was resumed");
 }
@@ -230,12 +256,18 @@ acio_coro_t *acio__coro_new(acio_coro_fn fn, void *arg, size_t stack_size)
     co->parent = acio__coro_running;
     co->back = co->parent;
     co->state = ACIO_CORO_CREATED;
+#ifdef ACIO_TSAN
+    co->tsan_fiber = __tsan_create_fiber(0);
+#endif
     acio__ctx_make(&co->ctx, s->lo, co, coro_entry, co);
     return co;
 }
 
 void acio__coro_release(acio_coro_t *co)
 {
+#ifdef ACIO_TSAN
+    __tsan_destroy_fiber(co->tsan_fiber);
+#endif
     acio__stack_put(co->stack);
 }
 

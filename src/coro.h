@@ -28,6 +28,9 @@ struct acio_coro_s {
 #ifdef ACIO_ASAN
     void *asan_fake;
 #endif
+#ifdef ACIO_TSAN
+    void *tsan_fiber; /* ThreadSanitizer's context for this stack (__tsan_create_fiber) */
+#endif
 };
 
 /* A coroutine on a fresh pooled stack; its struct lives at the top of that stack, so it
