@@ -151,8 +151,8 @@ ex run_in_executor "Thread pools and process pools" 'await loop.run_in_executor(
     "A blocking function made awaitable three ways: in the default thread pool, in a pool the program creates, and in a pool of worker processes." \
     "\"SB\" is what the seed's func1 returns, printed as is."
 ex run_in_executor_download "A blocking library inside asyncio" 'await loop.run_in_executor(None, requests.get, url)' "seed 001" \
-    "The seed downloads three images with the blocking requests library, each in a thread of the default pool, so the downloads overlap." \
-    "Here the download is simulated: a blocking sleep returns made-up \"image\" bytes and nothing is fetched, so the URLs are only labels. 开始下载 = \"start downloading\", 下载完成 = \"download finished\"; the last lines are each simulated file's name and size."
+    "The seed downloads three images with the blocking requests library, each in a thread of the default pool, so the downloads overlap. Here a plain blocking HTTP GET stands in for requests.get, and the images come from a web server the program runs itself on 127.0.0.1 (no network is used); the loop serves them while the pool's threads wait." \
+    "开始下载 = \"start downloading\", 下载完成 = \"download finished\"; the last lines are each file's name and size in bytes."
 
 # ---- network ----
 ex tcp_echo_demo "A TCP echo server and client" 'asyncio.start_server(handle_echo, ...); asyncio.open_connection(...)' "seed 003 §3.2" \
