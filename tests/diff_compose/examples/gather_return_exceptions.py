@@ -1,11 +1,11 @@
 # Seed 004: gather(*tasks, return_exceptions=True) with one failing task. The seed
 # downloads images through an executor; here each "download" is a sleep, so the output
-# is deterministic.
+# is deterministic (and says so: no example prints made-up network results as real).
 import asyncio
 
 
 async def download(url):
-    print("start download:", url)
+    print("start download:", url, "(simulated: a 0.2 s sleep, nothing is fetched)")
     await asyncio.sleep(0.2)
     file_name = url.split("/")[-1]
     return f"end download: {file_name}"
