@@ -102,12 +102,16 @@ static void *serve_page(acio_stream_reader_t *r, acio_stream_writer_t *w, void *
                       "HTTP/1.1 %d %s\r\nContent-Type: text/html; charset=utf-8\r\n"
                       "Content-Length: %zu\r\nConnection: close\r\n\r\n",
                       status, status == 200 ? "OK" : "Not Found", strlen(html));
-    acio_stream_writer_write(w, head, (size_t)hn);
-    acio_stream_writer_write(w, html, strlen(html));
-    acio_stream_writer_drain(w);
+    int rc = acio_stream_writer_write(w, head, (size_t)hn);
+    if (rc == 0)
+        rc = acio_stream_writer_write(w, html, strlen(html));
+    if (rc == 0)
+        rc = acio_stream_writer_drain(w);
     acio_stream_writer_close(w);
-    acio_stream_writer_wait_closed(w);
-    return NULL;
+    int crc = acio_stream_writer_wait_closed(w);
+    if (rc == 0)
+        rc = crc;
+    return rc < 0 ? acio_raise(rc, "serving %s: %s", path, acio_strerror(rc)) : NULL;
 }
 
 /* ---- the crawler ---- */
@@ -297,8 +301,10 @@ static void *bulk_crawl_and_write(void *arg)
         acio_future_unref(all);
     }
     acio_server_close(server);
-    acio_server_wait_closed(server);
+    int crc = acio_server_wait_closed(server);
     acio_server_free(server);
+    if (rc == 0)
+        rc = crc;
     if (rc < 0)
         return acio_raise(rc, "crawl");
 

@@ -33,6 +33,7 @@
  * 666 (the seed's random.seed(666)); a "second" of randsleep is one loop iteration, so
  * the run is instant and its order of events does not depend on the machine; time is a
  * clock task counting loop iterations. np=2, nc=5 as in the seed's sample run. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -145,30 +146,40 @@ static void *main_task(void *arg)
         return acio_raise(rc, "clock");
     if ((rc = acio_queue_new(&q, 0)) < 0)
         return acio_raise(rc, "queue");
-    for (int n = 0; n < NP; n++) {
-        pw[n] = (worker_t){n, q};
-        acio_create_task(&producers[n], produce, &pw[n], NULL);
+    int np = 0, nc = 0;
+    for (; np < NP; np++) {
+        pw[np] = (worker_t){np, q};
+        if ((rc = acio_create_task(&producers[np], produce, &pw[np], NULL)) < 0)
+            break;
     }
-    for (int n = 0; n < NC; n++) {
-        cw[n] = (worker_t){n, q};
-        acio_create_task(&consumers[n], consume, &cw[n], NULL);
+    for (; rc == 0 && nc < NC; nc++) {
+        cw[nc] = (worker_t){nc, q};
+        if ((rc = acio_create_task(&consumers[nc], consume, &cw[nc], NULL)) < 0)
+            break;
     }
-    rc = acio_gather_await(producers, NP, 0, NULL, NULL);
+    if (rc == 0)
+        rc = acio_gather_await(producers, NP, 0, NULL, NULL);
     if (rc == 0)
         rc = acio_queue_join(q);
-    for (int n = 0; n < NC; n++)
+    for (int n = 0; n < np; n++)
+        acio_task_cancel(producers[n], NULL); /* no-op unless something failed */
+    for (int n = 0; n < nc; n++)
         acio_task_cancel(consumers[n], NULL);
     acio_task_cancel(clock, NULL);
     if (rc == 0)
         printf("Program completed in %ld ticks.\n", now);
-    /* Let the cancelled tasks finish before the queue goes away. */
-    for (int n = 0; n < NC; n++) {
-        acio_await(consumers[n], NULL);
-        acio_future_unref(consumers[n]);
+    /* Let the cancelled tasks finish before the queue goes away; each should end
+     * cancelled (or done), any other outcome is an error of its own. */
+    for (int n = 0; n < np + nc; n++) {
+        acio_task_t *t = n < np ? producers[n] : consumers[n - np];
+        int trc = acio_await(t, NULL);
+        if (trc < 0 && trc != -ECANCELED && rc == 0)
+            rc = trc;
+        acio_future_unref(t);
     }
-    for (int n = 0; n < NP; n++)
-        acio_future_unref(producers[n]);
-    acio_await(clock, NULL);
+    int crc = acio_await(clock, NULL);
+    if (crc < 0 && crc != -ECANCELED && rc == 0)
+        rc = crc;
     acio_future_unref(clock);
     acio_queue_free(q);
     return rc < 0 ? acio_raise(rc, "asyncq") : NULL;

@@ -15,8 +15,10 @@ typedef struct {
 static void echo_data(acio_transport_t *t, const void *buf, size_t len, void *data)
 {
     (void)data;
-    /* The transport sends at once if it can, and buffers the rest. */
-    acio_transport_write(t, buf, len);
+    /* The transport sends at once if it can, and buffers the rest; it refuses only when
+     * the connection is already closing or out of memory, and then the echo is over. */
+    if (acio_transport_write(t, buf, len) < 0)
+        acio_transport_abort(t);
 }
 
 static const acio_protocol_t echo_protocol = {.data_received = echo_data};
@@ -38,9 +40,9 @@ static void *amain(void *arg)
         return acio_raise(rc, "cannot listen on %s:%d: %s", a->host, a->port, acio_strerror(rc));
     printf("Serving on %s:%d\n", a->host, acio_server_port(server));
     fflush(stdout);
-    acio_server_serve_forever(server);
+    rc = acio_server_serve_forever(server); /* returns when cancelled (Ctrl-C) */
     acio_server_free(server);
-    return NULL;
+    return rc < 0 ? acio_raise(rc, "serving stopped: %s", acio_strerror(rc)) : NULL;
 }
 
 int main(int argc, char **argv)

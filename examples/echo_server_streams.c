@@ -34,7 +34,11 @@ static void *handle_echo(acio_stream_reader_t *reader, acio_stream_writer_t *wri
             break;
     }
     acio_stream_writer_close(writer);
-    acio_stream_writer_wait_closed(writer);
+    /* A client that reset the connection, or the server cancelling the handler as it
+     * closes, is a normal end for an echo connection. */
+    int rc = acio_stream_writer_wait_closed(writer);
+    if (rc < 0 && rc != -ECONNRESET && rc != -EPIPE && rc != -ECANCELED)
+        return acio_raise(rc, "closing the connection: %s", acio_strerror(rc));
     return NULL;
 }
 
@@ -47,9 +51,9 @@ static void *amain(void *arg)
         return acio_raise(rc, "cannot listen on %s:%d: %s", a->host, a->port, acio_strerror(rc));
     printf("Serving on %s:%d\n", a->host, acio_server_port(server));
     fflush(stdout);
-    acio_server_serve_forever(server);
+    rc = acio_server_serve_forever(server); /* returns when cancelled (Ctrl-C) */
     acio_server_free(server);
-    return NULL;
+    return rc < 0 ? acio_raise(rc, "serving stopped: %s", acio_strerror(rc)) : NULL;
 }
 
 int main(int argc, char **argv)

@@ -36,12 +36,14 @@ static void *endless(void *arg)
     return NULL;
 }
 
-/* next(e) */
-static long next(acio_coro_t *e)
+/* next(e): 0 and the yielded value, or the code that Python would raise
+ * (ACIO_ESTOPITERATION once e has returned; never, for this generator). */
+static int next(acio_coro_t *e, long *value)
 {
     void *v = NULL;
-    acio_coro_resume(e, NULL, &v);
-    return (long)(intptr_t)v;
+    int rc = acio_coro_resume(e, NULL, &v);
+    *value = (long)(intptr_t)v;
+    return rc;
 }
 
 int main(void)
@@ -52,9 +54,8 @@ int main(void)
         fprintf(stderr, "endless: %s\n", acio_strerror(rc));
         return 1;
     }
-    long total = 0;
-    for (;;) {
-        long i = next(e);
+    long total = 0, i;
+    while ((rc = next(e, &i)) == 0) {
         if (total < 30) {
             printf("%ld ", i);
             total += i;
@@ -63,8 +64,13 @@ int main(void)
             break; /* pause execution: we can resume later */
         }
     }
-    long a = next(e), b = next(e), c = next(e);
-    printf("(%ld, %ld, %ld)\n", a, b, c);
+    long a = 0, b = 0, c = 0;
+    if (rc == 0 && (rc = next(e, &a)) == 0 && (rc = next(e, &b)) == 0 && (rc = next(e, &c)) == 0)
+        printf("(%ld, %ld, %ld)\n", a, b, c);
     acio_coro_free(e);
+    if (rc < 0) {
+        fprintf(stderr, "endless: %s\n", acio_strerror(rc));
+        return 1;
+    }
     return 0;
 }

@@ -121,7 +121,11 @@ static void *writer(void *arg)
             len += (size_t)snprintf(chunk + len, sizeof chunk - len, "%d\n", n);
         if (write(fd, chunk, len) != (ssize_t)len)
             return acio_raise(-EIO, "short write to the pipe");
-        acio_sleep(0);
+        int rc = acio_sleep(0);
+        if (rc < 0) {
+            close(fd);
+            return acio_raise(rc, "writer interrupted");
+        }
     }
     close(fd); /* the reader sees the end of the stream */
     return NULL;
@@ -145,8 +149,10 @@ static void *main_task(void *arg)
     printf("%s\n", (char *)line);
 
     close(fds[0]);
-    acio_await(w, NULL);
+    int wrc = acio_await(w, NULL);
     acio_future_unref(w);
+    if (!acio_afor_failed(rc) && wrc < 0)
+        return acio_raise(wrc, "the writer failed");
     if (acio_afor_failed(rc))
         return acio_raise(rc, "reading the pipe");
     return NULL;

@@ -58,18 +58,23 @@ static void *main_task(void *arg)
     int rc = acio_future_new(loop, &stop);
     if (rc < 0)
         return acio_raise(rc, "future");
-    acio_loop_add_signal_handler(loop, SIGUSR1, reload, NULL);
-    acio_loop_add_signal_handler(loop, SIGINT, ask_exit, stop);
-    acio_loop_add_signal_handler(loop, SIGTERM, ask_exit, stop);
+    if ((rc = acio_loop_add_signal_handler(loop, SIGUSR1, reload, NULL)) < 0 ||
+        (rc = acio_loop_add_signal_handler(loop, SIGINT, ask_exit, stop)) < 0 ||
+        (rc = acio_loop_add_signal_handler(loop, SIGTERM, ask_exit, stop)) < 0) {
+        acio_loop_remove_signal_handlers(loop);
+        acio_future_unref(stop);
+        return acio_raise(rc, "add_signal_handler: %s", acio_strerror(rc));
+    }
     printf("serving; send SIGTERM or press Ctrl-C to stop\n");
     kill(getpid(), SIGUSR1); /* as another process would */
-    acio_loop_call_later(loop, 0.1, send_sigterm, NULL, NULL);
-    rc = acio_await(stop, NULL);
+    rc = acio_loop_call_later(loop, 0.1, send_sigterm, NULL, NULL);
+    if (rc == 0)
+        rc = acio_await(stop, NULL);
     printf("shutting down\n");
     /* Handlers are the loop's until removed: give the signals back before returning. */
     acio_loop_remove_signal_handlers(loop);
     acio_future_unref(stop);
-    return rc < 0 ? acio_raise(rc, "wait") : NULL;
+    return rc < 0 ? acio_raise(rc, "wait: %s", acio_strerror(rc)) : NULL;
 }
 
 int main(void)

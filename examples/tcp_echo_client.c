@@ -28,22 +28,28 @@ static void *tcp_echo_client(void *arg)
         return acio_raise(rc, "cannot connect to %s:%d: %s", a->host, a->port, acio_strerror(rc));
 
     printf("Send: '%s'\n", a->message);
-    acio_stream_writer_write(writer, a->message, strlen(a->message));
-    acio_stream_writer_drain(writer);
+    rc = acio_stream_writer_write(writer, a->message, strlen(a->message));
+    if (rc == 0)
+        rc = acio_stream_writer_drain(writer);
 
     char data[101];
-    ssize_t n = acio_stream_reader_read(reader, data, 100);
+    ssize_t n = rc == 0 ? acio_stream_reader_read(reader, data, 100) : 0;
     if (n < 0)
-        n = 0;
-    data[n] = '\0';
-    printf("Received: '%s'\n", data);
+        rc = (int)n;
+    else
+        data[n] = '\0';
+    if (rc == 0)
+        printf("Received: '%s'\n", data);
 
     printf("Close the connection\n");
     acio_stream_writer_close(writer);
-    acio_stream_writer_wait_closed(writer);
+    int crc = acio_stream_writer_wait_closed(writer);
+    if (rc == 0)
+        rc = crc;
     acio_stream_reader_unref(reader);
     acio_stream_writer_unref(writer);
-    return NULL;
+    return rc < 0 ? acio_raise(rc, "echo with %s:%d: %s", a->host, a->port, acio_strerror(rc))
+                  : NULL;
 }
 
 int main(int argc, char **argv)

@@ -17,12 +17,15 @@ static void *handle_echo(acio_stream_reader_t *reader, acio_stream_writer_t *wri
     data[n] = '\0';
     printf("Received '%s' from 127.0.0.1\n", data);
     printf("Send: '%s'\n", data);
-    acio_stream_writer_write(writer, data, (size_t)n);
-    acio_stream_writer_drain(writer);
+    int rc = acio_stream_writer_write(writer, data, (size_t)n);
+    if (rc == 0)
+        rc = acio_stream_writer_drain(writer);
     printf("Close the connection\n");
     acio_stream_writer_close(writer);
-    acio_stream_writer_wait_closed(writer);
-    return NULL;
+    int crc = acio_stream_writer_wait_closed(writer);
+    if (rc == 0)
+        rc = crc;
+    return rc < 0 ? acio_raise(rc, "echo: %s", acio_strerror(rc)) : NULL;
 }
 
 static void *tcp_echo_client(int port, const char *message)
@@ -33,18 +36,25 @@ static void *tcp_echo_client(int port, const char *message)
     if (rc < 0)
         return acio_raise(rc, "open_connection: %s", acio_strerror(rc));
     printf("Send: '%s'\n", message);
-    acio_stream_writer_write(writer, message, strlen(message));
-    acio_stream_writer_drain(writer);
+    rc = acio_stream_writer_write(writer, message, strlen(message));
+    if (rc == 0)
+        rc = acio_stream_writer_drain(writer);
     char data[101];
-    ssize_t n = acio_stream_reader_read(reader, data, 100);
-    data[n > 0 ? n : 0] = '\0';
-    printf("Received: '%s'\n", data);
+    ssize_t n = rc == 0 ? acio_stream_reader_read(reader, data, 100) : 0;
+    if (n < 0)
+        rc = (int)n;
+    else
+        data[n] = '\0';
+    if (rc == 0)
+        printf("Received: '%s'\n", data);
     printf("Close the connection\n");
     acio_stream_writer_close(writer);
-    acio_stream_writer_wait_closed(writer);
+    int crc = acio_stream_writer_wait_closed(writer);
+    if (rc == 0)
+        rc = crc;
     acio_stream_reader_unref(reader);
     acio_stream_writer_unref(writer);
-    return NULL;
+    return rc < 0 ? acio_raise(rc, "echo client: %s", acio_strerror(rc)) : NULL;
 }
 
 static void *amain(void *arg)
@@ -57,9 +67,9 @@ static void *amain(void *arg)
     printf("Serving on 127.0.0.1\n");
     void *res = tcp_echo_client(acio_server_port(server), "Hello World!");
     acio_server_close(server);
-    acio_server_wait_closed(server);
+    rc = acio_server_wait_closed(server);
     acio_server_free(server);
-    return res;
+    return rc < 0 ? acio_raise(rc, "wait_closed: %s", acio_strerror(rc)) : res;
 }
 
 int main(void)

@@ -52,14 +52,17 @@ static void *handle_echo(acio_stream_reader_t *reader, acio_stream_writer_t *wri
     printf("Received '%s' from %s\n", data, addr);
 
     printf("Send: '%s'\n", data);
-    acio_stream_writer_write(writer, data, (size_t)n);
-    acio_stream_writer_drain(writer);
+    int rc = acio_stream_writer_write(writer, data, (size_t)n);
+    if (rc == 0)
+        rc = acio_stream_writer_drain(writer);
 
     printf("Close the connection\n");
     fflush(stdout);
     acio_stream_writer_close(writer);
-    acio_stream_writer_wait_closed(writer);
-    return NULL;
+    int crc = acio_stream_writer_wait_closed(writer);
+    if (rc == 0)
+        rc = crc;
+    return rc < 0 ? acio_raise(rc, "echo to %s: %s", addr, acio_strerror(rc)) : NULL;
 }
 
 static void *amain(void *arg)
@@ -82,9 +85,10 @@ static void *amain(void *arg)
     }
     printf("\n");
     fflush(stdout);
-    acio_server_serve_forever(server); /* async with server: closes it on the way out */
+    /* Serves until cancelled (Ctrl-C); async with server: closes it on the way out. */
+    rc = acio_server_serve_forever(server);
     acio_server_free(server);
-    return NULL;
+    return rc < 0 ? acio_raise(rc, "serving stopped: %s", acio_strerror(rc)) : NULL;
 }
 
 int main(int argc, char **argv)

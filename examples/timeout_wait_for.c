@@ -45,7 +45,8 @@ static void *main_task(void *arg)
     acio_timeout_t cm;
     if ((rc = acio_timeout_enter(&cm, 0.2)) < 0)
         return acio_raise(rc, NULL);
-    acio_timeout_reschedule(&cm, acio_loop_time(acio_get_running_loop()) + 0.4);
+    if ((rc = acio_timeout_reschedule(&cm, acio_loop_time(acio_get_running_loop()) + 0.4)) < 0)
+        return acio_raise(acio_timeout_exit(&cm, rc), NULL);
     const char *r = long_task_body(0.3, 2, &rc);
     if (rc == 0) {
         printf("inside: %s\n", r);

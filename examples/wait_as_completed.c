@@ -83,6 +83,18 @@ static void show_short(acio_future_t *f)
     }
 }
 
+/* Two create_task calls; if the second fails, the first task is cancelled and let go. */
+static int create_two(acio_task_t *t[2], acio_coro_fn f0, const void *a0, const char *n0,
+                      acio_coro_fn f1, const void *a1, const char *n1)
+{
+    int rc = acio_create_task(&t[0], f0, (void *)a0, n0);
+    if (rc == 0 && (rc = acio_create_task(&t[1], f1, (void *)a1, n1)) < 0) {
+        acio_task_cancel(t[0], NULL);
+        acio_future_unref(t[0]);
+    }
+    return rc;
+}
+
 static void *main_task(void *arg)
 {
     (void)arg;
@@ -93,8 +105,8 @@ static void *main_task(void *arg)
     acio_as_completed_t *ac;
     int rc;
 
-    acio_create_task(&t[0], foo, (void *)&a1, "task1");
-    acio_create_task(&t[1], foo, (void *)&a2, "task2");
+    if ((rc = create_two(t, foo, &a1, "task1", foo, &a2, "task2")) < 0)
+        return acio_raise(rc, NULL);
     if ((rc = acio_as_completed_new(&ac, t, 2, 2)) == 0) {
         rc = drain(ac, show_sum);
         acio_as_completed_free(ac);
@@ -104,8 +116,8 @@ static void *main_task(void *arg)
     if (rc < 0)
         return acio_raise(rc, NULL);
 
-    acio_create_task(&t[0], coro, &s1, NULL);
-    acio_create_task(&t[1], coro, &s2, NULL);
+    if ((rc = create_two(t, coro, &s1, NULL, coro, &s2, NULL)) < 0)
+        return acio_raise(rc, NULL);
     acio_future_t *order[2] = {t[1], t[0]};
     if ((rc = acio_as_completed_new(&ac, order, 2, ACIO_NO_TIMEOUT)) == 0) {
         rc = drain(ac, show_seq);
@@ -118,8 +130,8 @@ static void *main_task(void *arg)
     if (rc < 0)
         return acio_raise(rc, NULL);
 
-    acio_create_task(&t[0], coro, &s3, NULL);
-    acio_create_task(&t[1], coro, &s4, NULL);
+    if ((rc = create_two(t, coro, &s3, NULL, coro, &s4, NULL)) < 0)
+        return acio_raise(rc, NULL);
     if ((rc = acio_as_completed_new(&ac, t, 2, 0.5)) == 0) {
         rc = drain(ac, show_short);
         if (rc == -ETIMEDOUT)

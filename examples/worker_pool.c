@@ -95,28 +95,36 @@ static void *main_task(void *arg)
     for (int i = 0; i < 20; i++) {
         double sleep_for = uniform(0.05, 1.0);
         total_sleep_time += sleep_for;
-        acio_queue_put_nowait(queue, DELAY_TO_ITEM(sleep_for));
+        if ((rc = acio_queue_put_nowait(queue, DELAY_TO_ITEM(sleep_for))) < 0) {
+            acio_queue_free(queue);
+            return acio_raise(rc, "put_nowait");
+        }
     }
     /* Create three worker tasks to process the queue concurrently. */
-    for (int i = 0; i < 3; i++) {
-        snprintf(workers[i].name, sizeof workers[i].name, "worker-%d", i);
-        workers[i].queue = queue;
-        if ((rc = acio_create_task(&tasks[i], worker, &workers[i], workers[i].name)) < 0)
-            return acio_raise(rc, "create_task");
+    int n = 0;
+    for (; n < 3; n++) {
+        snprintf(workers[n].name, sizeof workers[n].name, "worker-%d", n);
+        workers[n].queue = queue;
+        if ((rc = acio_create_task(&tasks[n], worker, &workers[n], workers[n].name)) < 0)
+            break;
     }
     /* Wait until the queue is fully processed. */
     started_at = monotonic();
-    rc = acio_queue_join(queue);
+    if (rc == 0)
+        rc = acio_queue_join(queue);
     total_slept_for = monotonic() - started_at;
-    /* Cancel our worker tasks and wait until they are cancelled. */
-    for (int i = 0; i < 3; i++)
+    /* Cancel our worker tasks and wait until they are cancelled (their cancellations are
+     * gathered as results, so only the gather's own failure is an error). */
+    for (int i = 0; i < n; i++)
         acio_task_cancel(tasks[i], NULL);
-    acio_gather_await(tasks, 3, ACIO_GATHER_RETURN_EXCEPTIONS, NULL, NULL);
-    for (int i = 0; i < 3; i++)
+    int grc = acio_gather_await(tasks, (size_t)n, ACIO_GATHER_RETURN_EXCEPTIONS, NULL, NULL);
+    if (rc == 0)
+        rc = grc;
+    for (int i = 0; i < n; i++)
         acio_future_unref(tasks[i]);
     acio_queue_free(queue);
     if (rc < 0)
-        return acio_raise(rc, "join");
+        return acio_raise(rc, "worker pool");
     printf("====\n");
     printf("3 workers slept in parallel for %.1f seconds\n", total_slept_for);
     printf("total expected sleep time: %.2f seconds\n", total_sleep_time);

@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 
 #include "diff_sync/trace.h"
+#include "support/rc.h"
 
 /* A lost wake-up shows as a hang: fail it after a generous bound instead. */
 TestSuite(aiter, .timeout = 60);
@@ -101,7 +102,7 @@ static int powers(acio_agen_t *gen, void *arg)
         int rc = acio_agen_yield(gen, I(1 << i), NULL);
         if (rc < 0) {
             /* Closing (or thrown into): clean up, awaiting on the way out. */
-            acio_sleep(0);
+            OK(acio_sleep(0));
             cleanup_runs++;
             tr("cleanup after %d: %s", 1 << i, rcname(rc));
             return rc == ACIO_EGENERATOREXIT ? 0 : rc;
@@ -242,7 +243,7 @@ Test(agen, asend_and_athrow)
 static int failing(acio_agen_t *gen, void *arg)
 {
     (void)arg;
-    acio_agen_yield(gen, I(1), NULL);
+    OK(acio_agen_yield(gen, I(1), NULL));
     return -EBADMSG;
 }
 
@@ -336,7 +337,7 @@ static void *cancel_main(void *arg)
     cr_assert_eq(acio_agen_free(G), ACIO_ERUNNING);
     tr("cancel consumer");
     acio_task_cancel(c, NULL);
-    acio_await(c, NULL);
+    UNCHECKED(acio_await(c, NULL));
     acio_future_unref(c);
     cr_assert(acio_agen_finished(G));
     cr_assert_eq(acio_agen_free(G), 0);
@@ -353,7 +354,7 @@ static void *cancel_main(void *arg)
 Test(agen, consumer_cancel_reaches_body)
 {
     trace_reset();
-    acio_run(cancel_main, NULL, NULL);
+    OK(acio_run(cancel_main, NULL, NULL));
     cr_assert_str_eq(g_trace.buf, "cancel consumer\n"
                                   "slow: sleep cancelled\n"
                                   "consumer: anext cancelled\n"
@@ -394,7 +395,7 @@ static int outer_gen(acio_agen_t *gen, void *arg)
     int rc;
     cr_assert_eq(acio_agen_new(&inner, inner_gen, arg, 0), 0);
     while ((rc = acio_agen_anext(inner, &v)) == 0) {
-        acio_sleep(0);
+        OK(acio_sleep(0));
         if ((rc = acio_agen_yield(gen, I(V(v) * 10), NULL)) < 0)
             break;
     }

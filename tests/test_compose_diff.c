@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "acio.h"
+#include "support/rc.h"
 
 /* ---- the trace ---- */
 
@@ -757,8 +758,8 @@ static void *tg_body(void *arg)
     acio_taskgroup_t *tg;
     if (acio_taskgroup_new(&tg) < 0)
         return NULL;
-    acio_taskgroup_enter(tg);
-    acio_taskgroup_create_task(tg, NULL, kid, (void *)&ka, NULL);
+    OK(acio_taskgroup_enter(tg));
+    OK(acio_taskgroup_create_task(tg, NULL, kid, (void *)&ka, NULL));
     int rc = acio_taskgroup_exit(tg, acio_sleep(1));
     acio_taskgroup_free(tg);
     if (rc == -ECANCELED) {
@@ -891,7 +892,7 @@ DIFF(as_completed_timeout)
             say("next -> timeout");
         } else {
             void *v = NULL;
-            acio_future_result(f, &v);
+            OK(acio_future_result(f, &v));
             say("next -> %ld", (long)(intptr_t)v);
         }
     }

@@ -7,6 +7,7 @@
 
 #include "acio.h"
 #include "internal.h"
+#include "support/rc.h"
 
 #define KIDS 3
 
@@ -126,7 +127,7 @@ static int op_threadsafe(acio_task_t **t)
         acio_future_unref(f);
     } else {
         acio_cfuture_cancel(cf);
-        (void)acio_sleep(0.001);
+        UNCHECKED(acio_sleep(0.001));
     }
     acio_cfuture_unref(cf);
     return rc;
@@ -149,11 +150,11 @@ static void *main_task(void *arg)
     for (int i = 0; i < KIDS; i++) {
         if (!acio_future_done(t[i]))
             acio_future_cancel(t[i], NULL);
-        (void)acio_await(t[i], NULL);
+        UNCHECKED(acio_await(t[i], NULL));
         (void)acio_future_error(t[i]);
         acio_future_unref(t[i]);
     }
-    (void)acio_sleep(0.005); /* let anything still queued run */
+    UNCHECKED(acio_sleep(0.005)); /* let anything still queued run */
     return NULL;
 }
 

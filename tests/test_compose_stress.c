@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "acio.h"
+#include "support/rc.h"
 
 #define ROUNDS  1000
 #define MAXKIDS 6
@@ -122,7 +123,7 @@ static int op_gather_calls(void)
     for (int i = 0; i < n; i++)
         all_kids[nkids++] = acio_future_ref(t[i]);
     if (rnd(3) == 0) {
-        (void)acio_sleep(0);
+        UNCHECKED(acio_sleep(0));
         acio_future_cancel(outer, "cancel the gather");
     }
     int rc = acio_await(outer, NULL);
@@ -212,7 +213,7 @@ static int op_timeouts(void)
     cr_assert_eq(acio_timeout_enter(&outer, rdelay()), 0);
     cr_assert_eq(acio_timeout_enter(&inner, rdelay()), 0);
     if (rnd(2))
-        acio_timeout_reschedule(&inner, acio_loop_time(acio_get_running_loop()) + rdelay());
+        OK(acio_timeout_reschedule(&inner, acio_loop_time(acio_get_running_loop()) + rdelay()));
     int rc = op_gather_await();
     rc = acio_timeout_exit(&inner, rc);
     rc = acio_timeout_exit(&outer, rc);
@@ -261,7 +262,7 @@ static void *stress_main(void *arg)
         for (size_t i = 0; i < nkids; i++) {
             if (!acio_future_done(all_kids[i]))
                 acio_task_cancel(all_kids[i], "round over");
-            (void)acio_await(all_kids[i], NULL);
+            UNCHECKED(acio_await(all_kids[i], NULL));
             cr_assert(acio_future_done(all_kids[i]));
             acio_future_unref(all_kids[i]);
         }

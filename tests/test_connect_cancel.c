@@ -25,6 +25,7 @@
 #include "support/counting.h"
 #include "support/problems.h"
 #include "support/fds.h"
+#include "support/rc.h"
 
 /* ---- the server: counting_factory (support/counting.h) accepts and drops the bytes ---- */
 
@@ -140,7 +141,7 @@ static void watch(void *arg)
         }
     }
     if (++w->rounds < 100000)
-        acio_loop_call_soon(w->loop, watch, w, NULL);
+        OK(acio_loop_call_soon(w->loop, watch, w, NULL));
 }
 
 /* ---- cancellation ---- */
@@ -153,7 +154,7 @@ static int cancel_one(int port, bool stream, action_t action)
     CHECK_INT(acio_create_task(&task, connector, &c, "connector") == 0, "create_task");
     watcher_t w = {.loop = loop, .task = task, .rec = &c.rec, .action = action};
     CHECK_INT(acio_loop_call_soon(loop, watch, &w, NULL) == 0, "call_soon");
-    acio_await(task, NULL);
+    UNCHECKED(acio_await(task, NULL));
     acio_future_unref(task);
     CHECK_INT(w.fired, "the watcher never saw the task waiting for connection_made");
     CHECK_INT(c.returned, "the connector did not return");
@@ -161,7 +162,7 @@ static int cancel_one(int port, bool stream, action_t action)
               stream ? "open_connection" : "create_connection", acio_err_name(c.rc));
     /* Let the aborted transport's callbacks run. */
     for (int i = 0; i < 100 && c.rec.lost < c.rec.made; i++)
-        acio_sleep(0);
+        OK(acio_sleep(0));
     if (!stream) {
         CHECK_INT(c.rec.made_after_cancel == 0, "connection_made ran after the cancellation");
         CHECK_INT(c.rec.made == (action == CANCEL_AFTER_MADE), "connection_made ran %d times",
@@ -191,11 +192,11 @@ static void *cancel_main(void *arg)
     }
     /* The client was aborted, so the server sees its connection end. */
     for (int i = 0; i < 10000 && acio_server_active_count(srv) > 0; i++)
-        acio_sleep(0);
+        OK(acio_sleep(0));
     size_t left = acio_server_active_count(srv);
     acio_server_close(srv);
     acio_server_abort_clients(srv);
-    acio_server_wait_closed(srv);
+    OK(acio_server_wait_closed(srv));
     acio_server_free(srv);
     CHECK(left == 0, "%zu accepted connections still open", left);
     return NULL;

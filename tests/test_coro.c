@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "acio.h"
+#include "support/rc.h"
 
 static void *counter(void *arg)
 {
@@ -66,7 +67,7 @@ Test(coro, close_ignored_is_an_error)
 {
     acio_coro_t *co;
     cr_assert_eq(acio_coro_new(&co, stubborn, NULL, 0), 0);
-    acio_coro_resume(co, NULL, NULL);
+    OK(acio_coro_resume(co, NULL, NULL));
     cr_assert_eq(acio_coro_close(co), ACIO_EGENERATOREXIT);
     acio_coro_free(co);
 }
@@ -179,8 +180,8 @@ Test(coro, registers_survive_switches)
 {
     double a = 1.0, b = 2.0, local = 3.25;
     acio_coro_t *c1, *c2;
-    acio_coro_new(&c1, fp_work, &a, 0);
-    acio_coro_new(&c2, fp_work, &b, 0);
+    OK(acio_coro_new(&c1, fp_work, &a, 0));
+    OK(acio_coro_new(&c2, fp_work, &b, 0));
     for (;;) {
         int r1 = acio_coro_resume(c1, NULL, NULL);
         int r2 = acio_coro_resume(c2, NULL, NULL);
@@ -204,12 +205,12 @@ Test(coro, stacks_are_pooled)
 {
     acio_stack_stats_t before, after;
     acio_coro_t *co;
-    acio_coro_new(&co, counter, (void *)1L, 0);
+    OK(acio_coro_new(&co, counter, (void *)1L, 0));
     acio_coro_free(co);
     acio_stack_stats(&before);
     for (int i = 0; i < 1000; i++) {
         cr_assert_eq(acio_coro_new(&co, counter, (void *)1L, 0), 0);
-        acio_coro_resume(co, NULL, NULL);
+        OK(acio_coro_resume(co, NULL, NULL));
         acio_coro_free(co);
     }
     acio_stack_stats(&after);
@@ -247,7 +248,7 @@ Test(coro, overflow_on_guarded_stack_aborts, .signal = SIGABRT)
 {
     acio_coro_t *co;
     cr_assert_eq(acio_coro_new(&co, deep, (void *)100000L, 32 * 1024), 0);
-    acio_coro_resume(co, NULL, NULL);
+    OK(acio_coro_resume(co, NULL, NULL));
     cr_assert_fail("overflow was not detected (depth %ld)", depth_reached);
 }
 
@@ -268,7 +269,7 @@ Test(coro, overflow_on_unguarded_stack_aborts_at_switch, .signal = SIGABRT)
     cr_assert_eq(acio_coro_new(&b, shallow_then_yield, (void *)1L, 32 * 1024 + 4096), 0);
     acio_stack_stats_t st;
     acio_stack_stats(&st);
-    acio_coro_resume(a, NULL, NULL);
+    OK(acio_coro_resume(a, NULL, NULL));
     cr_assert_fail("overflow was not detected (guarded stacks: %zu)", st.stacks_guarded);
 }
 #endif
@@ -313,10 +314,10 @@ Test(coro, x87_control_word_follows_the_coroutine)
     fesetround(FE_TONEAREST);
     acio_coro_t *co;
     void *ok;
-    acio_coro_new(&co, rounding_there_and_back, NULL, 0);
-    acio_coro_resume(co, NULL, NULL);
+    OK(acio_coro_new(&co, rounding_there_and_back, NULL, 0));
+    OK(acio_coro_resume(co, NULL, NULL));
     cr_assert_eq(fegetround(), FE_TONEAREST);
-    acio_coro_resume(co, NULL, NULL);
+    OK(acio_coro_resume(co, NULL, NULL));
     unsigned short nearest = x87_control_word();
     fesetround(FE_DOWNWARD);
     cr_assert_eq(acio_coro_resume(co, NULL, &ok), ACIO_ESTOPITERATION);
@@ -331,8 +332,8 @@ Test(coro, rounding_mode_is_per_coroutine)
 {
     fesetround(FE_TONEAREST);
     acio_coro_t *co;
-    acio_coro_new(&co, rounding_up, NULL, 0);
-    acio_coro_resume(co, NULL, NULL);
+    OK(acio_coro_new(&co, rounding_up, NULL, 0));
+    OK(acio_coro_resume(co, NULL, NULL));
     cr_assert_eq(fegetround(), FE_TONEAREST, "the coroutine's rounding mode leaked out");
     void *ok;
     cr_assert_eq(acio_coro_resume(co, NULL, &ok), ACIO_ESTOPITERATION);

@@ -9,6 +9,7 @@
 
 #include "acio.h"
 #include "support/check.h"
+#include "support/rc.h"
 
 static int ticks;
 
@@ -33,7 +34,7 @@ static void *dns_main(void *arg)
     freeaddrinfo(res);
     /* A name goes to a thread: the loop keeps running other tasks meanwhile. */
     acio_task_t *t;
-    acio_create_task(&t, ticker, NULL, "ticker");
+    OK(acio_create_task(&t, ticker, NULL, "ticker"));
     rc = acio_loop_getaddrinfo(NULL, "localhost", "http", &hints, &res, 10);
     CHECK(rc == 0, "localhost: %s", acio_strerror(rc));
     struct sockaddr_in *sin = (struct sockaddr_in *)res->ai_addr;
@@ -41,7 +42,7 @@ static void *dns_main(void *arg)
           "localhost:http is 127.0.0.1:80");
     freeaddrinfo(res);
     acio_task_cancel(t, NULL);
-    acio_await(t, NULL);
+    OK(acio_await(t, NULL));
     acio_future_unref(t);
     CHECK(ticks > 0, "the loop ran while resolving");
     rc = acio_loop_getaddrinfo(NULL, "name.invalid", "80", &hints, &res, 10);
@@ -84,8 +85,8 @@ static void *abandon_main(void *arg)
      * and the abandoned ones are freed by the resolver threads (ASan checks leaks). */
     acio_task_t *t[16];
     for (int i = 0; i < 16; i++)
-        acio_create_task(&t[i], lookup, NULL, NULL);
-    acio_sleep(0);
+        OK(acio_create_task(&t[i], lookup, NULL, NULL));
+    OK(acio_sleep(0));
     for (int i = 0; i < 16; i += 2)
         acio_task_cancel(t[i], NULL);
     for (int i = 0; i < 16; i++) {
@@ -98,7 +99,7 @@ static void *abandon_main(void *arg)
         acio_future_unref(t[i]);
     }
     /* Give the threads time to hand back the abandoned answers. */
-    acio_sleep(0.2);
+    OK(acio_sleep(0.2));
     return NULL;
 }
 

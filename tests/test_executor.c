@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "acio.h"
+#include "support/rc.h"
 
 /* ---- helpers ---- */
 
@@ -49,7 +50,7 @@ static bool await_count(atomic_int *counter, int want)
     for (int i = 0; i < 20000; i++) {
         if (atomic_load(counter) >= want)
             return true;
-        acio_sleep(0.001);
+        OK(acio_sleep(0.001));
     }
     return false;
 }
@@ -359,7 +360,7 @@ static void *cancel_before_start_main(void *arg)
     cr_assert_eq(acio_future_cancel(queued, "not needed"), 1);
     cr_assert_eq(acio_await(queued, NULL), -ECANCELED);
     /* The done callback that removes the job runs via call_soon; give it a turn. */
-    acio_sleep(0);
+    OK(acio_sleep(0));
     acio_executor_stats(ex, &st);
     cr_assert_eq(st.queued, 0, "the cancelled job left the queue");
     cr_assert_eq(st.cancelled, 1);
@@ -410,9 +411,9 @@ static void *cooperative_main(void *arg)
     cr_assert_eq(acio_loop_run_in_executor(loop, NULL, cooperative, c, &f), 0);
     cr_assert(await_count(&c->gate.waiting, 1));
     cr_assert_eq(acio_future_cancel(f, NULL), 1);
-    acio_sleep(0);
+    OK(acio_sleep(0));
     for (int i = 0; i < 20000 && !atomic_load(&c->saw_cancel); i++)
-        acio_sleep(0.001);
+        OK(acio_sleep(0.001));
     cr_assert_eq(atomic_load(&c->saw_cancel), 1, "the running job saw its cancel flag");
     acio_future_unref(f);
 
@@ -423,11 +424,11 @@ static void *cooperative_main(void *arg)
     cr_assert_eq(acio_create_task(&t, to_thread_task, c, "waiter"), 0);
     cr_assert(await_count(&c->gate.waiting, 1));
     cr_assert_eq(acio_task_cancel(t, NULL), 1);
-    acio_await(t, NULL);
+    UNCHECKED(acio_await(t, NULL));
     acio_future_unref(t);
     cr_assert_eq(atomic_load(&c->ran), -ECANCELED);
     for (int i = 0; i < 20000 && !atomic_load(&c->saw_cancel); i++)
-        acio_sleep(0.001);
+        OK(acio_sleep(0.001));
     cr_assert_eq(atomic_load(&c->saw_cancel), 1);
     return NULL;
 }
@@ -459,10 +460,10 @@ static void *to_thread_cancel_queued_main(void *arg)
     cr_assert(await_count(&c->gate.waiting, 1));
     acio_task_t *t;
     cr_assert_eq(acio_create_task(&t, to_thread_queued_task, c, NULL), 0);
-    acio_sleep(0);
-    acio_sleep(0);
+    OK(acio_sleep(0));
+    OK(acio_sleep(0));
     cr_assert_eq(acio_task_cancel(t, NULL), 1);
-    acio_await(t, NULL);
+    UNCHECKED(acio_await(t, NULL));
     acio_future_unref(t);
     atomic_store(&c->gate.open, 1);
     cr_assert_eq(acio_await(busy, NULL), 0);
@@ -680,7 +681,7 @@ static void *multi_main(void *arg)
     acio_future_t *f[N];
     for (int i = 0; i < N; i++) {
         cr_assert_eq(acio_loop_run_in_executor(loop, lt->ex, whoami, lt, &f[i]), 0);
-        acio_future_add_done_callback(f[i], on_done_check_thread, lt);
+        OK(acio_future_add_done_callback(f[i], on_done_check_thread, lt));
     }
     for (int i = 0; i < N; i++) {
         void *r;
@@ -689,7 +690,7 @@ static void *multi_main(void *arg)
             lt->got++;
         acio_future_unref(f[i]);
     }
-    acio_sleep(0); /* let the last done callbacks run */
+    OK(acio_sleep(0)); /* let the last done callbacks run */
     return NULL;
 }
 

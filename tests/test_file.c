@@ -17,6 +17,7 @@
 
 #include "acio.h"
 #include "support/problems.h"
+#include "support/rc.h"
 
 static char dir[64];
 static char path[128];
@@ -266,7 +267,7 @@ static void *ticker(void *arg)
     (void)arg;
     for (int i = 0; i < 1000000 && !stop_ticking; i++) {
         ticks++;
-        acio_sleep(0);
+        OK(acio_sleep(0));
     }
     return NULL;
 }
@@ -461,7 +462,7 @@ static void *cancel_open_main(void *arg)
         acio_task_t *t;
         cr_assert_eq(acio_create_task(&t, opener, NULL, NULL), 0);
         for (int k = 0; k < i; k++)
-            acio_sleep(0);
+            OK(acio_sleep(0));
         acio_task_cancel(t, NULL);
         int rc = acio_await(t, NULL);
         cr_assert(rc == 0 || rc == -ECANCELED, "rc %d", rc);
@@ -469,7 +470,7 @@ static void *cancel_open_main(void *arg)
     }
     /* Let the abandoned opens finish and close their files (the fixture counts fds). */
     for (int k = 0; k < 100; k++)
-        acio_sleep(0.001);
+        OK(acio_sleep(0.001));
     return NULL;
 }
 

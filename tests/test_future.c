@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "acio.h"
+#include "support/rc.h"
 
 static acio_loop_t *L;
 static char trace[256];
@@ -33,7 +34,7 @@ static void stop_cb(void *data)
 }
 static void run_one_iteration(void)
 {
-    acio_loop_call_soon(L, stop_cb, L, NULL);
+    OK(acio_loop_call_soon(L, stop_cb, L, NULL));
     acio_loop_run_forever(L);
 }
 
@@ -58,7 +59,7 @@ Test(future, result_and_invalid_state)
 Test(future, error_with_message)
 {
     acio_future_t *f;
-    acio_future_new(L, &f);
+    OK(acio_future_new(L, &f));
     cr_assert_eq(acio_future_set_error(f, 5, "x"), -EINVAL, "codes are negative");
     cr_assert_eq(acio_future_set_error(f, -ECANCELED, "x"), -EINVAL);
     cr_assert_eq(acio_future_set_error(f, -ECONNRESET, "peer %s reset", "10.0.0.1"), 0);
@@ -70,7 +71,7 @@ Test(future, error_with_message)
 Test(future, cancel_with_message)
 {
     acio_future_t *f;
-    acio_future_new(L, &f);
+    OK(acio_future_new(L, &f));
     cr_assert_eq(acio_future_cancel(f, "no longer needed"), 1);
     cr_assert(acio_future_cancelled(f));
     cr_assert_eq(acio_future_result(f, NULL), -ECANCELED);
@@ -82,19 +83,19 @@ Test(future, cancel_with_message)
 Test(future, callbacks_are_scheduled_in_order_never_inline)
 {
     acio_future_t *f;
-    acio_future_new(L, &f);
-    acio_future_add_done_callback(f, done_cb, "a");
-    acio_future_add_done_callback(f, done_cb, "b");
-    acio_future_add_done_callback(f, done_cb, "c");
-    acio_future_add_done_callback(f, done_cb, "b");
+    OK(acio_future_new(L, &f));
+    OK(acio_future_add_done_callback(f, done_cb, "a"));
+    OK(acio_future_add_done_callback(f, done_cb, "b"));
+    OK(acio_future_add_done_callback(f, done_cb, "c"));
+    OK(acio_future_add_done_callback(f, done_cb, "b"));
     cr_assert_eq(acio_future_remove_done_callback(f, done_cb, "b"), 2);
-    acio_future_add_done_callback(f, done_cb, "d");
+    OK(acio_future_add_done_callback(f, done_cb, "d"));
     acio_future_set_result(f, NULL);
     cr_assert_str_eq(trace, "", "ran inline: %s", trace);
     run_one_iteration();
     cr_assert_str_eq(trace, "a c d ");
     /* Added after done: scheduled at once, runs next iteration. */
-    acio_future_add_done_callback(f, done_cb, "late");
+    OK(acio_future_add_done_callback(f, done_cb, "late"));
     cr_assert_str_eq(trace, "a c d ");
     run_one_iteration();
     cr_assert_str_eq(trace, "a c d late ");
@@ -117,8 +118,8 @@ Test(future, unretrieved_error_is_reported_when_freed)
     reports = 0;
     acio_loop_set_exception_handler(L, handler, NULL);
     acio_future_t *f, *g;
-    acio_future_new(L, &f);
-    acio_future_new(L, &g);
+    OK(acio_future_new(L, &f));
+    OK(acio_future_new(L, &g));
     acio_future_set_error(f, -EIO, "lost");
     acio_future_set_error(g, -EIO, "seen");
     cr_assert_eq(acio_future_error(g), -EIO);
@@ -136,7 +137,7 @@ Test(future, bad_arguments)
     cr_assert_eq(acio_future_new(NULL, &f), -EINVAL);
     cr_assert_eq(acio_future_set_result(NULL, NULL), -EINVAL);
     cr_assert_eq(acio_future_add_done_callback(NULL, done_cb, NULL), -EINVAL);
-    acio_future_new(L, &f);
+    OK(acio_future_new(L, &f));
     cr_assert_eq(acio_future_add_done_callback(f, NULL, NULL), -EINVAL);
     acio_future_set_label(f, "thing");
     cr_assert_str_eq(acio_future_get_label(f), "thing");
@@ -155,12 +156,12 @@ static void cancel_cb(void *f)
 Test(future, run_until_complete)
 {
     acio_future_t *f;
-    acio_future_new(L, &f);
-    acio_loop_call_soon(L, cancel_cb, f, NULL);
+    OK(acio_future_new(L, &f));
+    OK(acio_loop_call_soon(L, cancel_cb, f, NULL));
     cr_assert_eq(acio_loop_run_until_complete(L, f, NULL), -ECANCELED);
     acio_future_unref(f);
-    acio_future_new(L, &f);
-    acio_loop_call_soon(L, stop_cb, L, NULL);
+    OK(acio_future_new(L, &f));
+    OK(acio_loop_call_soon(L, stop_cb, L, NULL));
     cr_assert_eq(acio_loop_run_until_complete(L, f, NULL), ACIO_ENOTSTARTED,
                  "stopped before the future completed");
     acio_future_unref(f);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "acio.h"
+#include "support/rc.h"
 
 static char trace[1024];
 static acio_loop_t *L;
@@ -48,21 +49,21 @@ static void cb_stop(void *data)
 static void cb_chain(void *data)
 {
     note("chain");
-    acio_loop_call_soon(L, cb_note, data, NULL);
+    OK(acio_loop_call_soon(L, cb_note, data, NULL));
 }
 
 TestSuite(loop, .init = setup, .fini = teardown);
 
 Test(loop, call_soon_is_fifo_and_new_callbacks_wait_an_iteration)
 {
-    acio_loop_call_soon(L, cb_note, "a", NULL);
-    acio_loop_call_soon(L, cb_chain, "c2", NULL);
-    acio_loop_call_soon(L, cb_note, "b", NULL);
-    acio_loop_call_soon(L, cb_stop, L, NULL);
+    OK(acio_loop_call_soon(L, cb_note, "a", NULL));
+    OK(acio_loop_call_soon(L, cb_chain, "c2", NULL));
+    OK(acio_loop_call_soon(L, cb_note, "b", NULL));
+    OK(acio_loop_call_soon(L, cb_stop, L, NULL));
     acio_loop_run_forever(L);
     cr_assert_str_eq(trace, "a chain b ");
     /* c2 waits for the next run. */
-    acio_loop_call_soon(L, cb_stop, L, NULL);
+    OK(acio_loop_call_soon(L, cb_stop, L, NULL));
     acio_loop_run_forever(L);
     cr_assert_str_eq(trace, "a chain b c2 ");
 }
@@ -70,15 +71,15 @@ Test(loop, call_soon_is_fifo_and_new_callbacks_wait_an_iteration)
 Test(loop, timers_fire_by_deadline_and_fifo_on_ties)
 {
     double t = acio_loop_time(L);
-    acio_loop_call_at(L, t + 0.03, cb_note, "t3", NULL);
-    acio_loop_call_at(L, t + 0.01, cb_note, "t1a", NULL);
-    acio_loop_call_at(L, t + 0.02, cb_note, "t2", NULL);
-    acio_loop_call_at(L, t + 0.01, cb_note, "t1b", NULL);
-    acio_loop_call_at(L, t + 0.01, cb_note, "t1c", NULL);
-    acio_loop_call_at(L, t + 0.01, cb_note, "t1d", NULL);
-    acio_loop_call_later(L, 0, cb_note, "now", NULL);
-    acio_loop_call_soon(L, cb_note, "soon", NULL);
-    acio_loop_call_later(L, 0.04, cb_stop, L, NULL);
+    OK(acio_loop_call_at(L, t + 0.03, cb_note, "t3", NULL));
+    OK(acio_loop_call_at(L, t + 0.01, cb_note, "t1a", NULL));
+    OK(acio_loop_call_at(L, t + 0.02, cb_note, "t2", NULL));
+    OK(acio_loop_call_at(L, t + 0.01, cb_note, "t1b", NULL));
+    OK(acio_loop_call_at(L, t + 0.01, cb_note, "t1c", NULL));
+    OK(acio_loop_call_at(L, t + 0.01, cb_note, "t1d", NULL));
+    OK(acio_loop_call_later(L, 0, cb_note, "now", NULL));
+    OK(acio_loop_call_soon(L, cb_note, "soon", NULL));
+    OK(acio_loop_call_later(L, 0.04, cb_stop, L, NULL));
     acio_loop_run_forever(L);
     cr_assert_str_eq(trace, "soon now t1a t1b t1c t1d t2 t3 ");
     cr_assert_geq(acio_loop_time(L), t + 0.04);
@@ -87,15 +88,15 @@ Test(loop, timers_fire_by_deadline_and_fifo_on_ties)
 Test(loop, cancelled_handles_do_not_run)
 {
     acio_handle_t *h1, *h2;
-    acio_loop_call_soon(L, cb_note, "x", &h1);
-    acio_loop_call_later(L, 0.01, cb_note, "y", &h2);
-    acio_loop_call_soon(L, cb_note, "z", NULL);
+    OK(acio_loop_call_soon(L, cb_note, "x", &h1));
+    OK(acio_loop_call_later(L, 0.01, cb_note, "y", &h2));
+    OK(acio_loop_call_soon(L, cb_note, "z", NULL));
     acio_handle_cancel(h1);
     acio_handle_cancel(h2);
     cr_assert(acio_handle_cancelled(h1));
     cr_assert_lt(acio_handle_when(h1), 0);
     cr_assert_gt(acio_handle_when(h2), 0);
-    acio_loop_call_later(L, 0.02, cb_stop, L, NULL);
+    OK(acio_loop_call_later(L, 0.02, cb_stop, L, NULL));
     acio_loop_run_forever(L);
     cr_assert_str_eq(trace, "z ");
     acio_handle_unref(h1);
@@ -119,7 +120,7 @@ Test(loop, many_cancelled_timers_are_compacted)
     for (int i = 0; i < N; i++)
         if (i % 4)
             acio_handle_cancel(hs[i]);
-    acio_loop_call_later(L, 0.08, cb_stop, L, NULL);
+    OK(acio_loop_call_later(L, 0.08, cb_stop, L, NULL));
     acio_loop_run_forever(L);
     cr_assert_eq(fired, N / 4, "fired %d", fired);
     for (int i = 0; i < N; i++)
@@ -174,7 +175,7 @@ Test(loop, many_timers_fire_in_order_through_the_wheel)
         if (!acio_handle_cancelled(hs[i]))
             ref[nref++] = ref[i];
     qsort(ref, nref, sizeof ref[0], by_when_then_index);
-    acio_loop_call_at(L, t0 + 0.32, cb_stop, L, NULL);
+    OK(acio_loop_call_at(L, t0 + 0.32, cb_stop, L, NULL));
     acio_loop_run_forever(L);
     cr_assert_eq((size_t)wheel_fired, nref, "fired %d of %zu", wheel_fired, nref);
     for (size_t i = 0; i < nref; i++)
@@ -189,9 +190,9 @@ Test(loop, many_timers_fire_in_order_through_the_wheel)
 
 Test(loop, stop_finishes_the_iteration)
 {
-    acio_loop_call_soon(L, cb_note, "a", NULL);
-    acio_loop_call_soon(L, cb_stop, L, NULL);
-    acio_loop_call_soon(L, cb_note, "b", NULL);
+    OK(acio_loop_call_soon(L, cb_note, "a", NULL));
+    OK(acio_loop_call_soon(L, cb_stop, L, NULL));
+    OK(acio_loop_call_soon(L, cb_note, "b", NULL));
     cr_assert_eq(acio_loop_run_forever(L), 0);
     cr_assert_str_eq(trace, "a b ");
     cr_assert(!acio_loop_is_running(L));
@@ -205,7 +206,7 @@ static void cb_nested(void *data)
     cr_assert_eq(acio_loop_run_forever(L), ACIO_ERUNNING);
     cr_assert_eq(acio_loop_close(L), ACIO_ERUNNING);
     acio_loop_t *other;
-    acio_loop_new(&other);
+    OK(acio_loop_new(&other));
     cr_assert_eq(acio_loop_run_forever(other), ACIO_ERUNNING, "one running loop per thread");
     acio_loop_close(other);
     acio_loop_stop(L);
@@ -213,7 +214,7 @@ static void cb_nested(void *data)
 
 Test(loop, running_a_loop_inside_a_running_loop_is_refused)
 {
-    acio_loop_call_soon(L, cb_nested, NULL, NULL);
+    OK(acio_loop_call_soon(L, cb_nested, NULL, NULL));
     cr_assert_eq(acio_loop_run_forever(L), 0);
     cr_assert_null(acio_get_running_loop());
     acio_loop_t *got = (acio_loop_t *)1;
@@ -253,7 +254,7 @@ Test(loop, add_reader_runs_when_readable)
     cr_assert_eq(pipe(p), 0);
     cr_assert_eq(acio_loop_add_reader(L, p[0], on_readable, L), 0);
     cr_assert_eq(acio_loop_add_reader(L, p[0], on_readable, L), -EEXIST);
-    acio_loop_call_later(L, 0.01, write_later, &p[1], NULL);
+    OK(acio_loop_call_later(L, 0.01, write_later, &p[1], NULL));
     acio_loop_run_forever(L);
     cr_assert_str_eq(trace, "read ");
     cr_assert_eq(acio_loop_remove_reader(L, p[0]), 0, "already removed");
@@ -364,7 +365,7 @@ Test(loop, call_soon_threadsafe_wakes_the_loop_and_loses_nothing)
 {
     pthread_t th[4];
     atomic_store(&ts_count, 0);
-    acio_loop_call_later(L, 0.01, start_threads, th, NULL);
+    OK(acio_loop_call_later(L, 0.01, start_threads, th, NULL));
     acio_loop_run_forever(L);
     for (int i = 0; i < 4; i++)
         pthread_join(th[i], NULL);
@@ -382,7 +383,7 @@ Test(loop, stop_threadsafe_wakes_a_sleeping_loop)
 {
     pthread_t th;
     pthread_create(&th, NULL, stopper, L);
-    acio_loop_call_later(L, 30, cb_note, "never", NULL);
+    OK(acio_loop_call_later(L, 30, cb_note, "never", NULL));
     acio_loop_run_forever(L);
     pthread_join(th, NULL);
     cr_assert_str_eq(trace, "");
@@ -402,7 +403,7 @@ Test(loop, debug_mode_reports_slow_callbacks)
     cr_assert(acio_loop_get_debug(L));
     acio_loop_set_slow_callback_duration(L, 0.01);
     acio_loop_set_exception_handler(L, handler, NULL);
-    acio_loop_call_soon(L, slow_cb, NULL, NULL);
+    OK(acio_loop_call_soon(L, slow_cb, NULL, NULL));
     acio_loop_run_forever(L);
     cr_assert_eq(reports, 1);
     cr_assert(strstr(last_report, "took"), "report: %s", last_report);
@@ -427,7 +428,7 @@ static void check_wrong_thread(void *data)
 Test(loop, debug_mode_refuses_calls_from_other_threads)
 {
     acio_loop_set_debug(L, true);
-    acio_loop_call_soon(L, check_wrong_thread, NULL, NULL);
+    OK(acio_loop_call_soon(L, check_wrong_thread, NULL, NULL));
     acio_loop_run_forever(L);
 }
 
@@ -442,7 +443,7 @@ Test(loop, watchdog_reports_a_stuck_loop)
 {
     cr_redirect_stderr();
     cr_assert_eq(acio_loop_set_watchdog(L, 0.05), 0);
-    acio_loop_call_soon(L, stuck_cb, NULL, NULL);
+    OK(acio_loop_call_soon(L, stuck_cb, NULL, NULL));
     acio_loop_run_forever(L);
     cr_assert_eq(acio_loop_set_watchdog(L, 0), 0);
     fflush(stderr);

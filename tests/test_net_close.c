@@ -20,6 +20,7 @@
 #include "acio.h"
 #include "support/counting.h"
 #include "support/problems.h"
+#include "support/rc.h"
 
 TestSuite(net_close, .init = problems_setup, .fini = expect_no_child, .timeout = 60);
 
@@ -48,7 +49,7 @@ static void *open_everything(void *arg)
                                              "127.0.0.1", port, NULL),
                  0);
     for (int i = 0; i < 1000 && !counted.naccepted; i++)
-        acio_sleep(0.001);
+        OK(acio_sleep(0.001));
     cr_assert_eq(counted.naccepted, 1, "the server accepted the connection");
     /* The peer stops reading, so the client's write buffer keeps several MB. */
     cr_assert_eq(acio_transport_pause_reading(counted.accepted[0]), 0);
@@ -208,7 +209,7 @@ static void *close_normally(void *arg)
     cr_assert_eq(acio_loop_connect_write_pipe(loop, &w, &counting_protocol, NULL, p[1]), 0);
     acio_transport_close(w);
     for (int i = 0; i < 1000 && counted.lost < 2; i++)
-        acio_sleep(0.001);
+        OK(acio_sleep(0.001));
     cr_assert_eq(counted.lost, 2, "both ends heard connection_lost");
     acio_transport_unref(r);
     acio_transport_unref(w);

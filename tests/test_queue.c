@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 
 #include "diff_sync/trace.h"
+#include "support/rc.h"
 
 /* A lost wake-up shows as a hang: fail it after a generous bound instead. */
 TestSuite(queue, .timeout = 60);
@@ -153,7 +154,7 @@ static void *putter(void *arg)
 static void await_all(acio_task_t **t, int n)
 {
     for (int i = 0; i < n; i++) {
-        acio_await(t[i], NULL);
+        UNCHECKED(acio_await(t[i], NULL));
         acio_future_unref(t[i]);
     }
 }
@@ -165,10 +166,10 @@ static void *getters_fifo_main(void *arg)
     SPAWN(&t[0], getter, "a", "a");
     SPAWN(&t[1], getter, "b", "b");
     SPAWN(&t[2], getter, "c", "c");
-    acio_sleep(0);
+    OK(acio_sleep(0));
     cr_assert_eq(acio_queue_free(Q), -EBUSY);
     for (int i = 1; i <= 3; i++)
-        acio_queue_put_nowait(Q, I(i));
+        OK(acio_queue_put_nowait(Q, I(i)));
     await_all(t, 3);
     return NULL;
 }
@@ -187,15 +188,15 @@ static void *putters_fifo_main(void *arg)
     (void)arg;
     acio_task_t *t[3];
     void *v;
-    acio_queue_put_nowait(Q, I(0));
+    OK(acio_queue_put_nowait(Q, I(0)));
     for (int i = 0; i < 3; i++)
         SPAWN(&t[i], putter, i + 1, "p");
-    acio_sleep(0);
+    OK(acio_sleep(0));
     cr_assert_eq(acio_queue_qsize(Q), 1);
     for (int i = 0; i < 4; i++) {
         cr_assert_eq(acio_queue_get(Q, &v), 0);
         tr("main got %d", V(v));
-        acio_sleep(0);
+        OK(acio_sleep(0));
     }
     await_all(t, 3);
     return NULL;
@@ -220,10 +221,10 @@ static void *cancel_woken_getter_main(void *arg)
     SPAWN(&t[0], getter, "a", "a");
     SPAWN(&t[1], getter, "b", "b");
     SPAWN(&t[2], getter, "c", "c");
-    acio_sleep(0);
-    acio_task_cancel(t[2], NULL);   /* pending */
-    acio_queue_put_nowait(Q, I(1)); /* wakes a */
-    acio_task_cancel(t[0], NULL);   /* a was woken: passes the item to b */
+    OK(acio_sleep(0));
+    acio_task_cancel(t[2], NULL);       /* pending */
+    OK(acio_queue_put_nowait(Q, I(1))); /* wakes a */
+    acio_task_cancel(t[0], NULL);       /* a was woken: passes the item to b */
     await_all(t, 3);
     cr_assert(acio_queue_empty(Q));
     return NULL;
@@ -233,7 +234,7 @@ Test(queue, cancelled_getter_passes_item_on)
 {
     trace_reset();
     cr_assert_eq(acio_queue_new(&Q, 0), 0);
-    acio_run(cancel_woken_getter_main, NULL, NULL);
+    OK(acio_run(cancel_woken_getter_main, NULL, NULL));
     cr_assert_str_eq(g_trace.buf, "c get cancelled\na get cancelled\nb got 1\n");
     cr_assert_eq(acio_queue_free(Q), 0);
 }
@@ -243,12 +244,12 @@ static void *cancel_woken_putter_main(void *arg)
     (void)arg;
     acio_task_t *t[2];
     void *v;
-    acio_queue_put_nowait(Q, I(0));
+    OK(acio_queue_put_nowait(Q, I(0)));
     SPAWN(&t[0], putter, 1, "p1");
     SPAWN(&t[1], putter, 2, "p2");
-    acio_sleep(0);
-    acio_queue_get_nowait(Q, &v); /* wakes p1 */
-    acio_task_cancel(t[0], NULL); /* p1 passes the free slot to p2 */
+    OK(acio_sleep(0));
+    OK(acio_queue_get_nowait(Q, &v)); /* wakes p1 */
+    acio_task_cancel(t[0], NULL);     /* p1 passes the free slot to p2 */
     await_all(t, 2);
     cr_assert_eq(acio_queue_get_nowait(Q, &v), 0);
     cr_assert_eq(V(v), 2);
@@ -259,7 +260,7 @@ Test(queue, cancelled_putter_passes_slot_on)
 {
     trace_reset();
     cr_assert_eq(acio_queue_new(&Q, 1), 0);
-    acio_run(cancel_woken_putter_main, NULL, NULL);
+    OK(acio_run(cancel_woken_putter_main, NULL, NULL));
     cr_assert_str_eq(g_trace.buf, "put 1 cancelled\nput 2 ok\n");
     cr_assert_eq(acio_queue_free(Q), 0);
 }
@@ -271,14 +272,14 @@ static void *stolen_main(void *arg)
     acio_task_t *a;
     void *v;
     SPAWN(&a, getter, "a", "a");
-    acio_sleep(0);
-    acio_queue_put_nowait(Q, I(1)); /* wakes a */
+    OK(acio_sleep(0));
+    OK(acio_queue_put_nowait(Q, I(1))); /* wakes a */
     cr_assert_eq(acio_queue_get_nowait(Q, &v), 0, "main takes it first");
     tr("main took %d", V(v));
     yield_n(2);
     cr_assert(!acio_future_done(a), "a waits again");
-    acio_queue_put_nowait(Q, I(2));
-    acio_await(a, NULL);
+    OK(acio_queue_put_nowait(Q, I(2)));
+    OK(acio_await(a, NULL));
     acio_future_unref(a);
     return NULL;
 }
@@ -302,7 +303,7 @@ static void *worker(void *arg)
             tr("%s stops: %s", name, rcname(rc));
             return NULL;
         }
-        acio_sleep(0);
+        OK(acio_sleep(0));
         tr("%s done %d", name, V(v));
         acio_queue_task_done(Q);
     }
@@ -313,7 +314,7 @@ static void *join_main(void *arg)
     (void)arg;
     acio_task_t *w[2];
     for (int i = 1; i <= 4; i++)
-        acio_queue_put_nowait(Q, I(i));
+        OK(acio_queue_put_nowait(Q, I(i)));
     SPAWN(&w[0], worker, "w0", "w0");
     SPAWN(&w[1], worker, "w1", "w1");
     cr_assert_eq(acio_queue_join(Q), 0);
@@ -347,11 +348,11 @@ static void *join_cancel_main(void *arg)
 {
     (void)arg;
     acio_task_t *j;
-    acio_queue_put_nowait(Q, I(1));
+    OK(acio_queue_put_nowait(Q, I(1)));
     SPAWN(&j, join_cancel_task, NULL, "j");
-    acio_sleep(0);
+    OK(acio_sleep(0));
     acio_task_cancel(j, NULL);
-    acio_await(j, NULL);
+    UNCHECKED(acio_await(j, NULL));
     acio_future_unref(j);
     return NULL;
 }
@@ -360,7 +361,7 @@ Test(queue, join_cancelled)
 {
     trace_reset();
     cr_assert_eq(acio_queue_new(&Q, 0), 0);
-    acio_run(join_cancel_main, NULL, NULL);
+    OK(acio_run(join_cancel_main, NULL, NULL));
     cr_assert_str_eq(g_trace.buf, "join cancelled\n");
     cr_assert_eq(acio_queue_free(Q), 0, "no waiter left behind");
 }
@@ -372,11 +373,11 @@ static void *shutdown_main(void *arg)
     bool immediate = arg != NULL;
     acio_task_t *g[3], *p, *j;
     const char *names[3] = {"a", "b", "c"};
-    acio_queue_put_nowait(Q, I(1));
-    acio_queue_put_nowait(Q, I(2)); /* full (maxsize 2) */
+    OK(acio_queue_put_nowait(Q, I(1)));
+    OK(acio_queue_put_nowait(Q, I(2))); /* full (maxsize 2) */
     SPAWN(&p, putter, 3, "p");
     SPAWN(&j, join_cancel_task, NULL, "j");
-    acio_sleep(0); /* p waits for a slot, j for the items to be done */
+    OK(acio_sleep(0)); /* p waits for a slot, j for the items to be done */
     tr("shutdown immediate=%d", immediate);
     cr_assert_eq(acio_queue_shutdown(Q, immediate), 0);
     cr_assert(acio_queue_is_shutdown(Q));
@@ -384,12 +385,12 @@ static void *shutdown_main(void *arg)
         tr("put_nowait ACIO_EQUEUESHUTDOWN");
     for (int i = 0; i < 3; i++)
         SPAWN(&g[i], getter, names[i], names[i]);
-    acio_await(p, NULL);
+    OK(acio_await(p, NULL));
     await_all(g, 3);
     tr("left: %zu unfinished: %zu", acio_queue_qsize(Q), acio_queue_unfinished_tasks(Q));
     while (acio_queue_unfinished_tasks(Q) > 0)
         acio_queue_task_done(Q);
-    acio_await(j, NULL);
+    OK(acio_await(j, NULL));
     acio_future_unref(p);
     acio_future_unref(j);
     return NULL;
@@ -435,7 +436,7 @@ static void *shutdown_wakes_getters_main(void *arg)
     acio_task_t *g[2];
     SPAWN(&g[0], getter, "a", "a");
     SPAWN(&g[1], getter, "b", "b");
-    acio_sleep(0);
+    OK(acio_sleep(0));
     acio_queue_shutdown(Q, false);
     await_all(g, 2);
     return NULL;
@@ -479,11 +480,11 @@ static void *labels_main(void *arg)
     SPAWN(&t[0], get_empty, NULL, "g");
     SPAWN(&t[1], put_full, NULL, "p");
     SPAWN(&t[2], join_full, NULL, "j");
-    acio_sleep(0);
+    OK(acio_sleep(0));
     for (int i = 0; i < 3; i++) {
         cr_assert_str_eq(acio_future_get_label(acio_task_get_waiter(t[i])), want[i]);
         acio_task_cancel(t[i], NULL);
-        acio_await(t[i], NULL);
+        UNCHECKED(acio_await(t[i], NULL));
         acio_future_unref(t[i]);
     }
     return NULL;

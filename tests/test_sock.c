@@ -13,6 +13,7 @@
 
 #include "acio.h"
 #include "support/check.h"
+#include "support/rc.h"
 
 static int listener(int *port)
 {
@@ -49,7 +50,7 @@ static void *acceptor(void *arg)
             break;
         a->total += (size_t)n;
     }
-    acio_loop_sock_sendall(NULL, c, "bye", 3);
+    OK(acio_loop_sock_sendall(NULL, c, "bye", 3));
     close(c);
     return NULL;
 }
@@ -61,7 +62,7 @@ static void *sock_main(void *arg)
     acc_t a = {0};
     a.l = listener(&port);
     acio_task_t *t;
-    acio_create_task(&t, acceptor, &a, "acceptor");
+    OK(acio_create_task(&t, acceptor, &a, "acceptor"));
     int c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     struct sockaddr_in to = {.sin_family = AF_INET,
                              .sin_port = htons((uint16_t)port),
@@ -80,7 +81,7 @@ static void *sock_main(void *arg)
     CHECK(n == 3 && memcmp(bye, "bye", 3) == 0, "recv %zd", n);
     n = acio_loop_sock_recv(NULL, c, bye, sizeof(bye));
     CHECK(n == 0, "eof %zd", n);
-    acio_await(t, NULL);
+    OK(acio_await(t, NULL));
     acio_future_unref(t);
     CHECK(a.total == N && memcmp(a.data, big, N) == 0, "received %zu of %zu", a.total, N);
     close(c);
@@ -121,12 +122,12 @@ static void *sendfile_main(void *arg)
         acc_t a = {0};
         a.l = listener(&port);
         acio_task_t *t;
-        acio_create_task(&t, acceptor, &a, "acceptor");
+        OK(acio_create_task(&t, acceptor, &a, "acceptor"));
         int c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
         struct sockaddr_in to = {.sin_family = AF_INET,
                                  .sin_port = htons((uint16_t)port),
                                  .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-        acio_loop_sock_connect(NULL, c, (struct sockaddr *)&to, sizeof(to));
+        OK(acio_loop_sock_connect(NULL, c, (struct sockaddr *)&to, sizeof(to)));
         ssize_t n;
         if (mode == 0) {
             /* sendfile(2) proper, from an offset, to the end of the file. */
@@ -147,8 +148,8 @@ static void *sendfile_main(void *arg)
         }
         shutdown(c, SHUT_WR);
         char bye[4];
-        acio_loop_sock_recv(NULL, c, bye, sizeof(bye));
-        acio_await(t, NULL);
+        OK(acio_loop_sock_recv(NULL, c, bye, sizeof(bye)));
+        OK(acio_await(t, NULL));
         acio_future_unref(t);
         if (mode == 0)
             CHECK(a.total == N - 1000 && memcmp(a.data, content + 1000, N - 1000) == 0,
@@ -210,8 +211,8 @@ static void *cancel_main(void *arg)
     int sv[2];
     socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv);
     acio_task_t *t;
-    acio_create_task(&t, cancel_recv, &sv[0], "recv");
-    acio_sleep(0.01);
+    OK(acio_create_task(&t, cancel_recv, &sv[0], "recv"));
+    OK(acio_sleep(0.01));
     acio_task_cancel(t, NULL);
     int rc = acio_await(t, NULL);
     CHECK(rc == -ECANCELED, "cancelled: %s", acio_err_name(rc));

@@ -13,6 +13,7 @@
 #include "acio.h"
 #include "support/check.h"
 #include "support/fds.h"
+#include "support/rc.h"
 
 static void run(acio_coro_fn fn, void *arg)
 {
@@ -26,11 +27,11 @@ static void run(acio_coro_fn fn, void *arg)
 static void *feeder(void *arg)
 {
     acio_stream_reader_t *r = arg;
-    acio_sleep(0.001);
-    acio_stream_reader_feed_data(r, "par", 3);
-    acio_sleep(0.001);
-    acio_stream_reader_feed_data(r, "tial\nrest", 9);
-    acio_sleep(0.001);
+    OK(acio_sleep(0.001));
+    OK(acio_stream_reader_feed_data(r, "par", 3));
+    OK(acio_sleep(0.001));
+    OK(acio_stream_reader_feed_data(r, "tial\nrest", 9));
+    OK(acio_sleep(0.001));
     acio_stream_reader_feed_eof(r);
     return NULL;
 }
@@ -43,7 +44,7 @@ static void *readline_main(void *arg)
     CHECK(rc == 0, "new");
     CHECK(acio_stream_reader_get_limit(r) == ACIO_STREAM_DEFAULT_LIMIT, "default limit");
     acio_task_t *t;
-    acio_create_task(&t, feeder, r, "feeder");
+    OK(acio_create_task(&t, feeder, r, "feeder"));
     char buf[64];
     ssize_t n = acio_stream_reader_readline(r, buf, sizeof(buf));
     CHECK(n == 8 && memcmp(buf, "partial\n", 8) == 0, "line 1: %zd", n);
@@ -54,7 +55,7 @@ static void *readline_main(void *arg)
     n = acio_stream_reader_readline(r, buf, sizeof(buf));
     CHECK(n == 0, "then empty: %zd", n);
     CHECK(acio_stream_reader_feed_data(r, "x", 1) == -EPIPE, "feed after eof refused");
-    acio_await(t, NULL);
+    OK(acio_await(t, NULL));
     acio_future_unref(t);
     acio_stream_reader_unref(r);
     return NULL;
@@ -69,10 +70,10 @@ static void *readuntil_main(void *arg)
 {
     (void)arg;
     acio_stream_reader_t *r;
-    acio_stream_reader_new(&r, 16);
+    OK(acio_stream_reader_new(&r, 16));
     char buf[64];
     size_t partial = 99;
-    acio_stream_reader_feed_data(r, "ab--cd--", 8);
+    OK(acio_stream_reader_feed_data(r, "ab--cd--", 8));
     ssize_t n = acio_stream_reader_readuntil(r, "--", 2, buf, sizeof(buf), &partial);
     CHECK(n == 4 && memcmp(buf, "ab--", 4) == 0, "first: %zd", n);
     /* Found but longer than the caller's buffer: nothing is consumed. */
@@ -82,18 +83,18 @@ static void *readuntil_main(void *arg)
     n = acio_stream_reader_readuntil(r, "--", 2, buf, sizeof(buf), &partial);
     CHECK(n == 4 && memcmp(buf, "cd--", 4) == 0, "second: %zd", n);
     /* No separator within the limit (16): LimitOverrun, the data stays. */
-    acio_stream_reader_feed_data(r, "0123456789abcdefghij", 20);
+    OK(acio_stream_reader_feed_data(r, "0123456789abcdefghij", 20));
     n = acio_stream_reader_readuntil(r, "--", 2, buf, sizeof(buf), &partial);
     CHECK(n == ACIO_ELIMITOVERRUN, "overrun: %s", acio_err_name((int)n));
     CHECK(acio_stream_reader_buffered(r) == 20, "data kept after overrun");
     /* readline drops an overlong line, as asyncio does. */
-    acio_stream_reader_feed_data(r, "\nok\n", 4);
+    OK(acio_stream_reader_feed_data(r, "\nok\n", 4));
     n = acio_stream_reader_readline(r, buf, sizeof(buf));
     CHECK(n == ACIO_ELIMITOVERRUN, "readline overrun: %s", acio_err_name((int)n));
     n = acio_stream_reader_readline(r, buf, sizeof(buf));
     CHECK(n == 3 && memcmp(buf, "ok\n", 3) == 0, "next line intact: %zd", n);
     /* EOF before the separator: IncompleteRead with the partial data. */
-    acio_stream_reader_feed_data(r, "tail", 4);
+    OK(acio_stream_reader_feed_data(r, "tail", 4));
     acio_stream_reader_feed_eof(r);
     n = acio_stream_reader_readuntil(r, "--", 2, buf, sizeof(buf), &partial);
     CHECK(n == ACIO_EINCOMPLETEREAD && partial == 4 && memcmp(buf, "tail", 4) == 0,
@@ -112,9 +113,9 @@ static void *exactly_main(void *arg)
 {
     (void)arg;
     acio_stream_reader_t *r;
-    acio_stream_reader_new(&r, 0);
+    OK(acio_stream_reader_new(&r, 0));
     acio_task_t *t;
-    acio_create_task(&t, feeder, r, "feeder");
+    OK(acio_create_task(&t, feeder, r, "feeder"));
     char buf[64];
     size_t partial = 0;
     int rc = acio_stream_reader_readexactly(r, buf, 5, &partial);
@@ -124,7 +125,7 @@ static void *exactly_main(void *arg)
     CHECK(partial == 7 && memcmp(buf, "al\nrest", 7) == 0, "partial %zu", partial);
     ssize_t n = acio_stream_reader_read(r, buf, 10);
     CHECK(n == 0, "read at eof: %zd", n);
-    acio_await(t, NULL);
+    OK(acio_await(t, NULL));
     acio_future_unref(t);
     acio_stream_reader_unref(r);
     return NULL;
@@ -145,16 +146,16 @@ static void *errors_main(void *arg)
 {
     (void)arg;
     acio_stream_reader_t *r;
-    acio_stream_reader_new(&r, 0);
+    OK(acio_stream_reader_new(&r, 0));
     acio_task_t *t;
-    acio_create_task(&t, second_reader, r, "second");
-    acio_sleep(0); /* the second reader is now waiting */
+    OK(acio_create_task(&t, second_reader, r, "second"));
+    OK(acio_sleep(0)); /* the second reader is now waiting */
     char b[4];
     ssize_t n = acio_stream_reader_read(r, b, 4);
     CHECK(n == -EBUSY, "two readers: %zd", n);
     acio_stream_reader_set_exception(r, -ECONNRESET);
     void *res;
-    acio_await(t, &res);
+    OK(acio_await(t, &res));
     CHECK((intptr_t)res == -ECONNRESET, "waiting reader woken with the error: %ld",
           (long)(intptr_t)res);
     CHECK(acio_stream_reader_exception(r) == -ECONNRESET, "exception()");
@@ -162,15 +163,15 @@ static void *errors_main(void *arg)
     acio_future_unref(t);
     acio_stream_reader_unref(r);
     /* read_all collects everything until EOF. */
-    acio_stream_reader_new(&r, 0);
-    acio_create_task(&t, feeder, r, "feeder");
+    OK(acio_stream_reader_new(&r, 0));
+    OK(acio_create_task(&t, feeder, r, "feeder"));
     void *all;
     size_t len;
     int rc = acio_stream_reader_read_all(r, &all, &len);
     CHECK(rc == 0 && len == 12 && memcmp(all, "partial\nrest", 13) == 0, "read_all %d %zu", rc,
           len);
     free(all);
-    acio_await(t, NULL);
+    OK(acio_await(t, NULL));
     acio_future_unref(t);
     acio_stream_reader_unref(r);
     return NULL;
@@ -191,7 +192,7 @@ static void *line_echo(acio_stream_reader_t *r, acio_stream_writer_t *w, void *a
         ssize_t n = acio_stream_reader_readline(r, line, sizeof(line));
         if (n <= 0)
             break;
-        acio_stream_writer_write(w, line, (size_t)n);
+        OK(acio_stream_writer_write(w, line, (size_t)n));
         if (acio_stream_writer_drain(w) < 0)
             break;
     }
@@ -215,7 +216,7 @@ static void *echo_lines_main(void *arg)
     char line[256], want[64];
     for (int i = 0; i < 200; i++) {
         int l = snprintf(want, sizeof(want), "line %d\n", i);
-        acio_stream_writer_write(w, want, (size_t)l);
+        OK(acio_stream_writer_write(w, want, (size_t)l));
     }
     rc = acio_stream_writer_drain(w);
     CHECK(rc == 0, "drain %d", rc);
@@ -258,7 +259,7 @@ static void *slow_reader(acio_stream_reader_t *r, acio_stream_writer_t *w, void 
 {
     (void)w;
     slow_t *s = arg;
-    acio_await(s->go, NULL);
+    OK(acio_await(s->go, NULL));
     char buf[65536];
     for (;;) {
         ssize_t n = acio_stream_reader_read(r, buf, sizeof(buf));
@@ -273,7 +274,7 @@ static void *drain_main(void *arg)
 {
     (void)arg;
     slow_t s = {0};
-    acio_future_new(acio_get_running_loop(), &s.go);
+    OK(acio_future_new(acio_get_running_loop(), &s.go));
     acio_server_t *srv;
     int rc = acio_start_server(&srv, slow_reader, &s, "127.0.0.1", 0, 0, NULL);
     CHECK(rc == 0, "start_server");
@@ -282,16 +283,16 @@ static void *drain_main(void *arg)
     rc = acio_open_connection(&r, &w, "127.0.0.1", acio_server_port(srv), 0, NULL);
     CHECK(rc == 0, "open_connection");
     acio_transport_t *t = acio_stream_writer_transport(w);
-    acio_transport_set_write_buffer_limits(t, 65536, 16384);
+    OK(acio_transport_set_write_buffer_limits(t, 65536, 16384));
     /* A small write: drain returns at once. */
-    acio_stream_writer_write(w, "hello", 5);
+    OK(acio_stream_writer_write(w, "hello", 5));
     rc = acio_stream_writer_drain(w);
     CHECK(rc == 0, "drain below high water");
     /* Write far more than the socket buffers take, then drain: it must wait until the
      * server starts reading. */
     size_t N = 16 << 20;
     char *big = calloc(1, N);
-    acio_stream_writer_write(w, big, N);
+    OK(acio_stream_writer_write(w, big, N));
     CHECK(acio_transport_get_write_buffer_size(t) > 65536, "above high water");
     acio_future_set_result(s.go, NULL);
     rc = acio_stream_writer_drain(w);
@@ -300,9 +301,9 @@ static void *drain_main(void *arg)
           acio_transport_get_write_buffer_size(t));
     CHECK(s.got > 0, "the server was reading while we drained");
     acio_stream_writer_close(w);
-    acio_stream_writer_wait_closed(w);
+    OK(acio_stream_writer_wait_closed(w));
     acio_server_close(srv);
-    acio_server_wait_closed(srv);
+    OK(acio_server_wait_closed(srv));
     CHECK(s.got == N + 5, "server got %zu of %zu", s.got, N + 5);
     acio_server_free(srv);
     acio_stream_reader_unref(r);
@@ -323,11 +324,11 @@ static void *flood(acio_stream_reader_t *r, acio_stream_writer_t *w, void *arg)
     (void)r;
     (void)arg;
     char *big = calloc(1, 1 << 20);
-    acio_stream_writer_write(w, big, 1 << 20);
-    acio_stream_writer_drain(w);
+    OK(acio_stream_writer_write(w, big, 1 << 20));
+    OK(acio_stream_writer_drain(w));
     free(big);
     acio_stream_writer_close(w);
-    acio_stream_writer_wait_closed(w);
+    OK(acio_stream_writer_wait_closed(w));
     return NULL;
 }
 
@@ -343,7 +344,7 @@ static void *limit_main(void *arg)
     CHECK(rc == 0, "open_connection");
     acio_transport_t *t = acio_stream_writer_transport(w);
     for (int i = 0; i < 200 && acio_transport_is_reading(t); i++)
-        acio_sleep(0.001);
+        OK(acio_sleep(0.001));
     CHECK(!acio_transport_is_reading(t), "reading paused");
     CHECK(acio_stream_reader_buffered(r) > 8192, "buffered %zu", acio_stream_reader_buffered(r));
     CHECK(acio_stream_reader_buffered(r) < 8192 + 65536 + 1, "bounded: %zu",
@@ -354,7 +355,7 @@ static void *limit_main(void *arg)
     CHECK(rc == 0 && len == 1 << 20, "read_all %d %zu", rc, len);
     free(all);
     acio_stream_writer_close(w);
-    acio_stream_writer_wait_closed(w);
+    OK(acio_stream_writer_wait_closed(w));
     acio_stream_reader_unref(r);
     acio_stream_writer_unref(w);
     acio_server_free(srv);

@@ -17,6 +17,7 @@
 
 #include "acio.h"
 #include "support/check.h"
+#include "support/rc.h"
 
 static const char *PY_CLIENT =
     "import asyncio, sys\n"
@@ -78,7 +79,7 @@ static int reap(pid_t pid)
         pid_t r = waitpid(pid, &status, WNOHANG);
         if (r == pid)
             return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        acio_sleep(0.001);
+        OK(acio_sleep(0.001));
     }
     kill(pid, SIGKILL);
     waitpid(pid, &status, 0);
@@ -107,11 +108,11 @@ static void *seed_handler(acio_stream_reader_t *r, acio_stream_writer_t *w, void
     char data[100];
     ssize_t n = acio_stream_reader_read(r, data, sizeof(data));
     if (n > 0) {
-        acio_stream_writer_write(w, data, (size_t)n);
-        acio_stream_writer_drain(w);
+        OK(acio_stream_writer_write(w, data, (size_t)n));
+        OK(acio_stream_writer_drain(w));
     }
     acio_stream_writer_close(w);
-    acio_stream_writer_wait_closed(w);
+    OK(acio_stream_writer_wait_closed(w));
     (*served)++;
     return NULL;
 }
@@ -143,7 +144,7 @@ static void *acio_server_python_client(void *arg)
     CHECK(reap(pid) == 0, "python exit status");
     CHECK(served == 1, "served %d", served);
     acio_server_close(srv);
-    acio_server_wait_closed(srv);
+    OK(acio_server_wait_closed(srv));
     acio_server_free(srv);
     return NULL;
 }
@@ -161,7 +162,7 @@ static void *python_server_acio_client(void *arg)
     pid_t pid = spawn(argv, &out);
     CHECK(pid > 0, "spawn python3");
     acio_stream_reader_t *pr;
-    acio_open_pipe_reader(&pr, out, 0);
+    OK(acio_open_pipe_reader(&pr, out, 0));
     char line[64];
     ssize_t n = acio_stream_reader_readline(pr, line, sizeof(line) - 1);
     CHECK(n > 1, "python server port line: %zd", n);
@@ -171,15 +172,15 @@ static void *python_server_acio_client(void *arg)
     acio_stream_writer_t *w;
     int rc = acio_open_connection(&r, &w, "127.0.0.1", port, 0, NULL);
     CHECK(rc == 0, "open_connection to python: %s", acio_strerror(rc));
-    acio_stream_writer_write(w, "Hello World!", 12);
-    acio_stream_writer_drain(w);
+    OK(acio_stream_writer_write(w, "Hello World!", 12));
+    OK(acio_stream_writer_drain(w));
     char data[100];
     n = acio_stream_reader_read(r, data, sizeof(data));
     CHECK(n == 12 && memcmp(data, "Hello World!", 12) == 0, "echo from python: %zd", n);
     n = acio_stream_reader_read(r, data, sizeof(data));
     CHECK(n == 0, "python closed: %zd", n);
     acio_stream_writer_close(w);
-    acio_stream_writer_wait_closed(w);
+    OK(acio_stream_writer_wait_closed(w));
     n = acio_stream_reader_readline(pr, line, sizeof(line) - 1);
     CHECK(n > 0 && strncmp(line, "Received 'Hello World!'", 23) == 0, "python saw the message");
     acio_stream_reader_unref(pr);
@@ -221,7 +222,7 @@ static void *examples_main(void *arg)
     pid_t spid = spawn(sargv, &sout);
     CHECK(spid > 0, "spawn %s", server);
     acio_stream_reader_t *sr;
-    acio_open_pipe_reader(&sr, sout, 0);
+    OK(acio_open_pipe_reader(&sr, sout, 0));
     char line[256];
     ssize_t n = acio_stream_reader_readline(sr, line, sizeof(line) - 1);
     CHECK(n > 0, "server banner: %zd", n);
@@ -235,7 +236,7 @@ static void *examples_main(void *arg)
         int cout = -1;
         pid_t cpid = spawn(round == 0 ? pargv : cargv, &cout);
         acio_stream_reader_t *cr;
-        acio_open_pipe_reader(&cr, cout, 0);
+        OK(acio_open_pipe_reader(&cr, cout, 0));
         void *all;
         size_t len;
         int rc = acio_stream_reader_read_all(cr, &all, &len);
@@ -262,7 +263,7 @@ static void *examples_main(void *arg)
     kill(spid, SIGINT);
     void *rest;
     size_t rl;
-    acio_stream_reader_read_all(sr, &rest, &rl);
+    OK(acio_stream_reader_read_all(sr, &rest, &rl));
     free(rest);
     acio_stream_reader_unref(sr);
     int st = reap(spid);

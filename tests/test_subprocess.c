@@ -23,6 +23,7 @@
 #include "acio.h"
 #include "support/problems.h"
 #include "os/os_internal.h"
+#include "support/rc.h"
 
 static void teardown(void)
 {
@@ -426,7 +427,7 @@ static void *cancel_communicate_main(void *arg)
     /* Output arrives while communicate() waits for EOF... */
     cr_assert_eq(acio_stream_writer_write(acio_process_stdin(p), "early\n", 6), 0);
     for (int i = 0; i < 1000 && acio_stream_reader_buffered(acio_process_stdout(p)) < 6; i++)
-        acio_sleep(0.001);
+        OK(acio_sleep(0.001));
     cr_assert_eq(acio_stream_reader_buffered(acio_process_stdout(p)), 6);
     /* ...then it is cancelled: the output is still there. */
     acio_task_cancel(t, NULL);
@@ -899,7 +900,7 @@ static void *reader_outlives_main(void *arg)
     acio_stream_reader_t *r = acio_stream_reader_ref(acio_process_stdout(p));
     char line[16];
     for (int i = 0; i < 1000 && acio_stream_reader_buffered(r) < 5; i++)
-        acio_sleep(0.001);
+        OK(acio_sleep(0.001));
     cr_assert_eq(acio_stream_reader_buffered(r), 5);
     /* Freeing kills the child and closes the pipe; our reference keeps what was read. */
     acio_process_free(p);
@@ -1026,7 +1027,7 @@ static void *sigchld_user_main(void *arg)
     acio_process_free(p);
     /* The user's handler saw the SIGCHLD too (maybe after the first poll reaped). */
     for (int i = 0; i < 100 && !user_sigchld; i++)
-        acio_sleep(0.01);
+        OK(acio_sleep(0.01));
     cr_assert_geq(user_sigchld, 1);
     cr_assert_eq(acio_loop_remove_signal_handler(loop, SIGCHLD), 1);
     acio__child_watch_force_sigchld(false);

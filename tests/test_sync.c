@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 
 #include "diff_sync/trace.h"
+#include "support/rc.h"
 
 /* A lost wake-up shows as a hang: fail it after a generous bound instead. */
 TestSuite(lock, .timeout = 60);
@@ -26,7 +27,7 @@ static void *lock_user(void *arg)
     tr("%s acquire %s", name, rcname(rc));
     if (rc < 0)
         return NULL;
-    acio_sleep(0);
+    OK(acio_sleep(0));
     tr("%s release", name);
     acio_lock_release(L);
     return NULL;
@@ -40,7 +41,7 @@ static void *lock_fifo_main(void *arg)
     for (int i = 0; i < 4; i++)
         SPAWN(&t[i], lock_user, names[i], names[i]);
     for (int i = 0; i < 4; i++) {
-        acio_await(t[i], NULL);
+        OK(acio_await(t[i], NULL));
         acio_future_unref(t[i]);
     }
     return NULL;
@@ -102,14 +103,14 @@ static void *lock_cancel_pending_main(void *arg)
     cr_assert_eq(acio_lock_acquire(L), 0);
     SPAWN(&b, lock_user, "b", "b");
     SPAWN(&c, lock_user, "c", "c");
-    acio_sleep(0); /* both wait */
+    OK(acio_sleep(0)); /* both wait */
     cr_assert_eq(acio_lock_free(L), -EBUSY, "free with waiters");
     acio_task_cancel(b, NULL);
-    acio_sleep(0); /* b leaves */
+    OK(acio_sleep(0)); /* b leaves */
     tr("main release");
     acio_lock_release(L);
-    acio_await(b, NULL);
-    acio_await(c, NULL);
+    UNCHECKED(acio_await(b, NULL));
+    OK(acio_await(c, NULL));
     /* b returned while its cancellation was still requested: acio ends it cancelled. */
     cr_assert(acio_future_cancelled(b));
     acio_future_unref(b);
@@ -121,7 +122,7 @@ Test(lock, cancel_pending_waiter)
 {
     trace_reset();
     cr_assert_eq(acio_lock_new(&L), 0);
-    acio_run(lock_cancel_pending_main, NULL, NULL);
+    OK(acio_run(lock_cancel_pending_main, NULL, NULL));
     cr_assert_str_eq(g_trace.buf, "b acquire cancelled\n"
                                   "main release\n"
                                   "c acquire ok\n"
@@ -139,12 +140,12 @@ static void *lock_cancel_woken_main(void *arg)
     cr_assert_eq(acio_lock_acquire(L), 0);
     SPAWN(&b, lock_user, "b", "b");
     SPAWN(&c, lock_user, "c", "c");
-    acio_sleep(0);
+    OK(acio_sleep(0));
     tr("main release");
     acio_lock_release(L); /* wakes b */
     acio_task_cancel(b, NULL);
-    acio_await(b, NULL);
-    acio_await(c, NULL);
+    UNCHECKED(acio_await(b, NULL));
+    OK(acio_await(c, NULL));
     acio_future_unref(b);
     acio_future_unref(c);
     return NULL;
@@ -154,7 +155,7 @@ Test(lock, cancel_woken_waiter_passes_wakeup)
 {
     trace_reset();
     cr_assert_eq(acio_lock_new(&L), 0);
-    acio_run(lock_cancel_woken_main, NULL, NULL);
+    OK(acio_run(lock_cancel_woken_main, NULL, NULL));
     cr_assert_str_eq(g_trace.buf, "main release\n"
                                   "b acquire cancelled\n"
                                   "c acquire ok\n"
@@ -180,13 +181,13 @@ static void *lock_no_barging_main(void *arg)
     acio_task_t *b, *n;
     cr_assert_eq(acio_lock_acquire(L), 0);
     SPAWN(&b, lock_user, "b", "b");
-    acio_sleep(0);
+    OK(acio_sleep(0));
     acio_lock_release(L); /* b is woken but has not run */
     SPAWN(&n, lock_newcomer, NULL, "n");
     /* n is scheduled after b's wake-up, but even so it must not take the lock first:
      * run n eagerly by yielding once. */
-    acio_await(b, NULL);
-    acio_await(n, NULL);
+    OK(acio_await(b, NULL));
+    OK(acio_await(n, NULL));
     acio_future_unref(b);
     acio_future_unref(n);
     return NULL;
@@ -196,7 +197,7 @@ Test(lock, no_barging)
 {
     trace_reset();
     cr_assert_eq(acio_lock_new(&L), 0);
-    acio_run(lock_no_barging_main, NULL, NULL);
+    OK(acio_run(lock_no_barging_main, NULL, NULL));
     cr_assert_str_eq(g_trace.buf, "b acquire ok\n"
                                   "n try (locked=1)\n"
                                   "b release\n"
@@ -212,13 +213,13 @@ static void *lock_all_cancelled_main(void *arg)
     acio_task_t *b;
     cr_assert_eq(acio_lock_acquire(L), 0);
     SPAWN(&b, lock_user, "b", "b");
-    acio_sleep(0);
+    OK(acio_sleep(0));
     acio_task_cancel(b, NULL); /* its waiter future is cancelled now; b runs later */
     acio_lock_release(L);
     cr_assert_eq(acio_lock_acquire(L), 0);
     cr_assert_null(acio_task_get_waiter(acio_current_task()), "took the fast path");
     tr("main reacquired");
-    acio_await(b, NULL);
+    UNCHECKED(acio_await(b, NULL));
     acio_future_unref(b);
     cr_assert(acio_lock_locked(L), "b did not take or free it");
     acio_lock_release(L);
@@ -229,7 +230,7 @@ Test(lock, fast_path_when_all_waiters_cancelled)
 {
     trace_reset();
     cr_assert_eq(acio_lock_new(&L), 0);
-    acio_run(lock_all_cancelled_main, NULL, NULL);
+    OK(acio_run(lock_all_cancelled_main, NULL, NULL));
     cr_assert_str_eq(g_trace.buf, "main reacquired\n"
                                   "b acquire cancelled\n");
     cr_assert_eq(acio_lock_free(L), 0);
@@ -277,9 +278,9 @@ static void *lock_with_cancel_main(void *arg)
     (void)arg;
     acio_task_t *t;
     SPAWN(&t, lock_with_cancelled, NULL, "w");
-    acio_sleep(0);
+    OK(acio_sleep(0));
     acio_task_cancel(t, NULL);
-    acio_await(t, NULL);
+    UNCHECKED(acio_await(t, NULL));
     acio_future_unref(t);
     return NULL;
 }
@@ -289,7 +290,7 @@ Test(lock, with_releases_on_every_path)
     trace_reset();
     cr_assert_eq(acio_lock_new(&L), 0);
     cr_assert_eq(acio_run(lock_with_main, NULL, NULL), 0);
-    acio_run(lock_with_cancel_main, NULL, NULL);
+    OK(acio_run(lock_with_cancel_main, NULL, NULL));
     cr_assert_str_eq(g_trace.buf, "body sleeps\n"
                                   "body sleep cancelled\n"
                                   "with cancelled locked=0\n");
@@ -335,9 +336,9 @@ Test(lock, reused_across_runs)
 {
     trace_reset();
     cr_assert_eq(acio_lock_new(&L), 0);
-    acio_run(lock_fifo_main, NULL, NULL);
+    OK(acio_run(lock_fifo_main, NULL, NULL));
     trace_reset();
-    acio_run(lock_fifo_main, NULL, NULL);
+    OK(acio_run(lock_fifo_main, NULL, NULL));
     cr_assert_str_eq(g_trace.buf, "a acquire ok\na release\nb acquire ok\nb release\n"
                                   "c acquire ok\nc release\nd acquire ok\nd release\n");
     cr_assert_eq(acio_lock_free(L), 0);
@@ -363,14 +364,14 @@ static void *event_main(void *arg)
     cr_assert(!acio_event_is_set(E));
     for (int i = 0; i < 3; i++)
         SPAWN(&t[i], event_waiter, names[i], names[i]);
-    acio_sleep(0);
+    OK(acio_sleep(0));
     cr_assert_eq(acio_event_free(E), -EBUSY);
     acio_task_cancel(t[1], NULL);
     tr("set");
     acio_event_set(E);
     acio_event_clear(E); /* those already woken still return 0 */
     for (int i = 0; i < 3; i++) {
-        acio_await(t[i], NULL);
+        UNCHECKED(acio_await(t[i], NULL));
         acio_future_unref(t[i]);
     }
     cr_assert(!acio_event_is_set(E));
@@ -431,23 +432,23 @@ static void *cond_notify_main(void *arg)
     cr_assert_eq(acio_condition_wait(C), -EPERM, "wait without the lock");
     for (int i = 0; i < 4; i++)
         SPAWN(&t[i], cond_waiter, names[i], names[i]);
-    acio_sleep(0);
-    acio_condition_acquire(C);
+    OK(acio_sleep(0));
+    OK(acio_condition_acquire(C));
     tr("notify 1");
     acio_condition_notify(C, 1);
     acio_condition_release(C);
     yield_n(3);
-    acio_condition_acquire(C);
+    OK(acio_condition_acquire(C));
     tr("notify 2");
     acio_condition_notify(C, 2);
     acio_condition_release(C);
     yield_n(3);
-    acio_condition_acquire(C);
+    OK(acio_condition_acquire(C));
     tr("notify_all");
     acio_condition_notify_all(C);
     acio_condition_release(C);
     for (int i = 0; i < 4; i++) {
-        acio_await(t[i], NULL);
+        OK(acio_await(t[i], NULL));
         acio_future_unref(t[i]);
     }
     return NULL;
@@ -479,7 +480,7 @@ static void *cond_wait_for_task(void *arg)
 {
     (void)arg;
     static int want = 2;
-    acio_condition_acquire(C);
+    OK(acio_condition_acquire(C));
     int rc = acio_condition_wait_for(C, value_ready, &want);
     tr("wait_for %s value=%d", rcname(rc), shared_value);
     acio_condition_release(C);
@@ -492,15 +493,15 @@ static void *cond_wait_for_main(void *arg)
     acio_task_t *t;
     shared_value = 0;
     SPAWN(&t, cond_wait_for_task, NULL, "w");
-    acio_sleep(0);
+    OK(acio_sleep(0));
     for (int i = 0; i < 2; i++) {
-        acio_condition_acquire(C);
+        OK(acio_condition_acquire(C));
         shared_value++;
         acio_condition_notify_all(C);
         acio_condition_release(C);
         yield_n(2);
     }
-    acio_await(t, NULL);
+    OK(acio_await(t, NULL));
     acio_future_unref(t);
     return NULL;
 }
@@ -531,14 +532,14 @@ static void *cond_cancel_notified_main(void *arg)
     acio_task_t *a, *b;
     SPAWN(&a, cond_waiter, "a", "a");
     SPAWN(&b, cond_waiter, "b", "b");
-    acio_sleep(0);
-    acio_condition_acquire(C);
+    OK(acio_sleep(0));
+    OK(acio_condition_acquire(C));
     tr("notify 1");
     acio_condition_notify(C, 1);
     acio_task_cancel(a, NULL);
     acio_condition_release(C);
-    acio_await(a, NULL);
-    acio_await(b, NULL);
+    UNCHECKED(acio_await(a, NULL));
+    OK(acio_await(b, NULL));
     acio_future_unref(a);
     acio_future_unref(b);
     return NULL;
@@ -548,7 +549,7 @@ Test(condition, cancelled_after_notify_passes_it_on)
 {
     trace_reset();
     cr_assert_eq(acio_condition_new(&C, NULL), 0);
-    acio_run(cond_cancel_notified_main, NULL, NULL);
+    OK(acio_run(cond_cancel_notified_main, NULL, NULL));
     cr_assert_str_eq(g_trace.buf, "notify 1\n"
                                   "a woke cancelled locked=1\n"
                                   "b woke ok locked=1\n");
@@ -562,15 +563,15 @@ static void *cond_cancel_reacquire_main(void *arg)
     (void)arg;
     acio_task_t *a;
     SPAWN(&a, cond_waiter, "a", "a");
-    acio_sleep(0);
-    acio_condition_acquire(C);
+    OK(acio_sleep(0));
+    OK(acio_condition_acquire(C));
     acio_condition_notify(C, 1);
     yield_n(2); /* a wakes and queues for the lock we hold */
     acio_task_cancel(a, NULL);
     yield_n(2);
     tr("main release");
     acio_condition_release(C);
-    acio_await(a, NULL);
+    UNCHECKED(acio_await(a, NULL));
     acio_future_unref(a);
     return NULL;
 }
@@ -579,7 +580,7 @@ Test(condition, cancelled_while_reacquiring)
 {
     trace_reset();
     cr_assert_eq(acio_condition_new(&C, NULL), 0);
-    acio_run(cond_cancel_reacquire_main, NULL, NULL);
+    OK(acio_run(cond_cancel_reacquire_main, NULL, NULL));
     cr_assert_str_eq(g_trace.buf, "main release\n"
                                   "a woke cancelled locked=1\n");
     cr_assert(!acio_condition_locked(C));
@@ -622,7 +623,7 @@ static void *sem_user(void *arg)
     tr("%s acquire %s", name, rcname(rc));
     if (rc < 0)
         return NULL;
-    acio_sleep(0);
+    OK(acio_sleep(0));
     tr("%s release", name);
     acio_semaphore_release(S);
     return NULL;
@@ -636,7 +637,7 @@ static void *sem_fifo_main(void *arg)
     for (int i = 0; i < 5; i++)
         SPAWN(&t[i], sem_user, names[i], names[i]);
     for (int i = 0; i < 5; i++) {
-        acio_await(t[i], NULL);
+        OK(acio_await(t[i], NULL));
         acio_future_unref(t[i]);
     }
     return NULL;
@@ -671,7 +672,7 @@ static void *sem_cancel_main(void *arg)
     SPAWN(&b, sem_user, "b", "b");
     SPAWN(&c, sem_user, "c", "c");
     SPAWN(&d, sem_user, "d", "d");
-    acio_sleep(0);
+    OK(acio_sleep(0));
     cr_assert_eq(acio_semaphore_free(S), -EBUSY);
     acio_task_cancel(c, NULL); /* pending waiter */
     tr("main release");
@@ -679,7 +680,7 @@ static void *sem_cancel_main(void *arg)
     acio_task_cancel(b, NULL); /* woken waiter: must give it back and wake d */
     for (int i = 0; i < 3; i++) {
         acio_task_t *t = i == 0 ? b : i == 1 ? c : d;
-        acio_await(t, NULL);
+        UNCHECKED(acio_await(t, NULL));
         acio_future_unref(t);
     }
     return NULL;
@@ -689,7 +690,7 @@ Test(semaphore, cancelled_waiters_pass_units_on)
 {
     trace_reset();
     cr_assert_eq(acio_semaphore_new(&S, 1), 0);
-    acio_run(sem_cancel_main, NULL, NULL);
+    OK(acio_run(sem_cancel_main, NULL, NULL));
     cr_assert_str_eq(g_trace.buf, "main release\n"
                                   "c acquire cancelled\n"
                                   "b acquire cancelled\n"
@@ -775,12 +776,12 @@ static void *barrier_main(void *arg)
     cr_assert_eq(acio_barrier_parties(B), 3);
     for (int i = 0; i < 3; i++)
         SPAWN(&t[i], barrier_party, names[i], names[i]);
-    acio_sleep(0);
+    OK(acio_sleep(0));
     /* a and b wait, c arrived last and released them: the barrier drains, and
      * n_waiting counts only tasks waiting for it to fill. */
     cr_assert_eq(acio_barrier_n_waiting(B), 0);
     for (int i = 0; i < 3; i++) {
-        acio_await(t[i], NULL);
+        OK(acio_await(t[i], NULL));
         acio_future_unref(t[i]);
     }
     cr_assert_eq(acio_barrier_n_waiting(B), 0);
@@ -809,13 +810,13 @@ static void *barrier_reset_main(void *arg)
     acio_task_t *a, *b;
     SPAWN(&a, barrier_party, "a", "a");
     SPAWN(&b, barrier_party, "b", "b");
-    acio_sleep(0);
+    OK(acio_sleep(0));
     cr_assert_eq(acio_barrier_n_waiting(B), 2);
     cr_assert_eq(acio_barrier_free(B), -EBUSY);
     tr("reset");
     cr_assert_eq(acio_barrier_reset(B), 0);
-    acio_await(a, NULL);
-    acio_await(b, NULL);
+    OK(acio_await(a, NULL));
+    OK(acio_await(b, NULL));
     acio_future_unref(a);
     acio_future_unref(b);
     cr_assert(!acio_barrier_broken(B));
@@ -848,21 +849,21 @@ static void *barrier_cancel_main(void *arg)
     (void)arg;
     acio_task_t *a, *b, *c, *d;
     SPAWN(&a, barrier_party, "a", "a");
-    acio_sleep(0);
+    OK(acio_sleep(0));
     acio_task_cancel(a, NULL);
-    acio_await(a, NULL);
+    UNCHECKED(acio_await(a, NULL));
     cr_assert_eq(acio_barrier_n_waiting(B), 0);
     SPAWN(&b, barrier_party, "b", "b");
     SPAWN(&c, barrier_party, "c", "c");
-    acio_sleep(0);
+    OK(acio_sleep(0));
     acio_task_cancel(c, NULL);
-    acio_await(c, NULL);
+    UNCHECKED(acio_await(c, NULL));
     SPAWN(&d, barrier_party, "d", "d");
-    acio_sleep(0);
+    OK(acio_sleep(0));
     cr_assert_eq(acio_barrier_n_waiting(B), 2);
     cr_assert_eq(acio_barrier_abort(B), 0);
-    acio_await(b, NULL);
-    acio_await(d, NULL);
+    OK(acio_await(b, NULL));
+    OK(acio_await(d, NULL));
     acio_future_unref(a);
     acio_future_unref(b);
     acio_future_unref(c);
@@ -874,7 +875,7 @@ Test(barrier, cancelled_party)
 {
     trace_reset();
     cr_assert_eq(acio_barrier_new(&B, 3), 0);
-    acio_run(barrier_cancel_main, NULL, NULL);
+    OK(acio_run(barrier_cancel_main, NULL, NULL));
     cr_assert_str_eq(g_trace.buf, "a pass 0 cancelled\n"
                                   "c pass 0 cancelled\n"
                                   "b pass 0 ACIO_EBROKENBARRIER\n"
@@ -900,7 +901,7 @@ static void *wait_event(void *arg)
 static void *wait_cond(void *arg)
 {
     (void)arg;
-    acio_condition_acquire(C);
+    OK(acio_condition_acquire(C));
     int rc = acio_condition_wait(C);
     acio_condition_release(C);
     return (void *)(intptr_t)rc;
@@ -917,16 +918,16 @@ static void *labels_main(void *arg)
     (void)arg;
     acio_task_t *t[4];
     const char *want[4] = {"lock", "event", "condition", "semaphore"};
-    acio_lock_acquire(L);
+    OK(acio_lock_acquire(L));
     SPAWN(&t[0], wait_lock, NULL, "l");
     SPAWN(&t[1], wait_event, NULL, "e");
     SPAWN(&t[2], wait_cond, NULL, "c");
     SPAWN(&t[3], wait_sem, NULL, "s");
-    acio_sleep(0);
+    OK(acio_sleep(0));
     for (int i = 0; i < 4; i++) {
         cr_assert_str_eq(acio_future_get_label(acio_task_get_waiter(t[i])), want[i]);
         acio_task_cancel(t[i], NULL);
-        acio_await(t[i], NULL);
+        UNCHECKED(acio_await(t[i], NULL));
         acio_future_unref(t[i]);
     }
     acio_lock_release(L);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "diff_sync/trace.h"
+#include "support/rc.h"
 
 /* A lost wake-up shows as a hang: fail it after a generous bound instead. */
 TestSuite(diff_sync, .timeout = 60);
@@ -58,7 +59,7 @@ static void run_diff(const char *name, acio_coro_fn main_fn)
 {
     char *want = python_trace(name);
     trace_reset();
-    acio_run(main_fn, NULL, NULL);
+    OK(acio_run(main_fn, NULL, NULL));
     cr_assert_str_eq(g_trace.buf, want, "scenario %s: acio (left) differs from asyncio (right)",
                      name);
     free(want);
@@ -75,7 +76,7 @@ static void run_diff(const char *name, acio_coro_fn main_fn)
 static void gather_in_order(acio_task_t **t, int n)
 {
     for (int i = 0; i < n; i++) {
-        acio_await(t[i], NULL);
+        UNCHECKED(acio_await(t[i], NULL));
         acio_future_unref(t[i]);
     }
 }
@@ -106,7 +107,7 @@ static void *lock_user(void *arg)
         yield_n(u->hold);
         tr("%s releases", u->name);
         acio_lock_release(u->lock);
-        acio_sleep(0);
+        OK(acio_sleep(0));
     }
     return NULL;
 }
@@ -126,7 +127,7 @@ DIFF(lock_fifo)
     acio_lock_t *lock;
     acio_task_t *t[4];
     lock_user_t u[4];
-    acio_lock_new(&lock);
+    OK(acio_lock_new(&lock));
     lock_users(t, u, lock, 0, 4, 1, 2);
     gather_in_order(t, 4);
     tr("locked %d", acio_lock_locked(lock));
@@ -140,7 +141,7 @@ DIFF(lock_interleave)
     acio_lock_t *lock;
     acio_task_t *t[3];
     lock_user_t u[3];
-    acio_lock_new(&lock);
+    OK(acio_lock_new(&lock));
     lock_users(t, u, lock, 0, 3, 3, 1);
     gather_in_order(t, 3);
     tr("locked %d", acio_lock_locked(lock));
@@ -154,12 +155,12 @@ DIFF(lock_cancel_pending)
     acio_lock_t *lock;
     acio_task_t *t[3];
     lock_user_t u[3];
-    acio_lock_new(&lock);
-    acio_lock_acquire(lock);
+    OK(acio_lock_new(&lock));
+    OK(acio_lock_acquire(lock));
     lock_users(t, u, lock, 1, 3, 1, 1);
-    acio_sleep(0);
+    OK(acio_sleep(0));
     acio_task_cancel(t[1], NULL);
-    acio_sleep(0);
+    OK(acio_sleep(0));
     tr("main releases");
     acio_lock_release(lock);
     gather_in_order(t, 3);
@@ -174,10 +175,10 @@ DIFF(lock_cancel_woken)
     acio_lock_t *lock;
     acio_task_t *t[3];
     lock_user_t u[3];
-    acio_lock_new(&lock);
-    acio_lock_acquire(lock);
+    OK(acio_lock_new(&lock));
+    OK(acio_lock_acquire(lock));
     lock_users(t, u, lock, 1, 3, 1, 1);
-    acio_sleep(0);
+    OK(acio_sleep(0));
     tr("main releases");
     acio_lock_release(lock);
     acio_task_cancel(t[0], NULL);
@@ -192,7 +193,7 @@ static void *newcomer(void *arg)
 {
     acio_lock_t *lock = arg;
     tr("n tries, locked %d", acio_lock_locked(lock));
-    acio_lock_acquire(lock);
+    OK(acio_lock_acquire(lock));
     tr("n acquired");
     acio_lock_release(lock);
     return NULL;
@@ -204,10 +205,10 @@ DIFF(lock_no_barging)
     acio_lock_t *lock;
     acio_task_t *t[2];
     lock_user_t u[1];
-    acio_lock_new(&lock);
-    acio_lock_acquire(lock);
+    OK(acio_lock_new(&lock));
+    OK(acio_lock_acquire(lock));
     lock_users(t, u, lock, 1, 1, 1, 1);
-    acio_sleep(0);
+    OK(acio_sleep(0));
     acio_lock_release(lock);
     SPAWN(&t[1], newcomer, lock, "n");
     gather_in_order(t, 2);
@@ -223,15 +224,15 @@ DIFF(lock_release_unlocked)
     acio_task_t *t[1];
     lock_user_t u[1];
     int rc;
-    acio_lock_new(&lock);
+    OK(acio_lock_new(&lock));
     if ((rc = acio_lock_release(lock)) < 0)
         tr("release: %s", rcname(rc));
-    acio_lock_acquire(lock);
+    OK(acio_lock_acquire(lock));
     lock_users(t, u, lock, 1, 1, 1, 1);
-    acio_sleep(0);
+    OK(acio_sleep(0));
     acio_task_cancel(t[0], NULL);
     acio_lock_release(lock);
-    acio_lock_acquire(lock);
+    OK(acio_lock_acquire(lock));
     tr("main took the fast path");
     gather_in_order(t, 1);
     acio_lock_release(lock);
@@ -261,7 +262,7 @@ static void *ticker(void *arg)
 {
     for (int i = 0; i < V(arg); i++) {
         tr("tick %d", i);
-        acio_sleep(0);
+        OK(acio_sleep(0));
     }
     return NULL;
 }
@@ -272,13 +273,13 @@ DIFF(event_set_order)
     acio_event_t *ev;
     acio_task_t *t[4];
     ev_arg_t a[3];
-    acio_event_new(&ev);
+    OK(acio_event_new(&ev));
     for (int i = 0; i < 3; i++) {
         a[i] = (ev_arg_t){ev, letter(i)};
         SPAWN(&t[i], event_waiter, &a[i], a[i].name);
     }
     SPAWN(&t[3], ticker, 3, "t");
-    acio_sleep(0);
+    OK(acio_sleep(0));
     tr("set");
     acio_event_set(ev);
     gather_in_order(t, 4);
@@ -292,12 +293,12 @@ DIFF(event_cancel_set_clear)
     acio_event_t *ev;
     acio_task_t *t[4];
     ev_arg_t a[4];
-    acio_event_new(&ev);
+    OK(acio_event_new(&ev));
     for (int i = 0; i < 4; i++) {
         a[i] = (ev_arg_t){ev, letter(i)};
         SPAWN(&t[i], event_waiter, &a[i], a[i].name);
     }
-    acio_sleep(0);
+    OK(acio_sleep(0));
     acio_task_cancel(t[2], NULL);
     tr("set and clear");
     acio_event_set(ev);
@@ -313,9 +314,9 @@ static void *event_looper(void *arg)
 {
     ev_arg_t *a = arg;
     for (int i = 0; i < 3; i++) {
-        acio_event_wait(a->ev);
+        OK(acio_event_wait(a->ev));
         tr("%s pass %d", a->name, i);
-        acio_sleep(0);
+        OK(acio_sleep(0));
     }
     return NULL;
 }
@@ -326,13 +327,13 @@ DIFF(event_toggle)
     acio_event_t *ev;
     acio_task_t *t[2];
     ev_arg_t a[2];
-    acio_event_new(&ev);
+    OK(acio_event_new(&ev));
     for (int i = 0; i < 2; i++) {
         a[i] = (ev_arg_t){ev, letter(i)};
         SPAWN(&t[i], event_looper, &a[i], a[i].name);
     }
     for (int i = 0; i < 4; i++) {
-        acio_sleep(0);
+        OK(acio_sleep(0));
         tr("toggle %d", i);
         if (acio_event_is_set(ev))
             acio_event_clear(ev);
@@ -355,7 +356,7 @@ typedef struct {
 static void *cond_waiter(void *arg)
 {
     cond_arg_t *a = arg;
-    acio_condition_acquire(a->cond);
+    OK(acio_condition_acquire(a->cond));
     if (acio_condition_wait(a->cond) == 0)
         tr("%s woke, locked %d", a->name, acio_condition_locked(a->cond));
     else
@@ -379,11 +380,11 @@ DIFF(cond_notify_sequence)
     acio_task_t *t[4];
     cond_arg_t a[4];
     int ks[3] = {1, 2, 0};
-    acio_condition_new(&cond, NULL);
+    OK(acio_condition_new(&cond, NULL));
     cond_waiters(t, a, cond, 4);
-    acio_sleep(0);
+    OK(acio_sleep(0));
     for (int i = 0; i < 3; i++) {
-        acio_condition_acquire(cond);
+        OK(acio_condition_acquire(cond));
         if (ks[i]) {
             tr("notify %d", ks[i]);
             acio_condition_notify(cond, (size_t)ks[i]);
@@ -404,7 +405,7 @@ DIFF(cond_errors)
     (void)unused_arg;
     acio_condition_t *cond;
     int rc;
-    acio_condition_new(&cond, NULL);
+    OK(acio_condition_new(&cond, NULL));
     if ((rc = acio_condition_notify(cond, 1)) < 0)
         tr("notify: %s", rcname(rc));
     if ((rc = acio_condition_wait(cond)) < 0)
@@ -419,18 +420,18 @@ DIFF(cond_cancel_notified)
     acio_condition_t *cond;
     acio_task_t *t[3];
     cond_arg_t a[3];
-    acio_condition_new(&cond, NULL);
+    OK(acio_condition_new(&cond, NULL));
     cond_waiters(t, a, cond, 3);
-    acio_sleep(0);
-    acio_condition_acquire(cond);
+    OK(acio_sleep(0));
+    OK(acio_condition_acquire(cond));
     tr("notify 1");
     acio_condition_notify(cond, 1);
     acio_task_cancel(t[0], NULL);
     acio_condition_release(cond);
     /* Python awaits the first two (keeping them); here the references go at the end. */
-    acio_await(t[0], NULL);
-    acio_await(t[1], NULL);
-    acio_condition_acquire(cond);
+    UNCHECKED(acio_await(t[0], NULL));
+    OK(acio_await(t[1], NULL));
+    OK(acio_condition_acquire(cond));
     acio_condition_notify_all(cond);
     acio_condition_release(cond);
     gather_in_order(t, 3);
@@ -444,10 +445,10 @@ DIFF(cond_cancel_reacquiring)
     acio_condition_t *cond;
     acio_task_t *t[2];
     cond_arg_t a[2];
-    acio_condition_new(&cond, NULL);
+    OK(acio_condition_new(&cond, NULL));
     cond_waiters(t, a, cond, 2);
-    acio_sleep(0);
-    acio_condition_acquire(cond);
+    OK(acio_sleep(0));
+    OK(acio_condition_acquire(cond));
     acio_condition_notify(cond, 2);
     yield_n(2);
     acio_task_cancel(t[0], NULL);
@@ -481,8 +482,8 @@ static void *cond_consumer(void *arg)
     pc_arg_t *a = arg;
     box_t *b = a->box;
     for (int k = 0; k < 2; k++) {
-        acio_condition_acquire(b->cond);
-        acio_condition_wait_for(b->cond, box_nonempty, b);
+        OK(acio_condition_acquire(b->cond));
+        OK(acio_condition_wait_for(b->cond, box_nonempty, b));
         tr("%s takes %d", a->name, b->box[0]);
         memmove(b->box, b->box + 1, sizeof(int) * (size_t)--b->n);
         acio_condition_release(b->cond);
@@ -495,12 +496,12 @@ static void *cond_producer(void *arg)
     pc_arg_t *a = arg;
     box_t *b = a->box;
     for (int k = 0; k < 2; k++) {
-        acio_condition_acquire(b->cond);
+        OK(acio_condition_acquire(b->cond));
         b->box[b->n++] = a->items[k];
         tr("%s puts %d", a->name, a->items[k]);
         acio_condition_notify(b->cond, 1);
         acio_condition_release(b->cond);
-        acio_sleep(0);
+        OK(acio_sleep(0));
     }
     return NULL;
 }
@@ -512,7 +513,7 @@ DIFF(cond_producer_consumer)
     acio_task_t *t[4];
     pc_arg_t a[4] = {
         {&box, "c1", {0, 0}}, {&box, "c2", {0, 0}}, {&box, "p1", {1, 2}}, {&box, "p2", {3, 4}}};
-    acio_condition_new(&box.cond, NULL);
+    OK(acio_condition_new(&box.cond, NULL));
     SPAWN(&t[0], cond_consumer, &a[0], "c1");
     SPAWN(&t[1], cond_consumer, &a[1], "c2");
     SPAWN(&t[2], cond_producer, &a[2], "p1");
@@ -560,7 +561,7 @@ DIFF(sem_fifo)
     acio_semaphore_t *sem;
     acio_task_t *t[6];
     sem_arg_t a[6];
-    acio_semaphore_new(&sem, 2);
+    OK(acio_semaphore_new(&sem, 2));
     sem_users(t, a, sem, 0, 6, 3);
     gather_in_order(t, 6);
     tr("value %d", acio_semaphore_value(sem));
@@ -574,10 +575,10 @@ DIFF(sem_cancel)
     acio_semaphore_t *sem;
     acio_task_t *t[4];
     sem_arg_t a[4];
-    acio_semaphore_new(&sem, 1);
-    acio_semaphore_acquire(sem);
+    OK(acio_semaphore_new(&sem, 1));
+    OK(acio_semaphore_acquire(sem));
     sem_users(t, a, sem, 1, 4, 0);
-    acio_sleep(0);
+    OK(acio_sleep(0));
     acio_task_cancel(t[1], NULL);
     tr("main releases");
     acio_semaphore_release(sem);
@@ -594,9 +595,9 @@ DIFF(sem_release_burst)
     acio_semaphore_t *sem;
     acio_task_t *t[4];
     sem_arg_t a[4];
-    acio_semaphore_new(&sem, 0);
+    OK(acio_semaphore_new(&sem, 0));
     sem_users(t, a, sem, 0, 4, 0);
-    acio_sleep(0);
+    OK(acio_sleep(0));
     tr("locked %d", acio_semaphore_locked(sem));
     for (int i = 0; i < 3; i++)
         acio_semaphore_release(sem);
@@ -615,11 +616,11 @@ DIFF(sem_newcomer_waits_fifo)
     acio_semaphore_t *sem;
     acio_task_t *t[2];
     sem_arg_t a[2];
-    acio_semaphore_new(&sem, 1);
-    acio_semaphore_acquire(sem);
+    OK(acio_semaphore_new(&sem, 1));
+    OK(acio_semaphore_acquire(sem));
     a[0] = (sem_arg_t){sem, "b", 2};
     SPAWN(&t[0], sem_user, &a[0], "b");
-    acio_sleep(0);
+    OK(acio_sleep(0));
     acio_semaphore_release(sem);
     tr("after release: value %d locked %d", acio_semaphore_value(sem), acio_semaphore_locked(sem));
     a[1] = (sem_arg_t){sem, "n", 1};
@@ -637,14 +638,14 @@ DIFF(bounded_sem)
     acio_task_t *t[2];
     sem_arg_t a[2];
     int rc;
-    acio_bounded_semaphore_new(&sem, 2);
+    OK(acio_bounded_semaphore_new(&sem, 2));
     for (int i = 0; i < 3; i++)
         if ((rc = acio_semaphore_release(sem)) < 0)
             tr("release %d: %s", i, rcname(rc));
-    acio_semaphore_acquire(sem);
-    acio_semaphore_acquire(sem);
+    OK(acio_semaphore_acquire(sem));
+    OK(acio_semaphore_acquire(sem));
     sem_users(t, a, sem, 0, 2, 0);
-    acio_sleep(0);
+    OK(acio_sleep(0));
     acio_semaphore_release(sem);
     acio_semaphore_release(sem);
     tr("value %d", acio_semaphore_value(sem));
@@ -697,9 +698,9 @@ DIFF(barrier_passes)
     acio_barrier_t *b;
     acio_task_t *t[3];
     party_arg_t a[3];
-    acio_barrier_new(&b, 3);
+    OK(acio_barrier_new(&b, 3));
     parties(t, a, b, "abc", 3);
-    acio_sleep(0);
+    OK(acio_sleep(0));
     tr("n_waiting %d", acio_barrier_n_waiting(b));
     gather_in_order(t, 3);
     tr("n_waiting %d broken %d", acio_barrier_n_waiting(b), acio_barrier_broken(b));
@@ -713,9 +714,9 @@ DIFF(barrier_reset)
     acio_barrier_t *b;
     acio_task_t *t[3];
     party_arg_t a[3];
-    acio_barrier_new(&b, 3);
+    OK(acio_barrier_new(&b, 3));
     parties(t, a, b, "ab", 2);
-    acio_sleep(0);
+    OK(acio_sleep(0));
     tr("n_waiting %d", acio_barrier_n_waiting(b));
     tr("reset");
     acio_barrier_reset(b);
@@ -734,9 +735,9 @@ DIFF(barrier_abort)
     acio_task_t *t[2];
     party_arg_t a[2];
     int rc;
-    acio_barrier_new(&b, 2);
+    OK(acio_barrier_new(&b, 2));
     parties(t, a, b, "a", 2);
-    acio_sleep(0);
+    OK(acio_sleep(0));
     tr("abort");
     acio_barrier_abort(b);
     gather_in_order(t, 1);
@@ -757,9 +758,9 @@ DIFF(barrier_cancel)
     acio_barrier_t *b;
     acio_task_t *t[3];
     party_arg_t a[3];
-    acio_barrier_new(&b, 3);
+    OK(acio_barrier_new(&b, 3));
     parties(t, a, b, "a", 2);
-    acio_sleep(0);
+    OK(acio_sleep(0));
     acio_task_cancel(t[0], NULL);
     gather_in_order(t, 1);
     tr("n_waiting %d", acio_barrier_n_waiting(b));
@@ -816,7 +817,7 @@ DIFF(queue_bounded_pc)
     (void)unused_arg;
     acio_queue_t *q;
     acio_task_t *t[4];
-    acio_queue_new(&q, 2);
+    OK(acio_queue_new(&q, 2));
     qarg_t a[4] = {{q, "p1", {1, 2, 3}, 3, 0},
                    {q, "p2", {4, 5, 6}, 3, 1},
                    {q, "c1", {0}, 3, 2},
@@ -841,23 +842,23 @@ DIFF(queue_lifo_priority)
         char line[64] = "", cname[16];
         int ps[5] = {5, 1, 4, 2, 3}, more[3] = {7, 6, 8};
         if (k == 0)
-            acio_lifo_queue_new(&q, 0);
+            OK(acio_lifo_queue_new(&q, 0));
         else
-            acio_priority_queue_new(&q, 0, NULL, NULL);
+            OK(acio_priority_queue_new(&q, 0, NULL, NULL));
         /* Python's PriorityQueue orders the items themselves: use them as priorities. */
         for (int i = 0; i < 5; i++)
             k ? acio_queue_put_priority_nowait(q, I(ps[i]), ps[i])
               : acio_queue_put_nowait(q, I(ps[i]));
         for (int i = 0; i < 5; i++) {
             void *v;
-            acio_queue_get_nowait(q, &v);
+            OK(acio_queue_get_nowait(q, &v));
             snprintf(line + strlen(line), sizeof line - strlen(line), " %d", V(v));
         }
         tr("%s%s", kinds[k], line);
         snprintf(cname, sizeof cname, "%s-c", kinds[k]);
         qarg_t a = {q, cname, {0}, 3, 0};
         SPAWN(&c, consumer, &a, "c");
-        acio_sleep(0);
+        OK(acio_sleep(0));
         for (int i = 0; i < 3; i++)
             k ? acio_queue_put_priority_nowait(q, I(more[i]), more[i])
               : acio_queue_put_nowait(q, I(more[i]));
@@ -873,16 +874,16 @@ DIFF(queue_getters_fifo)
     acio_queue_t *q;
     acio_task_t *t[3];
     qarg_t a[3];
-    acio_queue_new(&q, 0);
+    OK(acio_queue_new(&q, 0));
     for (int i = 0; i < 3; i++) {
         a[i] = (qarg_t){q, letter(i), {0}, 2, 0};
         SPAWN(&t[i], consumer, &a[i], a[i].name);
     }
-    acio_sleep(0);
+    OK(acio_sleep(0));
     for (int i = 0; i < 6; i++) {
-        acio_queue_put_nowait(q, I(i));
+        OK(acio_queue_put_nowait(q, I(i)));
         if (i % 2)
-            acio_sleep(0);
+            OK(acio_sleep(0));
     }
     gather_in_order(t, 3);
     acio_queue_free(q);
@@ -903,15 +904,15 @@ DIFF(queue_putters_fifo)
     acio_queue_t *q;
     acio_task_t *t[3];
     qarg_t a[3];
-    acio_queue_new(&q, 1);
-    acio_queue_put_nowait(q, I(0));
+    OK(acio_queue_new(&q, 1));
+    OK(acio_queue_put_nowait(q, I(0)));
     producers_abc(t, a, q);
-    acio_sleep(0);
+    OK(acio_sleep(0));
     for (int i = 0; i < 4; i++) {
         void *v;
-        acio_queue_get(q, &v);
+        OK(acio_queue_get(q, &v));
         tr("main got %d", V(v));
-        acio_sleep(0);
+        OK(acio_sleep(0));
     }
     gather_in_order(t, 3);
     acio_queue_free(q);
@@ -924,16 +925,16 @@ DIFF(queue_cancel_getters)
     acio_queue_t *q;
     acio_task_t *t[4];
     qarg_t a[4];
-    acio_queue_new(&q, 0);
+    OK(acio_queue_new(&q, 0));
     for (int i = 0; i < 4; i++) {
         a[i] = (qarg_t){q, letter(i), {0}, 1, 0};
         SPAWN(&t[i], consumer, &a[i], a[i].name);
     }
-    acio_sleep(0);
+    OK(acio_sleep(0));
     acio_task_cancel(t[3], NULL);
-    acio_queue_put_nowait(q, I(1));
+    OK(acio_queue_put_nowait(q, I(1)));
     acio_task_cancel(t[0], NULL);
-    acio_queue_put_nowait(q, I(2));
+    OK(acio_queue_put_nowait(q, I(2)));
     gather_in_order(t, 4);
     tr("qsize %zu", acio_queue_qsize(q));
     acio_queue_free(q);
@@ -947,17 +948,17 @@ DIFF(queue_cancel_putters)
     acio_task_t *t[3];
     qarg_t a[3];
     void *v;
-    acio_queue_new(&q, 1);
-    acio_queue_put_nowait(q, I(0));
+    OK(acio_queue_new(&q, 1));
+    OK(acio_queue_put_nowait(q, I(0)));
     producers_abc(t, a, q);
-    acio_sleep(0);
+    OK(acio_sleep(0));
     acio_task_cancel(t[2], NULL);
-    acio_queue_get_nowait(q, &v);
+    OK(acio_queue_get_nowait(q, &v));
     tr("main got %d", V(v));
     acio_task_cancel(t[0], NULL);
     gather_in_order(t, 3);
     size_t qs = acio_queue_qsize(q);
-    acio_queue_get_nowait(q, &v);
+    OK(acio_queue_get_nowait(q, &v));
     tr("qsize %zu item %d", qs, V(v));
     acio_queue_free(q);
     return NULL;
@@ -969,16 +970,16 @@ DIFF(queue_stolen_item)
     acio_queue_t *q;
     acio_task_t *c;
     void *v;
-    acio_queue_new(&q, 0);
+    OK(acio_queue_new(&q, 0));
     qarg_t a = {q, "a", {0}, 1, 0};
     SPAWN(&c, consumer, &a, "a");
-    acio_sleep(0);
-    acio_queue_put_nowait(q, I(1));
-    acio_queue_get_nowait(q, &v);
+    OK(acio_sleep(0));
+    OK(acio_queue_put_nowait(q, I(1)));
+    OK(acio_queue_get_nowait(q, &v));
     tr("main took %d", V(v));
     yield_n(2);
     tr("a done %d", acio_future_done(c));
-    acio_queue_put_nowait(q, I(2));
+    OK(acio_queue_put_nowait(q, I(2)));
     gather_in_order(&c, 1);
     acio_queue_free(q);
     return NULL;
@@ -1011,15 +1012,15 @@ DIFF(queue_join_workers)
     acio_task_t *t[3];
     worker_arg_t a[3];
     int items[6] = {3, 1, 2, 1, 0, 2}, rc;
-    acio_queue_new(&q, 0);
+    OK(acio_queue_new(&q, 0));
     for (int i = 0; i < 6; i++)
-        acio_queue_put_nowait(q, I(items[i]));
+        OK(acio_queue_put_nowait(q, I(items[i])));
     for (int i = 0; i < 3; i++) {
         a[i].q = q;
         snprintf(a[i].name, sizeof a[i].name, "w%d", i);
         SPAWN(&t[i], worker, &a[i], a[i].name);
     }
-    acio_queue_join(q);
+    OK(acio_queue_join(q));
     tr("joined, unfinished %zu", acio_queue_unfinished_tasks(q));
     for (int i = 0; i < 3; i++)
         acio_task_cancel(t[i], NULL);
@@ -1032,7 +1033,7 @@ DIFF(queue_join_workers)
 
 static void *joiner(void *arg)
 {
-    acio_queue_join(arg);
+    OK(acio_queue_join(arg));
     tr("j joined");
     return NULL;
 }
@@ -1044,13 +1045,13 @@ DIFF(queue_shutdown)
     acio_task_t *p, *j, *c[2];
     qarg_t pa, ca[2];
     int rc;
-    acio_queue_new(&q, 2);
-    acio_queue_put_nowait(q, I(1));
-    acio_queue_put_nowait(q, I(2));
+    OK(acio_queue_new(&q, 2));
+    OK(acio_queue_put_nowait(q, I(1)));
+    OK(acio_queue_put_nowait(q, I(2)));
     pa = (qarg_t){q, "p", {3}, 1, 1};
     SPAWN(&p, producer, &pa, "p");
     SPAWN(&j, joiner, q, "j");
-    acio_sleep(0);
+    OK(acio_sleep(0));
     tr("shutdown");
     acio_queue_shutdown(q, false);
     if ((rc = acio_queue_put_nowait(q, I(5))) < 0)
@@ -1075,14 +1076,14 @@ DIFF(queue_shutdown_immediate)
     qarg_t ca[2];
     void *v;
     int rc;
-    acio_queue_new(&q, 0);
+    OK(acio_queue_new(&q, 0));
     for (int i = 0; i < 2; i++) {
         ca[i] = (qarg_t){q, letter(i), {0}, 1, 0};
         SPAWN(&t[i], consumer, &ca[i], ca[i].name);
     }
-    acio_sleep(0);
+    OK(acio_sleep(0));
     for (int i = 0; i < 3; i++)
-        acio_queue_put_nowait(q, I(i));
+        OK(acio_queue_put_nowait(q, I(i)));
     SPAWN(&t[2], joiner, q, "j");
     tr("shutdown immediate");
     acio_queue_shutdown(q, true);
@@ -1101,7 +1102,7 @@ DIFF(queue_nowait_errors)
     acio_queue_t *q;
     void *v;
     int rc;
-    acio_queue_new(&q, 1);
+    OK(acio_queue_new(&q, 1));
     rc = acio_queue_get_nowait(q, &v);
     rc ? tr("get_nowait: %s", rcname(rc)) : tr("get_nowait ok");
     for (int i = 0; i < 2; i++) {
@@ -1168,7 +1169,7 @@ static void collect(char *line, size_t cap, bool filtered)
     void *v;
     int rc;
     size_t len = 0;
-    acio_agen_new(&g, mygen, I(10), 0);
+    OK(acio_agen_new(&g, mygen, I(10), 0));
     line[len++] = '[';
     ACIO_AFOR(rc, acio_agen_aiter(g), v)
     {
@@ -1190,9 +1191,9 @@ DIFF(agen_mygen)
     collect(f, sizeof f, true);
     tr("%s", g);
     tr("%s", f);
-    acio_agen_new(&gen, mygen, I(10), 0);
-    acio_agen_anext(gen, &a);
-    acio_agen_anext(gen, &b);
+    OK(acio_agen_new(&gen, mygen, I(10), 0));
+    OK(acio_agen_anext(gen, &a));
+    OK(acio_agen_anext(gen, &b));
     tr("%d %d", V(a), V(b));
     acio_agen_aclose(gen);
     tr("closed");
@@ -1211,7 +1212,7 @@ static int counting(acio_agen_t *gen, void *arg)
             return rc == ACIO_EGENERATOREXIT ? 0 : rc;
         }
         if (awaits)
-            acio_sleep(0);
+            OK(acio_sleep(0));
     }
     tr("gen cleanup");
     return 0;
@@ -1226,7 +1227,7 @@ DIFF(agen_interleaving)
         void *v;
         int rc;
         SPAWN(&t, ticker, 4, "ticker");
-        acio_agen_new(&g, counting, awaits ? I(1) : NULL, 0);
+        OK(acio_agen_new(&g, counting, awaits ? I(1) : NULL, 0));
         ACIO_AFOR(rc, acio_agen_aiter(g), v)
         tr("got %d", V(v));
         acio_agen_free(g);
@@ -1246,7 +1247,7 @@ static int task_names(acio_agen_t *gen, void *arg)
 static void *names_consumer(void *arg)
 {
     void *v = NULL;
-    acio_agen_anext(arg, &v);
+    OK(acio_agen_anext(arg, &v));
     tr("%s sees %s", acio_task_get_name(acio_current_task()), (const char *)v);
     return NULL;
 }
@@ -1256,7 +1257,7 @@ DIFF(agen_runs_in_consumer)
     (void)unused_arg;
     acio_agen_t *g;
     acio_task_t *t;
-    acio_agen_new(&g, task_names, NULL, 0);
+    OK(acio_agen_new(&g, task_names, NULL, 0));
     SPAWN(&t, names_consumer, g, "c1");
     gather_in_order(&t, 1);
     SPAWN(&t, names_consumer, g, "c2");
@@ -1272,7 +1273,7 @@ static int two_then_cleanup(acio_agen_t *gen, void *arg)
     if (rc == 0)
         rc = acio_agen_yield(gen, I(2), NULL);
     tr("%s cleanup starts", (const char *)arg);
-    acio_sleep(0);
+    OK(acio_sleep(0));
     tr("%s cleanup ends", (const char *)arg);
     return rc == ACIO_EGENERATOREXIT ? 0 : rc;
 }
@@ -1291,8 +1292,8 @@ static void *agen_shutdown_closes_main(void *unused_arg)
 {
     (void)unused_arg;
     void *v = NULL;
-    acio_agen_new(&kept, two_then_cleanup, "a", 0);
-    acio_agen_anext(kept, &v);
+    OK(acio_agen_new(&kept, two_then_cleanup, "a", 0));
+    OK(acio_agen_anext(kept, &v));
     tr("first value %d", V(v));
     tr("main returns");
     return NULL;

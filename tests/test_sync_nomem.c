@@ -7,6 +7,7 @@
 
 #include "diff_sync/trace.h"
 #include "internal.h"
+#include "support/rc.h"
 
 #define I(x) ((void *)(intptr_t)(x))
 
@@ -104,10 +105,10 @@ static void *waiter_nomem_main(void *arg)
     acio_task_t *t;
     cr_assert_eq(acio_lock_acquire(L), 0);
     SPAWN(&t, contender, NULL, "contender");
-    acio_sleep(0);
+    OK(acio_sleep(0));
     acio_lock_release(L);
-    acio_queue_put_nowait(Q, I(1));
-    acio_await(t, NULL);
+    OK(acio_queue_put_nowait(Q, I(1)));
+    OK(acio_await(t, NULL));
     cr_assert_eq(acio_future_error(t), 0);
     acio_future_unref(t);
     return NULL;
@@ -139,11 +140,11 @@ static void *torture_user(void *arg)
     acio_semaphore_t *sem = arg;
     void *v;
     if (acio_lock_acquire(L) == 0) {
-        acio_sleep(0);
+        UNCHECKED(acio_sleep(0));
         acio_lock_release(L);
     }
     if (acio_semaphore_acquire(sem) == 0) {
-        acio_sleep(0);
+        UNCHECKED(acio_sleep(0));
         acio_semaphore_release(sem);
     }
     if (acio_queue_put(Q, I(1)) == 0 && acio_queue_get(Q, &v) == 0)
@@ -171,11 +172,11 @@ static void *torture_main(void *arg)
     }
     for (int i = 0; i < 3; i++) {
         if (t[i] != NULL) {
-            acio_await(t[i], NULL);
+            UNCHECKED(acio_await(t[i], NULL));
             acio_future_unref(t[i]);
         }
     }
-    acio_queue_join(Q);
+    UNCHECKED(acio_queue_join(Q));
     cr_assert_eq(acio_semaphore_free(sem), 0);
     return NULL;
 }
@@ -188,7 +189,7 @@ Test(nomem, torture_every_allocation)
         cr_assert_eq(acio_lock_new(&L), 0);
         cr_assert_eq(acio_queue_new(&Q, 1), 0);
         acio__alloc_fail_after(n);
-        acio_run(torture_main, NULL, NULL);
+        UNCHECKED(acio_run(torture_main, NULL, NULL));
         acio__alloc_fail_after(0);
         cr_assert(!acio_lock_locked(L), "n=%d: lock left locked", n);
         cr_assert_eq(acio_lock_free(L), 0, "n=%d", n);

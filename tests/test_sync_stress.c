@@ -9,6 +9,7 @@
 #include <criterion/criterion.h>
 
 #include "diff_sync/trace.h"
+#include "support/rc.h"
 
 #define NWORKERS 64
 #define NOPS     400
@@ -42,7 +43,7 @@ static void hold(int *holders, int limit)
     ++*holders;
     cr_assert_leq(*holders, limit, "%d holders, limit %d", *holders, limit);
     for (uint32_t i = rnd(3); i > 0; i--)
-        acio_sleep(0); /* may be cancelled here too: still release below */
+        UNCHECKED(acio_sleep(0)); /* may be cancelled here too: still release below */
     --*holders;
 }
 
@@ -107,7 +108,7 @@ static void one_op(void)
         count(rc);
         break;
     default:
-        acio_sleep(0);
+        UNCHECKED(acio_sleep(0));
         break;
     }
     S.ops_done++;
@@ -146,7 +147,7 @@ static void *stress_main(void *arg)
         SPAWN(&w[i], worker, NULL, "worker");
     while (live > 0) {
         cr_assert_lt(++rounds, 200000, "the stress did not finish");
-        acio_sleep(0);
+        OK(acio_sleep(0));
         switch (rnd(6)) {
         case 0:
             acio_event_set(S.ev);
@@ -184,7 +185,7 @@ static void *stress_main(void *arg)
     for (int i = 0; i < NWORKERS; i++)
         acio_future_unref(w[i]);
     if (notifier != NULL) {
-        acio_await(notifier, NULL);
+        OK(acio_await(notifier, NULL));
         acio_future_unref(notifier);
     }
     return NULL;
@@ -199,7 +200,7 @@ Test(sync_stress, random_cancellations_keep_invariants, .timeout = 120)
     cr_assert_eq(acio_event_new(&S.ev), 0);
     cr_assert_eq(acio_queue_new(&S.q, QMAX), 0);
 
-    acio_run(stress_main, NULL, NULL);
+    OK(acio_run(stress_main, NULL, NULL));
 
     cr_assert_eq(S.ops_done, (long)NWORKERS * NOPS, "every operation returned");
     cr_assert_gt(S.cancels_seen, 100, "cancellations reached waiting points (%ld of %ld)",
@@ -229,7 +230,7 @@ Test(sync_stress, other_kinds, .timeout = 120)
     cr_assert_eq(acio_event_new(&S.ev), 0);
     cr_assert_eq(acio_priority_queue_new(&S.q, QMAX, NULL, NULL), 0);
 
-    acio_run(stress_main, NULL, NULL);
+    OK(acio_run(stress_main, NULL, NULL));
 
     cr_assert_eq(S.ops_done, (long)NWORKERS * NOPS);
     cr_assert(!acio_lock_locked(S.lock));

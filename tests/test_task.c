@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "acio.h"
+#include "support/rc.h"
 
 static char trace[2048];
 static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -42,9 +43,9 @@ static void *spawn_three(void *arg)
 {
     (void)arg;
     acio_task_t *t[3];
-    acio_create_task(&t[0], named, "a", NULL);
-    acio_create_task(&t[1], named, "b", NULL);
-    acio_create_task(&t[2], named, "c", NULL);
+    OK(acio_create_task(&t[0], named, "a", NULL));
+    OK(acio_create_task(&t[1], named, "b", NULL));
+    OK(acio_create_task(&t[2], named, "c", NULL));
     note("spawned");
     for (int i = 0; i < 3; i++) {
         void *r;
@@ -70,15 +71,15 @@ static void *await_done_does_not_yield(void *arg)
 {
     (void)arg;
     acio_future_t *f;
-    acio_future_new(acio_get_running_loop(), &f);
+    OK(acio_future_new(acio_get_running_loop(), &f));
     acio_future_set_result(f, (void *)5);
     acio_task_t *t;
-    acio_create_task(&t, named, "other", NULL);
+    OK(acio_create_task(&t, named, "other", NULL));
     void *r;
     cr_assert_eq(acio_await(f, &r), 0);
     cr_assert_eq((long)r, 5);
     note("after-await");
-    acio_await(t, NULL);
+    OK(acio_await(t, NULL));
     acio_future_unref(t);
     acio_future_unref(f);
     return NULL;
@@ -86,13 +87,13 @@ static void *await_done_does_not_yield(void *arg)
 
 Test(task, awaiting_a_done_future_does_not_yield)
 {
-    acio_run(await_done_does_not_yield, NULL, NULL);
+    OK(acio_run(await_done_does_not_yield, NULL, NULL));
     cr_assert_str_eq(trace, "after-await other ");
 }
 
 static void *fails(void *arg)
 {
-    acio_sleep(0);
+    OK(acio_sleep(0));
     return acio_raise(-EPIPE, "wrote to %s", (char *)arg);
 }
 
@@ -100,7 +101,7 @@ static void *await_failure(void *arg)
 {
     (void)arg;
     acio_task_t *t;
-    acio_create_task(&t, fails, "socket", "writer");
+    OK(acio_create_task(&t, fails, "socket", "writer"));
     int rc = acio_await(t, NULL);
     cr_assert_eq(rc, -EPIPE);
     cr_assert_str_eq(acio_future_error_message(t), "wrote to socket");
@@ -136,10 +137,10 @@ static void *cancel_scenarios(void *arg)
 {
     (void)arg;
     acio_task_t *before, *during;
-    acio_create_task(&before, sleeper, "before", NULL);
-    acio_create_task(&during, sleeper, "during", NULL);
+    OK(acio_create_task(&before, sleeper, "before", NULL));
+    OK(acio_create_task(&during, sleeper, "during", NULL));
     cr_assert_eq(acio_task_cancel(before, "early"), 1);
-    acio_sleep(0.01);
+    OK(acio_sleep(0.01));
     cr_assert_eq(acio_task_cancel(during, "late"), 1);
     cr_assert_eq(acio_task_cancel(during, "later"), 1);
     cr_assert_eq(acio_task_cancelling(during), 2);
@@ -155,7 +156,7 @@ static void *cancel_scenarios(void *arg)
 
 Test(task, cancellation_before_start_and_while_sleeping)
 {
-    acio_run(cancel_scenarios, NULL, NULL);
+    OK(acio_run(cancel_scenarios, NULL, NULL));
     cr_assert_str_eq(trace, "during-start during-woke:ECANCELED during-cleaned ");
 }
 
@@ -172,8 +173,8 @@ static void *uncancel_main(void *arg)
 {
     (void)arg;
     acio_task_t *t;
-    acio_create_task(&t, uncancels, NULL, NULL);
-    acio_sleep(0);
+    OK(acio_create_task(&t, uncancels, NULL, NULL));
+    OK(acio_sleep(0));
     acio_task_cancel(t, NULL);
     void *r;
     cr_assert_eq(acio_await(t, &r), 0, "uncancelled task finishes normally");
@@ -197,10 +198,10 @@ static void *waits_on_shared(void *arg)
 static void *cancel_propagates(void *arg)
 {
     (void)arg;
-    acio_future_new(acio_get_running_loop(), &shared);
+    OK(acio_future_new(acio_get_running_loop(), &shared));
     acio_task_t *t, *outer;
-    acio_create_task(&t, waits_on_shared, NULL, NULL);
-    acio_sleep(0);
+    OK(acio_create_task(&t, waits_on_shared, NULL, NULL));
+    OK(acio_sleep(0));
     cr_assert_eq(acio_task_get_waiter(t), shared);
     acio_task_cancel(t, "stop");
     cr_assert(acio_future_cancelled(shared), "the awaited future is cancelled too");
@@ -208,11 +209,11 @@ static void *cancel_propagates(void *arg)
     acio_future_unref(t);
     /* A task awaiting a task: cancelling the outer cancels the inner. */
     acio_task_t *inner;
-    acio_create_task(&inner, sleeper, "inner", NULL);
-    acio_create_task(&outer, waits_on_shared, NULL, NULL);
+    OK(acio_create_task(&inner, sleeper, "inner", NULL));
+    OK(acio_create_task(&outer, waits_on_shared, NULL, NULL));
     acio_future_unref(shared);
     shared = inner;
-    acio_sleep(0);
+    OK(acio_sleep(0));
     acio_task_cancel(outer, NULL);
     cr_assert_eq(acio_await(outer, NULL), -ECANCELED);
     cr_assert_eq(acio_await(inner, NULL), -ECANCELED);
@@ -230,7 +231,7 @@ static void *pinger(void *arg)
 {
     for (int i = 0; i < 3; i++) {
         note("%s%d", (char *)arg, i);
-        acio_sleep(0);
+        OK(acio_sleep(0));
     }
     return NULL;
 }
@@ -239,10 +240,10 @@ static void *interleave(void *arg)
 {
     (void)arg;
     acio_task_t *a, *b;
-    acio_create_task(&a, pinger, "a", NULL);
-    acio_create_task(&b, pinger, "b", NULL);
-    acio_await(a, NULL);
-    acio_await(b, NULL);
+    OK(acio_create_task(&a, pinger, "a", NULL));
+    OK(acio_create_task(&b, pinger, "b", NULL));
+    OK(acio_await(a, NULL));
+    OK(acio_await(b, NULL));
     acio_future_unref(a);
     acio_future_unref(b);
     return NULL;
@@ -250,7 +251,7 @@ static void *interleave(void *arg)
 
 Test(task, sleep0_interleaves_one_iteration_at_a_time)
 {
-    acio_run(interleave, NULL, NULL);
+    OK(acio_run(interleave, NULL, NULL));
     cr_assert_str_eq(trace, "a0 b0 a1 b1 a2 b2 ");
 }
 
@@ -259,20 +260,20 @@ static void *eager_main(void *arg)
     (void)arg;
     acio_task_t *t;
     acio_task_opts_t opts = {.name = "eager", .eager = true};
-    acio_loop_create_task(acio_get_running_loop(), &t, named, "ran-eagerly", &opts);
+    OK(acio_loop_create_task(acio_get_running_loop(), &t, named, "ran-eagerly", &opts));
     note("after-create");
     cr_assert(acio_future_done(t), "an eager task that never suspends is done at once");
     acio_future_unref(t);
-    acio_loop_create_task(acio_get_running_loop(), &t, pinger, "e", &opts);
+    OK(acio_loop_create_task(acio_get_running_loop(), &t, pinger, "e", &opts));
     note("after-create2");
-    acio_await(t, NULL);
+    OK(acio_await(t, NULL));
     acio_future_unref(t);
     return NULL;
 }
 
 Test(task, eager_tasks_run_their_first_step_inside_create_task)
 {
-    acio_run(eager_main, NULL, NULL);
+    OK(acio_run(eager_main, NULL, NULL));
     cr_assert_str_eq(trace, "ran-eagerly after-create e0 after-create2 e1 e2 ");
 }
 
@@ -284,7 +285,7 @@ static void *introspect(void *arg)
     cr_assert(acio_is_task(me));
     cr_assert_str_eq(acio_task_get_name(me), "main-task");
     acio_task_t *t;
-    acio_create_task(&t, ret_arg, NULL, NULL);
+    OK(acio_create_task(&t, ret_arg, NULL, NULL));
     cr_assert_eq(strncmp(acio_task_get_name(t), "Task-", 5), 0);
     acio_task_set_name(t, "renamed");
     cr_assert_str_eq(acio_task_get_name(t), "renamed");
@@ -292,7 +293,7 @@ static void *introspect(void *arg)
     cr_assert_eq(acio_all_tasks(acio_get_running_loop(), all, 4), 2);
     cr_assert_eq(all[0], me);
     cr_assert_eq(all[1], t);
-    acio_await(t, NULL);
+    OK(acio_await(t, NULL));
     cr_assert_eq(acio_all_tasks(acio_get_running_loop(), NULL, 0), 1);
     acio_future_unref(t);
     return NULL;
@@ -312,9 +313,9 @@ Test(task, current_task_all_tasks_names)
 Test(task, await_outside_a_task_is_an_error)
 {
     acio_loop_t *loop;
-    acio_loop_new(&loop);
+    OK(acio_loop_new(&loop));
     acio_future_t *f;
-    acio_future_new(loop, &f);
+    OK(acio_future_new(loop, &f));
     cr_assert_eq(acio_await(f, NULL), ACIO_ENOTASK);
     cr_assert_eq(acio_sleep(0), ACIO_ENOTASK);
     cr_assert_eq(acio_create_task(NULL, ret_arg, NULL, NULL), ACIO_ENOLOOP);
@@ -342,7 +343,7 @@ static int reports;
 static void *detached_fail(void *arg)
 {
     (void)arg;
-    acio_sleep(0.001);
+    OK(acio_sleep(0.001));
     return acio_raise(-EIO, "nobody listens");
 }
 static void count_handler(acio_loop_t *loop, const acio_error_context_t *ctx, void *data)
@@ -358,9 +359,9 @@ static void *detached_main(void *arg)
     (void)arg;
     acio_loop_set_exception_handler(acio_get_running_loop(), count_handler, NULL);
     /* Fire and forget: the loop keeps it alive; its error is reported when it ends. */
-    acio_create_task(NULL, detached_fail, NULL, NULL);
-    acio_create_task(NULL, pinger, "d", NULL);
-    acio_sleep(0.05);
+    OK(acio_create_task(NULL, detached_fail, NULL, NULL));
+    OK(acio_create_task(NULL, pinger, "d", NULL));
+    OK(acio_sleep(0.05));
     cr_assert_eq(reports, 1);
     return NULL;
 }
@@ -382,9 +383,9 @@ static void *cleanup_on_shutdown(void *arg)
 static void *leaves_tasks(void *arg)
 {
     (void)arg;
-    acio_create_task(NULL, cleanup_on_shutdown, "x", NULL);
-    acio_create_task(NULL, cleanup_on_shutdown, "y", NULL);
-    acio_sleep(0);
+    OK(acio_create_task(NULL, cleanup_on_shutdown, "x", NULL));
+    OK(acio_create_task(NULL, cleanup_on_shutdown, "y", NULL));
+    OK(acio_sleep(0));
     return (void *)3;
 }
 
@@ -416,7 +417,7 @@ void *dumped(void *arg);
 void *dumped(void *arg)
 {
     (void)arg;
-    acio_sleep(100);
+    UNCHECKED(acio_sleep(100));
     return NULL;
 }
 
@@ -424,9 +425,9 @@ static void *dump_main(void *arg)
 {
     (void)arg;
     acio_task_t *t;
-    acio_loop_create_task(acio_get_running_loop(), &t, dumped, NULL,
-                          &(acio_task_opts_t){.name = "sleepy-worker"});
-    acio_sleep(0.001);
+    OK(acio_loop_create_task(acio_get_running_loop(), &t, dumped, NULL,
+                             &(acio_task_opts_t){.name = "sleepy-worker"}));
+    OK(acio_sleep(0.001));
     char path[] = "/tmp/acio-dump-XXXXXX";
     int fd = mkstemp(path);
     cr_assert_eq(acio_loop_dump_tasks(acio_get_running_loop(), fd), 0);
@@ -438,7 +439,7 @@ static void *dump_main(void *arg)
     cr_assert(strstr(buf, "sleep (wakes at"), "dump: %s", buf);
     cr_assert(strstr(buf, "dumped"), "the backtrace names the task's function: %s", buf);
     acio_task_cancel(t, NULL);
-    acio_await(t, NULL);
+    UNCHECKED(acio_await(t, NULL));
     acio_future_unref(t);
     return NULL;
 }
@@ -459,9 +460,9 @@ static void *million(void *arg)
     long n = (long)arg;
     for (long i = 0; i < n; i++)
         cr_assert_eq(acio_create_task(NULL, sleep_once, NULL, NULL), 0);
-    acio_sleep(0.01); /* every task has started and is suspended in its sleep */
+    OK(acio_sleep(0.01)); /* every task has started and is suspended in its sleep */
     cr_assert_eq(acio_all_tasks(acio_get_running_loop(), NULL, 0), (size_t)n + 1);
-    acio_sleep(0.3);
+    OK(acio_sleep(0.3));
     cr_assert_eq(acio_all_tasks(acio_get_running_loop(), NULL, 0), 1);
     return NULL;
 }
@@ -504,9 +505,9 @@ static void *nested_scopes(void *arg)
 {
     (void)arg;
     acio_cancel_scope_t outer, inner;
-    acio_cancel_scope_enter(&outer, 0);
+    OK(acio_cancel_scope_enter(&outer, 0));
     outer_scope = &outer;
-    acio_cancel_scope_enter(&inner, 0);
+    OK(acio_cancel_scope_enter(&inner, 0));
     cr_assert_eq(acio_cancel_scope_exit(&outer), -EINVAL, "not the innermost");
     int rc = acio_sleep(10);
     note("inner-sleep:%s", acio_err_name(rc));
@@ -519,13 +520,13 @@ static void *nested_scopes(void *arg)
 static void *scope_main(void *arg)
 {
     (void)arg;
-    acio_future_new(acio_get_running_loop(), &never_done);
+    OK(acio_future_new(acio_get_running_loop(), &never_done));
     acio_task_t *t;
-    acio_create_task(&t, scoped, NULL, NULL);
+    OK(acio_create_task(&t, scoped, NULL, NULL));
     cr_assert_eq(acio_await(t, NULL), 0);
     acio_future_unref(t);
-    acio_create_task(&t, nested_scopes, NULL, NULL);
-    acio_sleep(0.001);
+    OK(acio_create_task(&t, nested_scopes, NULL, NULL));
+    OK(acio_sleep(0.001));
     acio_cancel_scope_cancel(outer_scope, "stop it");
     cr_assert(acio_cancel_scope_cancelled(outer_scope));
     cr_assert_eq(acio_await(t, NULL), 0);
@@ -545,7 +546,7 @@ Test(task, cancel_scopes_are_level_triggered)
 static void *victim(void *arg)
 {
     (void)arg;
-    acio_sleep(10);
+    UNCHECKED(acio_sleep(10));
     acio_cancel_info_t info;
     cr_assert_eq(acio_task_cancel_info(acio_current_task(), &info), 0);
     note("by:%s msg:%s", info.cancelled_by, info.message);
@@ -557,7 +558,7 @@ static void *victim(void *arg)
 void *killer(void *arg);
 void *killer(void *arg)
 {
-    acio_sleep(0.001);
+    OK(acio_sleep(0.001));
     acio_task_cancel(arg, "enough");
     return NULL;
 }
@@ -566,10 +567,10 @@ static void *origin_main(void *arg)
 {
     (void)arg;
     acio_task_t *v, *k;
-    acio_create_task(&v, victim, NULL, "victim");
-    acio_create_task(&k, killer, v, "the-killer");
-    acio_await(v, NULL);
-    acio_await(k, NULL);
+    OK(acio_create_task(&v, victim, NULL, "victim"));
+    OK(acio_create_task(&k, killer, v, "the-killer"));
+    UNCHECKED(acio_await(v, NULL));
+    OK(acio_await(k, NULL));
     acio_future_unref(v);
     acio_future_unref(k);
     return NULL;
@@ -587,13 +588,14 @@ static void *dump_on_signal_main(void *arg)
     acio_loop_t *loop = acio_get_running_loop();
     cr_assert_eq(acio_loop_set_dump_signal(loop, SIGUSR1), 0);
     acio_task_t *t;
-    acio_loop_create_task(loop, &t, dumped, NULL, &(acio_task_opts_t){.name = "signalled-dump"});
-    acio_sleep(0.001);
+    OK(acio_loop_create_task(loop, &t, dumped, NULL,
+                             &(acio_task_opts_t){.name = "signalled-dump"}));
+    OK(acio_sleep(0.001));
     raise(SIGUSR1);
-    acio_sleep(0.01); /* the dump happens on the loop at its next iteration */
+    OK(acio_sleep(0.01)); /* the dump happens on the loop at its next iteration */
     cr_assert_eq(acio_loop_set_dump_signal(loop, 0), 0);
     acio_task_cancel(t, NULL);
-    acio_await(t, NULL);
+    UNCHECKED(acio_await(t, NULL));
     acio_future_unref(t);
     return NULL;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "acio.h"
+#include "support/rc.h"
 
 typedef struct {
     double delay;
@@ -127,9 +128,9 @@ static void *group_body(void *arg)
     acio_taskgroup_t *tg;
     if (acio_taskgroup_new(&tg) < 0)
         return NULL;
-    acio_taskgroup_enter(tg);
-    acio_taskgroup_create_task(tg, NULL, child, &a->c[0], NULL);
-    acio_taskgroup_create_task(tg, NULL, child, &a->c[1], NULL);
+    OK(acio_taskgroup_enter(tg));
+    OK(acio_taskgroup_create_task(tg, NULL, child, &a->c[0], NULL));
+    OK(acio_taskgroup_create_task(tg, NULL, child, &a->c[1], NULL));
     a->body_rc = acio_sleep(5);
     a->rc = acio_taskgroup_exit(tg, a->body_rc);
     acio_taskgroup_free(tg);
@@ -164,9 +165,9 @@ static void *exit_cancel_body(void *arg)
     acio_taskgroup_t *tg;
     if (acio_taskgroup_new(&tg) < 0)
         return NULL;
-    acio_taskgroup_enter(tg);
-    acio_taskgroup_create_task(tg, NULL, child, &a->c[0], NULL);
-    acio_taskgroup_create_task(tg, NULL, child, &a->c[1], NULL);
+    OK(acio_taskgroup_enter(tg));
+    OK(acio_taskgroup_create_task(tg, NULL, child, &a->c[0], NULL));
+    OK(acio_taskgroup_create_task(tg, NULL, child, &a->c[1], NULL));
     a->rc = acio_taskgroup_exit(tg, 0); /* cancelled while waiting in exit */
     acio_taskgroup_free(tg);
     return NULL;

@@ -17,6 +17,7 @@
 #include "support/check.h"
 #include "support/fds.h"
 #include "net/fdwait.h"
+#include "support/rc.h"
 
 static void run(acio_coro_fn fn, void *arg)
 {
@@ -59,7 +60,7 @@ static void r_data(acio_transport_t *t, const void *buf, size_t len, void *d)
     rec_t *r = d;
     ev(r, 'D');
     if (r->echo)
-        acio_transport_write(t, buf, len);
+        OK(acio_transport_write(t, buf, len));
     if (r->len + len > r->cap) {
         r->cap = (r->len + len) * 2;
         r->data = realloc(r->data, r->cap);
@@ -112,7 +113,7 @@ static const acio_protocol_t rec_proto = {
 static void rec_init(rec_t *r)
 {
     memset(r, 0, sizeof(*r));
-    acio_future_new(acio_get_running_loop(), &r->lost_fut);
+    OK(acio_future_new(acio_get_running_loop(), &r->lost_fut));
 }
 
 static int rec_wait_lost(rec_t *r)
@@ -226,7 +227,7 @@ static void *refused_main(void *arg)
         acio_loop_create_connection(NULL, &t, &rec_proto, &cli, "127.0.0.1", closed_port(), NULL);
     CHECK(rc == -ECONNREFUSED, "got %s", acio_err_name(rc));
     CHECK(t == NULL, "out not cleared");
-    acio_sleep(0);
+    OK(acio_sleep(0));
     CHECK(cli.nev == 0, "protocol callbacks ran on failure: %s", cli.events);
     /* Bad arguments are refused clearly. */
     rc = acio_loop_create_connection(NULL, &t, &rec_proto, &cli, "127.0.0.1", 70000, NULL);
@@ -327,7 +328,7 @@ static void *peer_closes_mid_write_main(void *arg)
     int rc = acio_loop_create_connection(NULL, &t, &rec_proto, &cli, "127.0.0.1", port, NULL);
     CHECK(rc == 0, "connect: %s", acio_strerror(rc));
     int c = -1;
-    acio_loop_sock_accept(NULL, l, &c, NULL, NULL);
+    OK(acio_loop_sock_accept(NULL, l, &c, NULL, NULL));
     /* Fill the pipe: the peer never reads, so most of this is buffered. */
     size_t N = 8 << 20;
     char *big = pattern(N);
@@ -405,7 +406,7 @@ static void *flow_main(void *arg)
     int rc = acio_loop_create_connection(NULL, &t, &rec_proto, &cli, "127.0.0.1", port, NULL);
     CHECK(rc == 0, "connect");
     int c = -1;
-    acio_loop_sock_accept(NULL, l, &c, NULL, NULL);
+    OK(acio_loop_sock_accept(NULL, l, &c, NULL, NULL));
     acio_transport_t *st;
     rc = acio_loop_connect_accepted_socket(NULL, &st, &paused_proto, &srv, c, NULL);
     CHECK(rc == 0, "connect_accepted_socket: %s", acio_strerror(rc));
@@ -417,12 +418,12 @@ static void *flow_main(void *arg)
     char *msg = pattern(N);
     /* Write until the protocol is paused, the way a well-behaved producer does. */
     while (sent < N && strchr(cli.events, 'P') == NULL) {
-        acio_transport_write(t, msg + sent, 65536);
+        OK(acio_transport_write(t, msg + sent, 65536));
         sent += 65536;
     }
     CHECK(strchr(cli.events, 'P') != NULL, "never paused after %zu bytes", sent);
     CHECK(acio_transport_get_write_buffer_size(t) > 4096, "buffer above high water");
-    acio_sleep(0.01);
+    OK(acio_sleep(0.01));
     CHECK(strchr(cli.events, 'R') == NULL, "resumed while the peer is not reading");
     acio_transport_resume_reading(st);
     WAIT_UNTIL(srv.rec.len == sent);
@@ -463,7 +464,7 @@ static void *half_close_main(void *arg)
                                      acio_server_port(server), NULL);
     CHECK(rc == 0, "connect");
     CHECK(acio_transport_can_write_eof(t), "can_write_eof");
-    acio_transport_write(t, "request", 7);
+    OK(acio_transport_write(t, "request", 7));
     rc = acio_transport_write_eof(t);
     CHECK(rc == 0, "write_eof %d", rc);
     CHECK(acio_transport_write(t, "x", 1) == -EPIPE, "write after write_eof");
@@ -500,14 +501,14 @@ static void *abort_main(void *arg)
     int rc = acio_loop_create_connection(NULL, &t, &rec_proto, &cli, "127.0.0.1", port, NULL);
     CHECK(rc == 0, "connect");
     int c = -1;
-    acio_loop_sock_accept(NULL, l, &c, NULL, NULL);
+    OK(acio_loop_sock_accept(NULL, l, &c, NULL, NULL));
     size_t N = 8 << 20;
     char *big = pattern(N);
-    acio_transport_write(t, big, N);
+    OK(acio_transport_write(t, big, N));
     CHECK(acio_transport_get_write_buffer_size(t) > 0, "buffered");
     /* close() keeps the buffered data until it is sent; abort() drops it now. */
     acio_transport_close(t);
-    acio_sleep(0.01);
+    OK(acio_sleep(0.01));
     CHECK(!cli.lost, "close waits for the buffer to drain");
     acio_transport_abort(t);
     rec_wait_lost(&cli);
@@ -656,7 +657,7 @@ static void *local_addr_main(void *arg)
     CHECK(rc == 0, "connect with local_addr: %s", acio_strerror(rc));
     struct sockaddr_in me;
     size_t ml = sizeof(me);
-    acio_transport_get_extra_info(t, "sockname", &me, &ml);
+    OK(acio_transport_get_extra_info(t, "sockname", &me, &ml));
     CHECK(ntohs(me.sin_port) == lport, "bound to %d, wanted %d", ntohs(me.sin_port), lport);
     acio_transport_abort(t);
     rec_wait_lost(&cli);

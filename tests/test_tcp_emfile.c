@@ -15,6 +15,7 @@
 
 #include "acio.h"
 #include "support/check.h"
+#include "support/rc.h"
 
 #define NCLIENTS 10
 
@@ -104,15 +105,15 @@ static void *emfile_main(void *arg)
         rounds++;
         int before = st.accepted;
         for (int i = 0; i < 200 && st.accepted == before; i++)
-            acio_sleep(0.005);
-        acio_sleep(0.02); /* let it accept all it can in this round */
+            OK(acio_sleep(0.005));
+        OK(acio_sleep(0.02)); /* let it accept all it can in this round */
         CHECK(st.accepted - before <= 3 + holes, "round %d accepted %d with room for 3", rounds,
               st.accepted - before);
         CHECK(acio_server_is_serving(srv), "the server keeps serving");
         for (int i = 0; i < st.nopen; i++)
             acio_transport_abort(st.open[i]);
         st.nopen = 0;
-        acio_sleep(0); /* connection_lost closes the fds */
+        OK(acio_sleep(0)); /* connection_lost closes the fds */
     }
     CHECK(st.accepted == NCLIENTS, "accepted %d of %d connections", st.accepted, NCLIENTS);
     CHECK(st.emfile_reports >= 1, "EMFILE was reported");
@@ -125,7 +126,7 @@ static void *emfile_main(void *arg)
     for (int i = 0; i < NCLIENTS; i++)
         close(clients[i]);
     acio_server_close(srv);
-    acio_server_wait_closed(srv);
+    OK(acio_server_wait_closed(srv));
     acio_server_free(srv);
     return NULL;
 }

@@ -12,6 +12,7 @@
 #include "acio.h"
 #include "support/check.h"
 #include "support/counting.h"
+#include "support/rc.h"
 
 static int raw_connect(int family, int port)
 {
@@ -50,7 +51,7 @@ static void *hosts_main(void *arg)
     CHECK(!acio_server_is_serving(srv), "delay_serving");
     int a = raw_connect(AF_INET, port), b = raw_connect(AF_INET6, port);
     CHECK(a >= 0 && b >= 0, "same port on both families");
-    acio_sleep(0.01);
+    OK(acio_sleep(0.01));
     CHECK(counted.made == 0, "nothing accepted before start_serving");
     CHECK(acio_server_start_serving(srv) == 0, "start_serving");
     WAIT_UNTIL(counted.made == 2);
@@ -101,8 +102,8 @@ static void *forever_main(void *arg)
     int rc = acio_loop_create_server(NULL, &srv, counting_factory, NULL, "127.0.0.1", 0, NULL);
     CHECK(rc == 0, "create_server");
     acio_task_t *t;
-    acio_create_task(&t, forever, srv, "serve_forever");
-    acio_sleep(0);
+    OK(acio_create_task(&t, forever, srv, "serve_forever"));
+    OK(acio_sleep(0));
     CHECK(acio_server_serve_forever(srv) == -EBUSY, "second serve_forever");
     int port = acio_server_port(srv);
     int c = raw_connect(AF_INET, port);
@@ -115,8 +116,8 @@ static void *forever_main(void *arg)
     acio_future_unref(t);
     CHECK(acio_server_serve_forever(srv) == -EBADF, "serve_forever on a closed server");
     acio_task_t *w;
-    acio_create_task(&w, waiter, srv, "wait");
-    acio_sleep(0.01);
+    OK(acio_create_task(&w, waiter, srv, "wait"));
+    OK(acio_sleep(0.01));
     CHECK(!acio_future_done(w), "wait_closed waits for the connection");
     acio_server_abort_clients(srv);
     rc = acio_await(w, NULL);
@@ -128,8 +129,8 @@ static void *forever_main(void *arg)
     /* Cancelling serve_forever closes the server. */
     rc = acio_loop_create_server(NULL, &srv, counting_factory, NULL, "127.0.0.1", 0, NULL);
     CHECK(rc == 0, "create_server");
-    acio_create_task(&t, forever, srv, "serve_forever");
-    acio_sleep(0);
+    OK(acio_create_task(&t, forever, srv, "serve_forever"));
+    OK(acio_sleep(0));
     acio_task_cancel(t, NULL);
     rc = acio_await(t, NULL);
     CHECK(rc == -ECANCELED, "cancelled: %s", acio_err_name(rc));

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "acio.h"
+#include "support/rc.h"
 
 static void *expire_main(void *arg)
 {
@@ -229,7 +230,7 @@ static void *race_child(void *arg)
     if (acio_timeout_enter(&t, 0.03) < 0)
         return NULL;
     /* Scheduled after the scope's timer, same deadline: both fire in one iteration. */
-    acio_loop_call_later(acio_get_running_loop(), 0.03, cancel_cb, acio_current_task(), &h);
+    OK(acio_loop_call_later(acio_get_running_loop(), 0.03, cancel_cb, acio_current_task(), &h));
     a->rc = acio_timeout_exit(&t, acio_sleep(5));
     acio_handle_unref(h);
     return NULL;

@@ -18,6 +18,7 @@
 #include "acio.h"
 #include "support/certs.h"
 #include "support/check.h"
+#include "support/rc.h"
 
 static void setup(void)
 {
@@ -63,11 +64,11 @@ static void *line_echo(acio_stream_reader_t *r, acio_stream_writer_t *w, void *a
     char line[256];
     ssize_t n = acio_stream_reader_readline(r, line, sizeof(line));
     if (n > 0) {
-        acio_stream_writer_write(w, line, (size_t)n);
-        acio_stream_writer_drain(w);
+        OK(acio_stream_writer_write(w, line, (size_t)n));
+        OK(acio_stream_writer_drain(w));
     }
     acio_stream_writer_close(w);
-    acio_stream_writer_wait_closed(w);
+    OK(acio_stream_writer_wait_closed(w));
     return NULL;
 }
 
@@ -88,7 +89,7 @@ static void *roundtrip_main(void *arg)
         acio_ssl_context_t *c = cctx;
         if (i == 2) {
             c = client_ctx(false);
-            acio_ssl_context_set_verify(c, false);
+            OK(acio_ssl_context_set_verify(c, false));
         }
         acio_connection_opts_t co = {.ssl = c, .server_hostname = names[i]};
         acio_stream_reader_t *r;
@@ -101,7 +102,7 @@ static void *roundtrip_main(void *arg)
                   strncmp(version, "TLS", 3) == 0,
               "version");
         CHECK(!acio_stream_writer_can_write_eof(w), "no half-close over TLS");
-        acio_stream_writer_write(w, "secret line\n", 12);
+        OK(acio_stream_writer_write(w, "secret line\n", 12));
         char line[64];
         ssize_t n = acio_stream_reader_readline(r, line, sizeof(line));
         CHECK(n == 12 && memcmp(line, "secret line\n", 12) == 0, "echo %zd", n);
@@ -117,7 +118,7 @@ static void *roundtrip_main(void *arg)
     }
     acio_ssl_context_unref(cctx);
     acio_server_close(srv);
-    acio_server_wait_closed(srv);
+    OK(acio_server_wait_closed(srv));
     acio_server_free(srv);
     CHECK(handled == 3, "handled %d", handled);
     return NULL;
@@ -157,7 +158,7 @@ static void *verify_main(void *arg)
     acio_ssl_context_unref(trusting);
     acio_ssl_context_unref(sctx);
     acio_server_close(srv);
-    acio_server_wait_closed(srv);
+    OK(acio_server_wait_closed(srv));
     acio_server_free(srv);
     CHECK(handled == 0, "no handler ran for failed handshakes: %d", handled);
     return NULL;
@@ -182,7 +183,7 @@ static void *plaintext_main(void *arg)
     acio_stream_writer_t *w;
     rc = acio_open_connection(&r, &w, "127.0.0.1", acio_server_port(srv), 0, NULL);
     CHECK(rc == 0, "plain connection");
-    acio_stream_writer_write(w, "GET / HTTP/1.0\r\n\r\n", 18);
+    OK(acio_stream_writer_write(w, "GET / HTTP/1.0\r\n\r\n", 18));
     void *all;
     size_t len;
     rc = acio_stream_reader_read_all(r, &all, &len);
@@ -190,7 +191,7 @@ static void *plaintext_main(void *arg)
     if (rc == 0)
         free(all);
     acio_stream_writer_close(w);
-    acio_stream_writer_wait_closed(w);
+    OK(acio_stream_writer_wait_closed(w));
     acio_stream_reader_unref(r);
     acio_stream_writer_unref(w);
     acio_server_close(srv);
@@ -246,9 +247,9 @@ static void *start_tls_main(void *arg)
     CHECK(rc == 0, "plain connect");
     rc = acio_loop_start_tls(NULL, raw, &plain_proto, &after, cctx, false, "localhost", 10, &tls);
     CHECK(rc == 0, "start_tls: %s (%s)", acio_strerror(rc), acio_ssl_last_error());
-    acio_transport_write(tls, "upgraded\n", 9);
+    OK(acio_transport_write(tls, "upgraded\n", 9));
     for (int i = 0; i < 5000 && !after.lost; i++)
-        acio_sleep(0.001);
+        OK(acio_sleep(0.001));
     CHECK(after.len == 9 && memcmp(after.got, "upgraded\n", 9) == 0, "echo after upgrade");
     CHECK(before.len == 0, "the old protocol saw no ciphertext");
     acio_transport_unref(tls);
@@ -256,7 +257,7 @@ static void *start_tls_main(void *arg)
     acio_ssl_context_unref(sctx);
     acio_ssl_context_unref(cctx);
     acio_server_close(srv);
-    acio_server_wait_closed(srv);
+    OK(acio_server_wait_closed(srv));
     acio_server_free(srv);
     return NULL;
 }
@@ -284,7 +285,7 @@ static int reap(pid_t pid)
     for (int i = 0; i < 10000; i++) {
         if (waitpid(pid, &status, WNOHANG) == pid)
             return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        acio_sleep(0.001);
+        OK(acio_sleep(0.001));
     }
     kill(pid, SIGKILL);
     waitpid(pid, &status, 0);
@@ -314,10 +315,10 @@ static void *s_server_main(void *arg)
     for (int i = 0; i < 500 && rc == -ECONNREFUSED; i++) {
         rc = acio_open_connection(&r, &w, "127.0.0.1", port, 0, &co);
         if (rc == -ECONNREFUSED)
-            acio_sleep(0.01);
+            OK(acio_sleep(0.01));
     }
     CHECK(rc == 0, "connect to s_server: %s (%s)", acio_strerror(rc), acio_ssl_last_error());
-    acio_stream_writer_write(w, "GET / HTTP/1.0\r\n\r\n", 18);
+    OK(acio_stream_writer_write(w, "GET / HTTP/1.0\r\n\r\n", 18));
     void *all;
     size_t len;
     rc = acio_stream_reader_read_all(r, &all, &len);
@@ -325,7 +326,7 @@ static void *s_server_main(void *arg)
     CHECK(strncmp(all, "HTTP/1.0 200 ok", 15) == 0, "page: %.40s", (char *)all);
     free(all);
     acio_stream_writer_close(w);
-    acio_stream_writer_wait_closed(w);
+    OK(acio_stream_writer_wait_closed(w));
     acio_stream_reader_unref(r);
     acio_stream_writer_unref(w);
     acio_ssl_context_unref(cctx);
@@ -368,7 +369,7 @@ static void *s_client_main(void *arg)
     close(out[1]);
     CHECK(write(in[1], "hello from s_client\n", 20) == 20, "write to s_client");
     acio_stream_reader_t *r;
-    acio_open_pipe_reader(&r, out[0], 0);
+    OK(acio_open_pipe_reader(&r, out[0], 0));
     void *all;
     size_t len;
     rc = acio_stream_reader_read_all(r, &all, &len);
@@ -380,7 +381,7 @@ static void *s_client_main(void *arg)
     CHECK(reap(pid) == 0, "s_client verified and exited cleanly");
     acio_ssl_context_unref(sctx);
     acio_server_close(srv);
-    acio_server_wait_closed(srv);
+    OK(acio_server_wait_closed(srv));
     acio_server_free(srv);
     return NULL;
 }

@@ -25,6 +25,7 @@
 #include "support/certs.h"
 #include "support/counting.h"
 #include "support/problems.h"
+#include "support/rc.h"
 
 /* ---- what the test keeps across the loop's close ---- */
 
@@ -60,7 +61,7 @@ static void accept_hello(int lfd, bool wait_hello)
     for (int i = 0; i < 5000 && fd < 0; i++) {
         fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0)
-            acio_sleep(0.001);
+            OK(acio_sleep(0.001));
     }
     cr_assert_geq(fd, 0, "the client connected");
     held.peer_fd[held.npeer++] = fd;
@@ -71,7 +72,7 @@ static void accept_hello(int lfd, bool wait_hello)
     for (int i = 0; i < 5000 && n <= 0; i++) {
         n = recv(fd, &b, 1, MSG_PEEK);
         if (n <= 0)
-            acio_sleep(0.001);
+            OK(acio_sleep(0.001));
     }
     cr_assert_eq(n, 1, "the ClientHello arrived");
     cr_assert_eq(b, 0x16, "a TLS handshake record: %#x", b);
@@ -149,7 +150,7 @@ static acio_transport_t *tls_client(int port)
 static void wait_accepted(int n)
 {
     for (int i = 0; i < 5000 && counted.naccepted < n; i++)
-        acio_sleep(0.001);
+        OK(acio_sleep(0.001));
     cr_assert_eq(counted.naccepted, n, "the server made %d connections of %d", counted.naccepted,
                  n);
 }
@@ -178,7 +179,7 @@ static void *open_everything(void *arg)
     for (int i = 0; i < 5000 && n <= 0; i++) {
         n = recv(held.peer_fd[2], &b, 1, MSG_PEEK);
         if (n <= 0)
-            acio_sleep(0.001);
+            OK(acio_sleep(0.001));
     }
     cr_assert_eq(n, 1, "start_tls sent its ClientHello");
 
@@ -189,7 +190,7 @@ static void *open_everything(void *arg)
     held.peer_fd[held.npeer++] = sp[1];
     cr_assert_eq(acio_loop_create_task(loop, NULL, accept_sock, NULL, NULL), 0);
     for (int i = 0; i < 10 && held.rc[ACCEPTED_SOCK] == 1; i++)
-        acio_sleep(0);
+        OK(acio_sleep(0));
     cr_assert_eq(held.rc[ACCEPTED_SOCK], 1, "still handshaking");
 
     /* The TLS server. */
@@ -204,7 +205,7 @@ static void *open_everything(void *arg)
                                              "127.0.0.1", port, NULL),
                  0);
     for (int i = 0; i < 5000 && acio_server_active_count(held.srv) < 1; i++)
-        acio_sleep(0.001);
+        OK(acio_sleep(0.001));
     cr_assert_eq(acio_server_active_count(held.srv), 1, "the server is handshaking");
 
     /* (3) Established pairs: the server sides stop reading, the clients write 8 MB each,
@@ -379,7 +380,7 @@ static void *close_normally(void *arg)
     acio_transport_close(held.open_c);
     /* close_notify reaches the server side, which closes too. */
     for (int i = 0; i < 5000 && counted.lost < 2; i++)
-        acio_sleep(0.001);
+        OK(acio_sleep(0.001));
     cr_assert_eq(counted.lost, 2, "both sides heard connection_lost");
     cr_assert_eq(acio_server_active_count(held.srv), 0);
     return NULL;

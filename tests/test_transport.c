@@ -11,6 +11,7 @@
 
 #include "acio.h"
 #include "support/check.h"
+#include "support/rc.h"
 
 /* A buffered protocol with a deliberately tiny buffer: many small reads. */
 typedef struct {
@@ -80,7 +81,7 @@ static void *buffered_main(void *arg)
     CHECK(!acio_transport_is_reading(t), "paused");
     CHECK(acio_transport_pause_reading(t) == 0, "pausing twice is fine");
     CHECK(write(sv[1], "more", 4) == 4, "write");
-    acio_sleep(0.01);
+    OK(acio_sleep(0.01));
     CHECK(b.len == strlen(msg), "nothing delivered while paused");
     acio_transport_resume_reading(t);
     WAIT_UNTIL(b.len == strlen(msg) + 4);
@@ -136,7 +137,7 @@ static void *set_protocol_main(void *arg)
     CHECK(a_count == 3 && b_count == 4, "a %d b %d", a_count, b_count);
     acio_transport_close(t);
     close(sv[1]);
-    acio_sleep(0);
+    OK(acio_sleep(0));
     acio_transport_unref(t);
     /* connect_accepted_socket refuses what is not a stream socket. */
     int p[2];
@@ -199,7 +200,7 @@ static void *pipes_main(void *arg)
     CHECK(rc == 0, "write pipe: %s", acio_strerror(rc));
     CHECK(acio_transport_write(rt, "x", 1) == -ENOTSUP, "cannot write a read pipe");
     CHECK(acio_transport_pause_reading(wt) == -ENOTSUP, "cannot pause a write pipe");
-    acio_transport_write(wt, "through the pipe", 16);
+    OK(acio_transport_write(wt, "through the pipe", 16));
     rc = acio_transport_write_eof(wt); /* closes the write end */
     CHECK(rc == 0, "write_eof");
     WAIT_UNTIL(rd.lost && wr.lost);
@@ -245,8 +246,8 @@ static void *pipe_stream_main(void *arg)
     acio_stream_writer_t *w;
     CHECK(acio_open_pipe_reader(&r, p[0], 0) == 0, "pipe reader");
     CHECK(acio_open_pipe_writer(&w, p[1]) == 0, "pipe writer");
-    acio_stream_writer_write(w, "line one\nline two\n", 18);
-    acio_stream_writer_drain(w);
+    OK(acio_stream_writer_write(w, "line one\nline two\n", 18));
+    OK(acio_stream_writer_drain(w));
     acio_stream_writer_close(w);
     char line[32];
     ssize_t n = acio_stream_reader_readline(r, line, sizeof(line));
@@ -255,10 +256,10 @@ static void *pipe_stream_main(void *arg)
     CHECK(n == 9 && memcmp(line, "line two\n", 9) == 0, "second %zd", n);
     n = acio_stream_reader_readline(r, line, sizeof(line));
     CHECK(n == 0, "eof %zd", n);
-    acio_stream_writer_wait_closed(w);
+    OK(acio_stream_writer_wait_closed(w));
     acio_stream_reader_unref(r);
     acio_stream_writer_unref(w);
-    acio_sleep(0);
+    OK(acio_sleep(0));
     return NULL;
 }
 

@@ -12,6 +12,7 @@
 
 #include "acio.h"
 #include "support/check.h"
+#include "support/rc.h"
 
 typedef struct {
     int made, lost, errors, last_error, count;
@@ -38,7 +39,7 @@ static void u_recv(acio_transport_t *t, const void *buf, size_t len, const struc
     memcpy(&r->from, a, al);
     r->fromlen = al;
     if (r->echo)
-        acio_transport_sendto(t, buf, len, a, al);
+        OK(acio_transport_sendto(t, buf, len, a, al));
 }
 
 static void u_err(acio_transport_t *t, int err, void *d)
@@ -135,7 +136,7 @@ static void *unreachable_main(void *arg)
     acio_transport_t *ct;
     int rc = acio_loop_create_datagram_endpoint(NULL, &ct, &udp_proto, &cli, &co);
     CHECK(rc == 0, "endpoint");
-    acio_transport_sendto(ct, "hello", 5, NULL, 0);
+    OK(acio_transport_sendto(ct, "hello", 5, NULL, 0));
     WAIT_UNTIL(cli.errors > 0);
     CHECK(cli.errors >= 1 && cli.last_error == -ECONNREFUSED, "error_received %d %s", cli.errors,
           acio_err_name(cli.last_error));
@@ -165,7 +166,7 @@ static void *unix_dgram_main(void *arg)
     acio_datagram_opts_t co = {.remote_path = path};
     rc = acio_loop_create_datagram_endpoint(NULL, &ct, &udp_proto, &cli, &co);
     CHECK(rc == 0, "unix client: %s", acio_strerror(rc));
-    acio_transport_sendto(ct, "over unix", 9, NULL, 0);
+    OK(acio_transport_sendto(ct, "over unix", 9, NULL, 0));
     WAIT_UNTIL(srv.count == 1);
     CHECK(srv.count == 1 && srv.last_len == 9 && memcmp(srv.last, "over unix", 9) == 0, "got");
     acio_transport_close(ct);

@@ -12,6 +12,7 @@
 
 #include "acio.h"
 #include "support/check.h"
+#include "support/rc.h"
 
 static void *upper_echo(acio_stream_reader_t *r, acio_stream_writer_t *w, void *arg)
 {
@@ -22,7 +23,7 @@ static void *upper_echo(acio_stream_reader_t *r, acio_stream_writer_t *w, void *
         for (ssize_t i = 0; i < n; i++)
             if (line[i] >= 'a' && line[i] <= 'z')
                 line[i] = (char)(line[i] - 32);
-        acio_stream_writer_write(w, line, (size_t)n);
+        OK(acio_stream_writer_write(w, line, (size_t)n));
     }
     return NULL;
 }
@@ -33,7 +34,7 @@ static void *roundtrip(const char *path)
     acio_stream_writer_t *w;
     int rc = acio_open_unix_connection(&r, &w, path, 0, NULL);
     CHECK(rc == 0, "open_unix_connection %s: %s", path, acio_strerror(rc));
-    acio_stream_writer_write(w, "hello unix\n", 11);
+    OK(acio_stream_writer_write(w, "hello unix\n", 11));
     char line[64];
     ssize_t n = acio_stream_reader_readline(r, line, sizeof(line));
     CHECK(n == 11 && memcmp(line, "HELLO UNIX\n", 11) == 0, "reply %zd", n);
@@ -41,7 +42,7 @@ static void *roundtrip(const char *path)
     CHECK(acio_stream_writer_get_extra_info(w, "peername", NULL, &pl) == -ENOSPC || pl == 0,
           "peername size query");
     acio_stream_writer_close(w);
-    acio_stream_writer_wait_closed(w);
+    OK(acio_stream_writer_wait_closed(w));
     acio_stream_reader_unref(r);
     acio_stream_writer_unref(w);
     return NULL;
@@ -71,7 +72,7 @@ static void *unix_main(void *arg)
     }
     acio_server_close(srv);
     CHECK(stat(path, &st) < 0, "socket file removed on close");
-    acio_server_wait_closed(srv);
+    OK(acio_server_wait_closed(srv));
     acio_server_free(srv);
 
     /* Nobody listening: ECONNREFUSED (file gone: ENOENT). */
@@ -89,7 +90,7 @@ static void *unix_main(void *arg)
     CHECK(rc == 0, "abstract server: %s", acio_strerror(rc));
     roundtrip(apath);
     acio_server_close(srv);
-    acio_server_wait_closed(srv);
+    OK(acio_server_wait_closed(srv));
     acio_server_free(srv);
     return NULL;
 }
@@ -118,7 +119,7 @@ static void p_data(acio_transport_t *t, const void *b, size_t l, void *d)
         memcpy(r->got + r->len, b, l);
         r->len += l;
     }
-    acio_transport_write(t, b, l);
+    OK(acio_transport_write(t, b, l));
 }
 
 static void p_lost(acio_transport_t *t, int e, void *d)
@@ -151,17 +152,17 @@ static void *proto_main(void *arg)
     rc = acio_loop_create_unix_connection(NULL, &t, &echo, &c, path, NULL);
     CHECK(rc == 0, "create_unix_connection: %s", acio_strerror(rc));
     /* c echoes too, so stop after the first round trip by aborting from here. */
-    acio_transport_write(t, "ping", 4);
+    OK(acio_transport_write(t, "ping", 4));
     for (int i = 0; i < 2000 && s.len < 4; i++)
-        acio_sleep(0.001);
+        OK(acio_sleep(0.001));
     CHECK(s.len >= 4 && memcmp(s.got, "ping", 4) == 0, "server got ping");
     acio_transport_abort(t);
     for (int i = 0; i < 2000 && !(s.lost && c.lost); i++)
-        acio_sleep(0.001);
+        OK(acio_sleep(0.001));
     CHECK(s.made == 1 && c.made == 1 && s.lost == 1 && c.lost == 1, "callbacks once each");
     acio_transport_unref(t);
     acio_server_close(srv);
-    acio_server_wait_closed(srv);
+    OK(acio_server_wait_closed(srv));
     acio_server_free(srv);
     return NULL;
 }

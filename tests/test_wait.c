@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "acio.h"
+#include "support/rc.h"
 
 typedef struct {
     double delay;
@@ -43,7 +44,7 @@ static void finish(acio_task_t **t, size_t n)
     for (size_t i = 0; i < n; i++) {
         if (!acio_future_done(t[i])) {
             acio_future_cancel(t[i], NULL);
-            (void)acio_await(t[i], NULL);
+            UNCHECKED(acio_await(t[i], NULL));
         }
         (void)acio_future_error(t[i]);
         acio_future_unref(t[i]);

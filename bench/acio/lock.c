@@ -46,7 +46,8 @@ static void *bench_main(void *arg)
         return acio_raise(rc, "create_task");
     }
     if ((rc = acio_create_task(&tb, player, &s, "b")) < 0) {
-        acio_await(ta, NULL);
+        int arc = acio_await(ta, NULL); /* already failing: rc is the error to report */
+        (void)arc;
         acio_future_unref(ta);
         acio_lock_free(s.lock);
         return acio_raise(rc, "create_task");

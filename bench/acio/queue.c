@@ -57,7 +57,8 @@ static void *bench_main(void *arg)
     }
     if ((rc = acio_create_task(&tp, producer, &j, "producer")) < 0) {
         acio_future_cancel(tc, NULL);
-        acio_await(tc, NULL);
+        int arc = acio_await(tc, NULL); /* already failing: rc is the error to report */
+        (void)arc;
         acio_future_unref(tc);
         acio_queue_free(j.q);
         return acio_raise(rc, "create_task");

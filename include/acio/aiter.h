@@ -34,7 +34,7 @@ struct acio_aiter_s {
 
 /* Python's anext(it): it->anext(it, value). value may be NULL.
  * Errors: -EINVAL (NULL it or no anext), or what anext returns. */
-ACIO_EXTERN int acio_anext(acio_aiter_t *it, void **value);
+ACIO_EXTERN ACIO_NODISCARD int acio_anext(acio_aiter_t *it, void **value);
 /* Python's `await it.aclose()`: it->aclose(it), or 0 if it has none. -EINVAL on NULL. */
 ACIO_EXTERN int acio_aclose(acio_aiter_t *it);
 
@@ -60,8 +60,8 @@ ACIO_EXTERN bool acio_afor_failed(int rc);
 /* The same loop as a function: body(value, arg) for each value; a body returning
  * non-zero stops the loop (1 for `break`, or a negative error). Returns 0 when the
  * iterator was exhausted, the body's non-zero value, or anext's error. */
-ACIO_EXTERN int acio_aiter_foreach(acio_aiter_t *it, int (*body)(void *value, void *arg),
-                                   void *arg);
+ACIO_EXTERN ACIO_NODISCARD int acio_aiter_foreach(acio_aiter_t *it,
+                                                  int (*body)(void *value, void *arg), void *arg);
 
 /* ---- async generators ---- */
 
@@ -79,7 +79,8 @@ typedef int (*acio_agen_fn)(acio_agen_t *gen, void *arg);
  * ends. Creating it allocates only the generator itself; nothing runs until then.
  * Ownership: *out is the caller's, released with acio_agen_free().
  * Errors: -EINVAL (NULL out or fn, stack_size below ACIO_STACK_MIN), -ENOMEM. */
-ACIO_EXTERN int acio_agen_new(acio_agen_t **out, acio_agen_fn fn, void *arg, size_t stack_size);
+ACIO_EXTERN ACIO_NODISCARD int acio_agen_new(acio_agen_t **out, acio_agen_fn fn, void *arg,
+                                             size_t stack_size);
 /* Release the generator. If its body is suspended at a yield, it is closed first: from
  * a task of its loop, like acio_agen_aclose() (the cleanup runs now and the return value
  * is aclose's); otherwise (or if the body yields again while closing) its pending yield
@@ -98,14 +99,14 @@ ACIO_EXTERN acio_aiter_t *acio_agen_aiter(acio_agen_t *gen);
  * -EINVAL (NULL, or a generator started on another loop), -ENOMEM; if the caller is
  * cancelled, usually -ECANCELED (whatever the body makes of its cancellation).
  * value may be NULL. */
-ACIO_EXTERN int acio_agen_anext(acio_agen_t *gen, void **value);
+ACIO_EXTERN ACIO_NODISCARD int acio_agen_anext(acio_agen_t *gen, void **value);
 /* `await gen.asend(send)`: as anext, and the body's pending acio_agen_yield() receives
  * send. The first call must send NULL (-EINVAL otherwise, as in Python). */
-ACIO_EXTERN int acio_agen_asend(acio_agen_t *gen, void *send, void **value);
+ACIO_EXTERN ACIO_NODISCARD int acio_agen_asend(acio_agen_t *gen, void *send, void **value);
 /* `await gen.athrow(code)`: the body's pending acio_agen_yield() returns code (negative);
  * then as anext. A generator that has not started is finished without running, and
  * code is returned. */
-ACIO_EXTERN int acio_agen_athrow(acio_agen_t *gen, int code, void **value);
+ACIO_EXTERN ACIO_NODISCARD int acio_agen_athrow(acio_agen_t *gen, int code, void **value);
 /* `await gen.aclose()`: if suspended at a yield, make that acio_agen_yield() return
  * ACIO_EGENERATOREXIT and run the body to its end (its cleanup may await). Returns 0
  * once finished (also for a generator not started or already finished);
@@ -121,7 +122,7 @@ ACIO_EXTERN int acio_agen_aclose(acio_agen_t *gen);
  * or -ECANCELED when it is abandoned (freed outside a task). On ACIO_EGENERATOREXIT and
  * -ECANCELED the body must clean up and return. sent may be NULL.
  * Errors: -EINVAL if called outside gen's body, -ENOMEM. */
-ACIO_EXTERN int acio_agen_yield(acio_agen_t *gen, void *value, void **sent);
+ACIO_EXTERN ACIO_NODISCARD int acio_agen_yield(acio_agen_t *gen, void *value, void **sent);
 
 /* True once the body has returned (or the generator was closed). */
 ACIO_EXTERN bool acio_agen_finished(const acio_agen_t *gen);

@@ -19,6 +19,17 @@
 #define ACIO_PRINTF(fmt, args)
 #endif
 
+/* On every function whose returned code must be looked at: a call that can suspend (its
+ * code carries cancellation, the C form of an exception), a constructor (the out-pointer
+ * is unset on failure) or an operation whose failure loses data. `acio_sleep(1);` with
+ * the code dropped is C's "coroutine was never awaited", so the compiler warns about it.
+ * GCC does not accept a (void) cast as looking: handle the code. */
+#if defined(__GNUC__)
+#define ACIO_NODISCARD __attribute__((warn_unused_result))
+#else
+#define ACIO_NODISCARD
+#endif
+
 typedef struct acio_loop_s acio_loop_t;
 typedef struct acio_handle_s acio_handle_t;
 typedef struct acio_future_s acio_future_t;

@@ -49,8 +49,8 @@
  * references to the children until they are done; the caller keeps its own.
  * Errors: -EINVAL (NULL out, NULL futs with n > 0, a NULL child, children of different
  * loops), ACIO_ENOLOOP (n == 0 and no running loop), -ENOMEM. On error nothing changes. */
-ACIO_EXTERN int acio_gather(acio_future_t **out, acio_future_t *const *futs, size_t n,
-                            unsigned flags, void **results, int *codes);
+ACIO_EXTERN ACIO_NODISCARD int acio_gather(acio_future_t **out, acio_future_t *const *futs,
+                                           size_t n, unsigned flags, void **results, int *codes);
 
 /* One coroutine call for acio_gather_calls(): fn(arg) becomes a task. */
 typedef struct {
@@ -67,9 +67,10 @@ typedef struct {
  * Ownership: as acio_gather(). Errors: as acio_gather(), ACIO_ENOLOOP; if creating a
  * task fails, the tasks already created are cancelled and released and the error is
  * returned. */
-ACIO_EXTERN int acio_gather_calls(acio_future_t **out, const acio_call_t *calls, size_t n,
-                                  const acio_task_opts_t *opts, unsigned flags, void **results,
-                                  int *codes, acio_task_t **tasks);
+ACIO_EXTERN ACIO_NODISCARD int acio_gather_calls(acio_future_t **out, const acio_call_t *calls,
+                                                 size_t n, const acio_task_opts_t *opts,
+                                                 unsigned flags, void **results, int *codes,
+                                                 acio_task_t **tasks);
 
 /* `results = await asyncio.gather(*futs)` inside a task: acio_gather() followed by
  * acio_await() of the outer future. Returns 0 (results/codes filled), the first error
@@ -78,8 +79,8 @@ ACIO_EXTERN int acio_gather_calls(acio_future_t **out, const acio_call_t *calls,
  * unfinished child and, as in asyncio, this returns only once the first of them (all of
  * them with ACIO_GATHER_RETURN_EXCEPTIONS) has finished.
  * Errors: as acio_gather(), ACIO_ENOTASK. */
-ACIO_EXTERN int acio_gather_await(acio_future_t *const *futs, size_t n, unsigned flags,
-                                  void **results, int *codes);
+ACIO_EXTERN ACIO_NODISCARD int acio_gather_await(acio_future_t *const *futs, size_t n,
+                                                 unsigned flags, void **results, int *codes);
 
 /* ------------------------------------------------------------------------------------
  * wait, wait_for, as_completed, shield
@@ -102,9 +103,9 @@ typedef enum {
  * Errors: -EINVAL (n == 0: "set of futures is empty", NULL futs or child, bad when, NaN
  * timeout), ACIO_ENOTASK, -ENOMEM, -ECANCELED (the calling task was cancelled; done and
  * pending are then not filled). */
-ACIO_EXTERN int acio_wait(acio_future_t *const *futs, size_t n, double timeout,
-                          acio_return_when_t when, acio_future_t **done, size_t *ndone,
-                          acio_future_t **pending, size_t *npending);
+ACIO_EXTERN ACIO_NODISCARD int acio_wait(acio_future_t *const *futs, size_t n, double timeout,
+                                         acio_return_when_t when, acio_future_t **done,
+                                         size_t *ndone, acio_future_t **pending, size_t *npending);
 
 /* asyncio.wait_for(fut, timeout), inside a task, with Python 3.12's semantics (built on
  * a timeout scope, see acio_timeout_enter): await fut for at most timeout seconds. On
@@ -116,14 +117,15 @@ ACIO_EXTERN int acio_wait(acio_future_t *const *futs, size_t n, double timeout,
  * done. ACIO_NO_TIMEOUT: plain await. Returns 0 and *result (result may be NULL), fut's
  * own error code, -ETIMEDOUT or -ECANCELED.
  * Ownership: fut stays the caller's. Errors: -EINVAL (NULL, NaN), ACIO_ENOTASK. */
-ACIO_EXTERN int acio_wait_for(acio_future_t *fut, double timeout, void **result);
+ACIO_EXTERN ACIO_NODISCARD int acio_wait_for(acio_future_t *fut, double timeout, void **result);
 
 /* wait_for(coro(), timeout): run fn(arg) as a new task (opts may be NULL) and
  * acio_wait_for() it.
  * Errors: as acio_wait_for(), plus those of acio_loop_create_task(). The task is
  * released before returning (the loop keeps it alive if it is still finishing). */
-ACIO_EXTERN int acio_wait_for_call(acio_coro_fn fn, void *arg, const acio_task_opts_t *opts,
-                                   double timeout, void **result);
+ACIO_EXTERN ACIO_NODISCARD int acio_wait_for_call(acio_coro_fn fn, void *arg,
+                                                  const acio_task_opts_t *opts, double timeout,
+                                                  void **result);
 
 typedef struct acio_as_completed_s acio_as_completed_t;
 
@@ -132,8 +134,9 @@ typedef struct acio_as_completed_s acio_as_completed_t;
  * Ownership: *out is the caller's, released with acio_as_completed_free(); it holds a
  * reference to every future until then. Errors: -EINVAL (NULL, NaN, children of
  * different loops), ACIO_ENOLOOP (n == 0 and no running loop), -ENOMEM. */
-ACIO_EXTERN int acio_as_completed_new(acio_as_completed_t **out, acio_future_t *const *futs,
-                                      size_t n, double timeout);
+ACIO_EXTERN ACIO_NODISCARD int acio_as_completed_new(acio_as_completed_t **out,
+                                                     acio_future_t *const *futs, size_t n,
+                                                     double timeout);
 /* Inside a task: wait for the next future to complete and store it in *fut (borrowed,
  * valid until acio_as_completed_free; read it with acio_future_result). Returns 0,
  * -ETIMEDOUT once the timeout has passed (for each future not yet returned, as asyncio
@@ -141,7 +144,7 @@ ACIO_EXTERN int acio_as_completed_new(acio_as_completed_t **out, acio_future_t *
  * have been returned, -ECANCELED if the calling task was cancelled (the iterator stays
  * usable). Errors: -EINVAL, ACIO_ENOTASK, ACIO_ERUNNING (another task is already
  * waiting on this iterator), -ENOMEM. */
-ACIO_EXTERN int acio_as_completed_next(acio_as_completed_t *ac, acio_future_t **fut);
+ACIO_EXTERN ACIO_NODISCARD int acio_as_completed_next(acio_as_completed_t *ac, acio_future_t **fut);
 /* How many futures have not been returned by next() yet. */
 ACIO_EXTERN size_t acio_as_completed_remaining(const acio_as_completed_t *ac);
 /* Release the iterator (the futures keep running). NULL is a no-op. Must not be called
@@ -152,7 +155,7 @@ ACIO_EXTERN int acio_as_completed_free(acio_as_completed_t *ac);
  * cancellation does not cancel inner. If inner is already done, *out is inner itself
  * (with a new reference), as asyncio returns it unchanged.
  * Ownership: *out is a new reference. Errors: -EINVAL, -ENOMEM. */
-ACIO_EXTERN int acio_shield(acio_future_t **out, acio_future_t *inner);
+ACIO_EXTERN ACIO_NODISCARD int acio_shield(acio_future_t **out, acio_future_t *inner);
 
 /* ------------------------------------------------------------------------------------
  * timeout scopes: asyncio.timeout / asyncio.timeout_at (3.11)
@@ -174,23 +177,24 @@ typedef struct acio_timeout_s {
 #define acio_timeout_enter(t, delay) acio_timeout_enter_loc((t), (delay), __FILE__, __LINE__)
 /* asyncio.timeout_at(when): the deadline is an absolute loop time (acio_loop_time). */
 #define acio_timeout_enter_at(t, when) acio_timeout_enter_at_loc((t), (when), __FILE__, __LINE__)
-ACIO_EXTERN int acio_timeout_enter_loc(acio_timeout_t *t, double delay, const char *file, int line);
-ACIO_EXTERN int acio_timeout_enter_at_loc(acio_timeout_t *t, double when, const char *file,
-                                          int line);
+ACIO_EXTERN ACIO_NODISCARD int acio_timeout_enter_loc(acio_timeout_t *t, double delay,
+                                                      const char *file, int line);
+ACIO_EXTERN ACIO_NODISCARD int acio_timeout_enter_at_loc(acio_timeout_t *t, double when,
+                                                         const char *file, int line);
 
 /* Leave the scope; rc is the outcome of the code inside it (0 or a negative code).
  * Returns what the scope lets out: -ETIMEDOUT if the timeout fired and rc is the
  * resulting -ECANCELED with no other cancellation pending (Python's exact rule:
  * task.uncancel() <= cancelling-at-entry), otherwise rc unchanged. Idempotent after the
  * first call (returns rc). */
-ACIO_EXTERN int acio_timeout_exit(acio_timeout_t *t, int rc);
+ACIO_EXTERN ACIO_NODISCARD int acio_timeout_exit(acio_timeout_t *t, int rc);
 
 /* Timeout.when(): the deadline in loop time, ACIO_NO_TIMEOUT if none. */
 ACIO_EXTERN double acio_timeout_when(const acio_timeout_t *t);
 /* Timeout.reschedule(when): move the deadline (absolute loop time; ACIO_NO_TIMEOUT
  * removes it; a past deadline fires on the next iteration). Errors: ACIO_EINVALSTATE
  * (not entered, already expiring/expired, or exited), -EINVAL (NaN), -ENOMEM. */
-ACIO_EXTERN int acio_timeout_reschedule(acio_timeout_t *t, double when);
+ACIO_EXTERN ACIO_NODISCARD int acio_timeout_reschedule(acio_timeout_t *t, double when);
 /* Timeout.expired(): true once the deadline has fired. */
 ACIO_EXTERN bool acio_timeout_expired(const acio_timeout_t *t);
 
@@ -210,24 +214,25 @@ typedef struct {
 
 /* asyncio.TaskGroup(). Ownership: *out is the caller's, released with
  * acio_taskgroup_free(). Errors: -EINVAL, -ENOMEM. */
-ACIO_EXTERN int acio_taskgroup_new(acio_taskgroup_t **out);
+ACIO_EXTERN ACIO_NODISCARD int acio_taskgroup_new(acio_taskgroup_t **out);
 /* __aenter__: bind the group to the current task (its "parent").
  * Errors: ACIO_EINVALSTATE (already entered), ACIO_ENOTASK. */
-ACIO_EXTERN int acio_taskgroup_enter(acio_taskgroup_t *tg);
+ACIO_EXTERN ACIO_NODISCARD int acio_taskgroup_enter(acio_taskgroup_t *tg);
 /* TaskGroup.create_task(): start fn(arg) in the group (opts may be NULL; opts->eager
  * starts it eagerly). The first child to fail cancels every other child and the parent
  * task (so the body's pending await returns -ECANCELED; pass that rc to exit). *out,
  * if out is non-NULL, is a new reference. Errors: ACIO_EINVALSTATE (not entered,
  * finished, or shutting down after a failure), -EINVAL, -ENOMEM; fn never runs then. */
-ACIO_EXTERN int acio_taskgroup_create_task(acio_taskgroup_t *tg, acio_task_t **out, acio_coro_fn fn,
-                                           void *arg, const acio_task_opts_t *opts);
+ACIO_EXTERN ACIO_NODISCARD int acio_taskgroup_create_task(acio_taskgroup_t *tg, acio_task_t **out,
+                                                          acio_coro_fn fn, void *arg,
+                                                          const acio_task_opts_t *opts);
 /* __aexit__: rc is the body's outcome. Waits until every child is done (cancelling them
  * all if rc is an error or the parent is cancelled meanwhile). Returns 0, -ECANCELED (the
  * parent was cancelled from outside and no child failed), or the code of the first
  * collected error (children's errors in the order they happened, then the body's own
  * rc if it is an error other than -ECANCELED): read them all with
  * acio_taskgroup_errors(). Exit must be called exactly once, inside the parent task. */
-ACIO_EXTERN int acio_taskgroup_exit(acio_taskgroup_t *tg, int rc);
+ACIO_EXTERN ACIO_NODISCARD int acio_taskgroup_exit(acio_taskgroup_t *tg, int rc);
 /* The collected errors (the ExceptionGroup's contents), *n their count. Valid until
  * acio_taskgroup_free. */
 ACIO_EXTERN const acio_taskgroup_error_t *acio_taskgroup_errors(const acio_taskgroup_t *tg,
@@ -251,7 +256,7 @@ typedef struct acio_cfuture_s acio_cfuture_t;
 typedef void (*acio_cfuture_cb)(acio_cfuture_t *cf, void *data);
 
 /* A new pending concurrent future (one reference). Errors: -EINVAL, -ENOMEM. */
-ACIO_EXTERN int acio_cfuture_new(acio_cfuture_t **out);
+ACIO_EXTERN ACIO_NODISCARD int acio_cfuture_new(acio_cfuture_t **out);
 ACIO_EXTERN acio_cfuture_t *acio_cfuture_ref(acio_cfuture_t *cf);
 ACIO_EXTERN void acio_cfuture_unref(acio_cfuture_t *cf);
 /* Finish with a result / an error (code < 0, not -ECANCELED). ACIO_EINVALSTATE if done. */
@@ -268,24 +273,27 @@ ACIO_EXTERN bool acio_cfuture_cancelled(const acio_cfuture_t *cf);
 /* Future.result(timeout): block until done or timeout seconds (ACIO_NO_TIMEOUT: no
  * limit). Returns 0 and *result, the error code, -ECANCELED, or -ETIMEDOUT if still not
  * done. Never call it on the thread of the loop that completes the future. */
-ACIO_EXTERN int acio_cfuture_result(acio_cfuture_t *cf, double timeout, void **result);
+ACIO_EXTERN ACIO_NODISCARD int acio_cfuture_result(acio_cfuture_t *cf, double timeout,
+                                                   void **result);
 /* The error's message (NULL if none); valid while you hold a reference. */
 ACIO_EXTERN const char *acio_cfuture_error_message(const acio_cfuture_t *cf);
 /* add_done_callback: see acio_cfuture_cb. Errors: -EINVAL, -ENOMEM. */
-ACIO_EXTERN int acio_cfuture_add_done_callback(acio_cfuture_t *cf, acio_cfuture_cb cb, void *data);
+ACIO_EXTERN ACIO_NODISCARD int acio_cfuture_add_done_callback(acio_cfuture_t *cf,
+                                                              acio_cfuture_cb cb, void *data);
 
 /* asyncio.run_coroutine_threadsafe(fn(arg), loop), from any thread: schedule a task
  * running fn(arg) on loop (through acio_loop_call_soon_threadsafe) and return a
  * concurrent future for its outcome. Cancelling the concurrent future cancels the task
  * (if it has not started yet, fn never runs). Ownership: *out is a new reference.
  * Errors: -EINVAL, -ENOMEM, ACIO_ECLOSED (fn never runs then). */
-ACIO_EXTERN int acio_run_coroutine_threadsafe(acio_cfuture_t **out, acio_loop_t *loop,
-                                              acio_coro_fn fn, void *arg);
+ACIO_EXTERN ACIO_NODISCARD int
+acio_run_coroutine_threadsafe(acio_cfuture_t **out, acio_loop_t *loop, acio_coro_fn fn, void *arg);
 
 /* asyncio.wrap_future(cf): a loop future (on loop; NULL: the running loop) that gets cf's
  * outcome when cf completes in any thread. Cancelling the loop future cancels cf.
  * Ownership: *out is a new reference; cf stays the caller's (the bridge holds its own).
  * Errors: -EINVAL, ACIO_ENOLOOP, -ENOMEM, ACIO_ECLOSED. */
-ACIO_EXTERN int acio_wrap_future(acio_future_t **out, acio_cfuture_t *cf, acio_loop_t *loop);
+ACIO_EXTERN ACIO_NODISCARD int acio_wrap_future(acio_future_t **out, acio_cfuture_t *cf,
+                                                acio_loop_t *loop);
 
 #endif

@@ -24,7 +24,8 @@ typedef enum {
  * coroutine that is running now, or the thread's main context.
  * Ownership: *out belongs to the caller, released with acio_coro_free().
  * Errors: -EINVAL (NULL out or fn), -ENOMEM. */
-ACIO_EXTERN int acio_coro_new(acio_coro_t **out, acio_coro_fn fn, void *arg, size_t stack_size);
+ACIO_EXTERN ACIO_NODISCARD int acio_coro_new(acio_coro_t **out, acio_coro_fn fn, void *arg,
+                                             size_t stack_size);
 
 /* Python's gen.send(value): run co until it yields or returns.
  * Returns 0 when it yielded (*out = the yielded value), ACIO_ESTOPITERATION when it
@@ -32,7 +33,7 @@ ACIO_EXTERN int acio_coro_new(acio_coro_t **out, acio_coro_fn fn, void *arg, siz
  * *out = NULL). Like Python, the first resume must send NULL.
  * Errors: -EINVAL (NULL co, or a non-NULL value sent to a just-created coroutine),
  * ACIO_ERUNNING (co is running: "generator already executing"). out may be NULL. */
-ACIO_EXTERN int acio_coro_resume(acio_coro_t *co, void *send, void **out);
+ACIO_EXTERN ACIO_NODISCARD int acio_coro_resume(acio_coro_t *co, void *send, void **out);
 
 /* Inside a coroutine: hand value to whoever resumed it and suspend; returns the value
  * sent by the next resume (NULL for next()). Called outside a coroutine it returns NULL
@@ -66,7 +67,7 @@ ACIO_EXTERN int acio_coro_free(acio_coro_t *co);
 
 /* Default stack size for new coroutines and tasks (process-wide); 0 restores the
  * built-in default. Returns -EINVAL if size is too small (< 16 KiB). */
-ACIO_EXTERN int acio_coro_set_default_stack_size(size_t size);
+ACIO_EXTERN ACIO_NODISCARD int acio_coro_set_default_stack_size(size_t size);
 ACIO_EXTERN size_t acio_coro_default_stack_size(void);
 
 /* What the stack pool holds, for tests and tuning. guarded counts stacks protected by a

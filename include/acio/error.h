@@ -49,8 +49,8 @@
 
 /* Every list, for the enum, acio_strerror and acio_err_name. */
 #define ACIO_ALL_ERRORS(XX)                                                                        \
-    ACIO_OWN_ERRORS(XX) ACIO_TLS_ERRORS(XX) ACIO_HTTP_ERRORS(XX) ACIO_DB_ERRORS(XX)                \
-    ACIO_CRAWL_ERRORS(XX)
+    ACIO_OWN_ERRORS(XX)                                                                            \
+    ACIO_TLS_ERRORS(XX) ACIO_HTTP_ERRORS(XX) ACIO_DB_ERRORS(XX) ACIO_CRAWL_ERRORS(XX)
 
 typedef enum {
 #define ACIO_XX_(name, off, msg) ACIO_##name = ACIO_ERR_BASE - (off),

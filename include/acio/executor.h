@@ -62,14 +62,16 @@ typedef struct {
  * it. opts may be NULL for the defaults.
  * Ownership: *out belongs to the caller, released with acio_executor_free().
  * Errors: -EINVAL (NULL out), -ENOMEM. */
-ACIO_EXTERN int acio_executor_new(acio_executor_t **out, const acio_executor_opts_t *opts);
+ACIO_EXTERN ACIO_NODISCARD int acio_executor_new(acio_executor_t **out,
+                                                 const acio_executor_opts_t *opts);
 
 /* A new process pool (concurrent.futures.ProcessPoolExecutor with the fork start method).
  * Worker processes are forked lazily, one per pool thread, and reused; a worker that dies
  * fails its job with ACIO_ECHILDDIED and is replaced by a new one for the next job.
  * Submit with acio_loop_run_in_process_pool(). Same ownership and errors as
  * acio_executor_new(). */
-ACIO_EXTERN int acio_process_pool_new(acio_executor_t **out, const acio_executor_opts_t *opts);
+ACIO_EXTERN ACIO_NODISCARD int acio_process_pool_new(acio_executor_t **out,
+                                                     const acio_executor_opts_t *opts);
 
 /* Executor.shutdown(): refuse new jobs from now on (they get -ESHUTDOWN). If
  * cancel_futures, jobs that have not started are cancelled (their futures end
@@ -123,17 +125,19 @@ ACIO_EXTERN void acio_executor_stats(const acio_executor_t *ex, acio_executor_st
  * ACIO_EWRONGTHREAD (loop is running in another thread), -ESHUTDOWN
  * (ex, or the default executor, was shut down), -ENOMEM, -EAGAIN (no worker thread
  * could be started). On error fn never runs. */
-ACIO_EXTERN int acio_loop_run_in_executor(acio_loop_t *loop, acio_executor_t *ex, acio_job_fn fn,
-                                          void *arg, acio_future_t **out);
+ACIO_EXTERN ACIO_NODISCARD int acio_loop_run_in_executor(acio_loop_t *loop, acio_executor_t *ex,
+                                                         acio_job_fn fn, void *arg,
+                                                         acio_future_t **out);
 
 /* Run fn on a process pool: in_len bytes at in are copied (to the worker process) before
  * this returns. The future's result is an acio_bytes_t * that the receiver frees with
  * free(). A worker that dies (a crash, exit(), a signal) fails the future with
  * ACIO_ECHILDDIED and a message saying how it died. Cancellation, ownership and other
  * errors as acio_loop_run_in_executor(); -EINVAL if pool is not a process pool. */
-ACIO_EXTERN int acio_loop_run_in_process_pool(acio_loop_t *loop, acio_executor_t *pool,
-                                              acio_process_fn fn, const void *in, size_t in_len,
-                                              acio_future_t **out);
+ACIO_EXTERN ACIO_NODISCARD int acio_loop_run_in_process_pool(acio_loop_t *loop,
+                                                             acio_executor_t *pool,
+                                                             acio_process_fn fn, const void *in,
+                                                             size_t in_len, acio_future_t **out);
 
 /* asyncio.to_thread(fn, arg): inside a task, run fn(arg, job) on the running loop's
  * default executor and await it. Returns 0 and *result (result may be NULL), fn's error
@@ -141,10 +145,11 @@ ACIO_EXTERN int acio_loop_run_in_process_pool(acio_loop_t *loop, acio_executor_t
  * then removed if it has not started, or its cancel flag is set).
  * Errors: ACIO_ENOTASK (not inside a task), -EINVAL (NULL fn), and those of
  * acio_loop_run_in_executor(). */
-ACIO_EXTERN int acio_to_thread(acio_job_fn fn, void *arg, void **result);
+ACIO_EXTERN ACIO_NODISCARD int acio_to_thread(acio_job_fn fn, void *arg, void **result);
 /* The same, and if fn failed and error_message is non-NULL, *error_message receives a
  * malloc'd copy of its message (free() it); otherwise it is set to NULL. */
-ACIO_EXTERN int acio_to_thread_ex(acio_job_fn fn, void *arg, void **result, char **error_message);
+ACIO_EXTERN ACIO_NODISCARD int acio_to_thread_ex(acio_job_fn fn, void *arg, void **result,
+                                                 char **error_message);
 
 /* loop.set_default_executor(): use ex (a thread pool) for run_in_executor(NULL) and
  * to_thread on loop. The loop takes its own reference. The executor it replaces is
@@ -152,7 +157,8 @@ ACIO_EXTERN int acio_to_thread_ex(acio_job_fn fn, void *arg, void **result, char
  * waiting, as a pool nobody references is in Python. The loop shuts its default
  * executor down (without waiting) when it closes, as asyncio does, whoever created it.
  * Errors: -EINVAL (NULL, or ex is a process pool), ACIO_ECLOSED, -ENOMEM. */
-ACIO_EXTERN int acio_loop_set_default_executor(acio_loop_t *loop, acio_executor_t *ex);
+ACIO_EXTERN ACIO_NODISCARD int acio_loop_set_default_executor(acio_loop_t *loop,
+                                                              acio_executor_t *ex);
 
 /* loop.shutdown_default_executor(timeout): shut the loop's default executor down and
  * wait for its jobs (timeout < 0: no limit). Inside a task of loop it awaits, as asyncio
@@ -163,7 +169,8 @@ ACIO_EXTERN int acio_loop_set_default_executor(acio_loop_t *loop, acio_executor_
  * Errors: -EINVAL, ACIO_ECLOSED, -ETIMEDOUT (jobs still running at the deadline: they
  * finish in the background), -ECANCELED (the awaiting task was cancelled; the helper
  * thread is still joined before returning), -ENOMEM. */
-ACIO_EXTERN int acio_loop_shutdown_default_executor(acio_loop_t *loop, double timeout);
+ACIO_EXTERN ACIO_NODISCARD int acio_loop_shutdown_default_executor(acio_loop_t *loop,
+                                                                   double timeout);
 
 /* ---- inside a blocking function ---- */
 

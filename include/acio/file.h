@@ -32,44 +32,46 @@ typedef struct acio_file_s acio_file_t;
  * Errors: -EINVAL (NULL argument, bad mode), ACIO_ENOTASK, -ENOENT, -EACCES, -EISDIR
  * (a directory, whatever the mode, as Python's IsADirectoryError), -EEXIST ("x"),
  * -EMFILE, -ENOMEM, -ECANCELED (the file is then closed for you), other open(2) errors. */
-ACIO_EXTERN int acio_file_open(acio_file_t **out, const char *path, const char *mode);
+ACIO_EXTERN ACIO_NODISCARD int acio_file_open(acio_file_t **out, const char *path,
+                                              const char *mode);
 
 /* f.read(n): read up to n bytes into buf; *nread < n only at end of file (0 at EOF).
  * Coroutine. Errors: -EINVAL, -EBADF (not open for reading, or closed), -ECANCELED,
  * read(2) errors (-EIO, -EISDIR, ...). */
-ACIO_EXTERN int acio_file_read(acio_file_t *f, void *buf, size_t n, size_t *nread);
+ACIO_EXTERN ACIO_NODISCARD int acio_file_read(acio_file_t *f, void *buf, size_t n, size_t *nread);
 /* f.read(): the rest of the file in a malloc'd NUL-terminated buffer (free() it).
  * Coroutine. Errors: as read, -ENOMEM. */
-ACIO_EXTERN int acio_file_read_all(acio_file_t *f, char **data, size_t *len);
+ACIO_EXTERN ACIO_NODISCARD int acio_file_read_all(acio_file_t *f, char **data, size_t *len);
 /* f.readline(): the next line including its '\n' (none on a last unterminated line), in a
  * malloc'd NUL-terminated buffer (free() it); *len = 0 and an empty string at EOF.
  * Coroutine. Errors: as read, -ENOMEM. */
-ACIO_EXTERN int acio_file_readline(acio_file_t *f, char **line, size_t *len);
+ACIO_EXTERN ACIO_NODISCARD int acio_file_readline(acio_file_t *f, char **line, size_t *len);
 /* `async for line in f`: like readline, but the end of the file is
  * ACIO_ESTOPASYNCITERATION (and *line is NULL) instead of an empty line. */
-ACIO_EXTERN int acio_file_next_line(acio_file_t *f, char **line, size_t *len);
+ACIO_EXTERN ACIO_NODISCARD int acio_file_next_line(acio_file_t *f, char **line, size_t *len);
 
 /* f.write(data): write len bytes (buffered; errors may surface at flush or close).
  * data is copied before the call returns control to the loop, so the caller's buffer
  * need not outlive the call. Coroutine. Errors: -EINVAL, -EBADF (not open for
  * writing, or closed), -ENOSPC, -EIO, -ECANCELED (the write may still happen), -ENOMEM. */
-ACIO_EXTERN int acio_file_write(acio_file_t *f, const void *data, size_t len);
+ACIO_EXTERN ACIO_NODISCARD int acio_file_write(acio_file_t *f, const void *data, size_t len);
 /* f.write(f"...") with a printf format. Coroutine. Errors: as write. */
-ACIO_EXTERN int acio_file_writef(acio_file_t *f, const char *fmt, ...) ACIO_PRINTF(2, 3);
+ACIO_EXTERN ACIO_NODISCARD int acio_file_writef(acio_file_t *f, const char *fmt, ...)
+    ACIO_PRINTF(2, 3);
 
 /* f.seek(offset, whence): whence is SEEK_SET, SEEK_CUR or SEEK_END; the new position is
  * stored in *pos (may be NULL). Coroutine. Errors: -EINVAL, -ESPIPE, -EBADF, -ECANCELED. */
-ACIO_EXTERN int acio_file_seek(acio_file_t *f, off_t offset, int whence, off_t *pos);
+ACIO_EXTERN ACIO_NODISCARD int acio_file_seek(acio_file_t *f, off_t offset, int whence, off_t *pos);
 /* f.tell(). Coroutine. Errors: -EINVAL, -EBADF, -ECANCELED. */
-ACIO_EXTERN int acio_file_tell(acio_file_t *f, off_t *pos);
+ACIO_EXTERN ACIO_NODISCARD int acio_file_tell(acio_file_t *f, off_t *pos);
 /* f.flush(): hand the buffered data to the kernel (not fsync). Coroutine.
  * Errors: -EBADF, -ENOSPC, -EIO, -ECANCELED. */
-ACIO_EXTERN int acio_file_flush(acio_file_t *f);
+ACIO_EXTERN ACIO_NODISCARD int acio_file_flush(acio_file_t *f);
 /* f.truncate(size): cut (or extend) the file to size bytes; size < 0 means the current
  * position, as in Python. Coroutine. Errors: -EINVAL, -EBADF, -ECANCELED. */
-ACIO_EXTERN int acio_file_truncate(acio_file_t *f, off_t size);
+ACIO_EXTERN ACIO_NODISCARD int acio_file_truncate(acio_file_t *f, off_t size);
 /* os.fsync(f.fileno()) after a flush: the data is on disk when it returns. Coroutine. */
-ACIO_EXTERN int acio_file_fsync(acio_file_t *f);
+ACIO_EXTERN ACIO_NODISCARD int acio_file_fsync(acio_file_t *f);
 
 /* f.close(): flush, close and free f, after the operations already queued on it. f is
  * invalid as soon as this is called, whatever it returns; the returned code is the

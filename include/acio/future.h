@@ -18,7 +18,7 @@ typedef enum {
 } acio_future_state_t;
 
 /* A new pending future on loop. Errors: -EINVAL, -ENOMEM, ACIO_ECLOSED. */
-ACIO_EXTERN int acio_future_new(acio_loop_t *loop, acio_future_t **out);
+ACIO_EXTERN ACIO_NODISCARD int acio_future_new(acio_loop_t *loop, acio_future_t **out);
 ACIO_EXTERN acio_future_t *acio_future_ref(acio_future_t *fut);
 /* Drop a reference; the future is freed with the last one. An error nobody retrieved is
  * reported to the exception handler at that point. NULL is a no-op. */
@@ -40,7 +40,7 @@ ACIO_EXTERN bool acio_future_done(const acio_future_t *fut);
 ACIO_EXTERN bool acio_future_cancelled(const acio_future_t *fut);
 /* What `await fut` / fut.result() gives: 0 and *result, the error code, -ECANCELED,
  * or ACIO_EINVALSTATE while pending. Marks the error as retrieved. result may be NULL. */
-ACIO_EXTERN int acio_future_result(acio_future_t *fut, void **result);
+ACIO_EXTERN ACIO_NODISCARD int acio_future_result(acio_future_t *fut, void **result);
 /* The error code (0 if none, -ECANCELED if cancelled, ACIO_EINVALSTATE if pending);
  * marks it retrieved. */
 ACIO_EXTERN int acio_future_error(acio_future_t *fut);
@@ -49,7 +49,8 @@ ACIO_EXTERN const char *acio_future_error_message(const acio_future_t *fut);
 
 /* Add cb(fut, data); if fut is already done it is scheduled right away (call_soon).
  * Errors: -EINVAL, -ENOMEM. */
-ACIO_EXTERN int acio_future_add_done_callback(acio_future_t *fut, acio_future_cb cb, void *data);
+ACIO_EXTERN ACIO_NODISCARD int acio_future_add_done_callback(acio_future_t *fut, acio_future_cb cb,
+                                                             void *data);
 /* Remove every registration of (cb, data); returns how many were removed. */
 ACIO_EXTERN int acio_future_remove_done_callback(acio_future_t *fut, acio_future_cb cb, void *data);
 ACIO_EXTERN acio_loop_t *acio_future_get_loop(const acio_future_t *fut);

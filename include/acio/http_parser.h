@@ -36,11 +36,11 @@ typedef struct {
 
 /* Limits, all configurable; acio_http_limits_default() fills the defaults given here. */
 typedef struct {
-    size_t max_start_line;   /* request line or status line, bytes: 8190 (-> 414 / error) */
-    size_t max_header_line;  /* one field line, bytes: 8190 */
-    size_t max_headers;      /* field lines: 100 (-> 431) */
-    size_t max_head_bytes;   /* whole head, start line to blank line: 65536 (-> 431) */
-    size_t max_chunk_ext;    /* chunk extensions on one chunk-size line: 4096 */
+    size_t max_start_line;    /* request line or status line, bytes: 8190 (-> 414 / error) */
+    size_t max_header_line;   /* one field line, bytes: 8190 */
+    size_t max_headers;       /* field lines: 100 (-> 431) */
+    size_t max_head_bytes;    /* whole head, start line to blank line: 65536 (-> 431) */
+    size_t max_chunk_ext;     /* chunk extensions on one chunk-size line: 4096 */
     size_t max_trailer_bytes; /* all trailer fields of a chunked body: 65536 */
 } acio_http_limits_t;
 
@@ -48,8 +48,8 @@ ACIO_EXTERN void acio_http_limits_default(acio_http_limits_t *lim);
 
 /* How the body that follows the head is framed (RFC 9112 §6.3). */
 typedef enum {
-    ACIO_HTTP_BODY_NONE,    /* no body: Content-Length 0 or absent on a request, HEAD, 1xx/204/304 */
-    ACIO_HTTP_BODY_LENGTH,  /* exactly content_length bytes */
+    ACIO_HTTP_BODY_NONE,   /* no body: Content-Length 0 or absent on a request, HEAD, 1xx/204/304 */
+    ACIO_HTTP_BODY_LENGTH, /* exactly content_length bytes */
     ACIO_HTTP_BODY_CHUNKED, /* chunked transfer coding */
     ACIO_HTTP_BODY_EOF,     /* a response body delimited by the connection's close */
 } acio_http_body_kind_t;
@@ -66,7 +66,7 @@ typedef struct {
     const char *reason;
     size_t reason_len;
     /* Both. */
-    int version_minor; /* HTTP/1.<version_minor>: 0 or 1 */
+    int version_minor;           /* HTTP/1.<version_minor>: 0 or 1 */
     acio_http_header_t *headers; /* the caller's array, filled */
     size_t num_headers;
     /* Framing and connection semantics, derived from the fields. */
@@ -82,18 +82,20 @@ typedef struct {
  * the previous call on this message saw (0 the first time). lim may be NULL (defaults).
  * Returns the head's length in bytes (the body starts there), ACIO_HTTP_INCOMPLETE, or
  * an ACIO_EHTTP_* code. */
-ACIO_EXTERN ssize_t acio_http_parse_request(const char *buf, size_t len, size_t prev_len,
-                                            acio_http_head_t *head, acio_http_header_t *headers,
-                                            size_t max_headers, const acio_http_limits_t *lim);
+ACIO_EXTERN ACIO_NODISCARD ssize_t acio_http_parse_request(const char *buf, size_t len,
+                                                           size_t prev_len, acio_http_head_t *head,
+                                                           acio_http_header_t *headers,
+                                                           size_t max_headers,
+                                                           const acio_http_limits_t *lim);
 
 /* Parse a response head. request_method is the method of the request it answers (its
  * framing depends on it: HEAD and a successful CONNECT have no body), NUL-terminated;
  * NULL means GET. 1xx interim responses parse as heads too (status 100-199, body NONE):
  * the caller skips them and parses again after them. Returns as acio_http_parse_request. */
-ACIO_EXTERN ssize_t acio_http_parse_response(const char *buf, size_t len, size_t prev_len,
-                                             const char *request_method, acio_http_head_t *head,
-                                             acio_http_header_t *headers, size_t max_headers,
-                                             const acio_http_limits_t *lim);
+ACIO_EXTERN ACIO_NODISCARD ssize_t
+acio_http_parse_response(const char *buf, size_t len, size_t prev_len, const char *request_method,
+                         acio_http_head_t *head, acio_http_header_t *headers, size_t max_headers,
+                         const acio_http_limits_t *lim);
 
 /* The body decoder: framing state carried between calls, so a body may arrive in any
  * pieces. Initialise it from a parsed head, then feed it the bytes after the head. */
@@ -105,7 +107,7 @@ typedef struct {
     size_t trailer_len; /* internal: trailer bytes seen */
     size_t line_len;    /* internal */
     const acio_http_limits_t *lim;
-    bool done;          /* the whole body (and trailers) has been seen */
+    bool done; /* the whole body (and trailers) has been seen */
 } acio_http_body_t;
 
 ACIO_EXTERN void acio_http_body_init(acio_http_body_t *b, const acio_http_head_t *head,
@@ -117,7 +119,8 @@ ACIO_EXTERN void acio_http_body_init(acio_http_body_t *b, const acio_http_head_t
  * ACIO_EHTTP_* code on malformed framing. For BODY_EOF everything is body until the
  * caller sees the connection close (then it sets b->done itself by calling
  * acio_http_body_eof). */
-ACIO_EXTERN ssize_t acio_http_body_decode(acio_http_body_t *b, char *buf, size_t *len);
+ACIO_EXTERN ACIO_NODISCARD ssize_t acio_http_body_decode(acio_http_body_t *b, char *buf,
+                                                         size_t *len);
 
 /* The connection closed: 0 if that ends the body properly (BODY_EOF, or already done),
  * ACIO_EHTTP_TRUNCATED otherwise. */

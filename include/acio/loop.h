@@ -25,7 +25,7 @@ enum { ACIO_READABLE = 1, ACIO_WRITABLE = 2 };
 /* A new loop, not yet running, owned by the caller (free it with acio_loop_close()).
  * Debug mode is on when the environment has ACIO_DEBUG=1 (like PYTHONASYNCIODEBUG).
  * Errors: -EINVAL, -ENOMEM, -EMFILE (no fd for epoll). */
-ACIO_EXTERN int acio_loop_new(acio_loop_t **out);
+ACIO_EXTERN ACIO_NODISCARD int acio_loop_new(acio_loop_t **out);
 /* Close and free the loop. Pending callbacks are dropped; tasks still pending are
  * reported (with where they were created) to the exception handler and released; open
  * fds registered with add_reader/add_writer are reported (acio does not close them).
@@ -40,13 +40,14 @@ ACIO_EXTERN int acio_loop_run_forever(acio_loop_t *loop);
 /* Run until fut is done, then return what awaiting it would: 0 and *result, or its error
  * code (-ECANCELED if cancelled). If the loop is stopped before fut is done, returns
  * ACIO_ENOTSTARTED ("Event loop stopped before Future completed"). result may be NULL. */
-ACIO_EXTERN int acio_loop_run_until_complete(acio_loop_t *loop, acio_future_t *fut, void **result);
+ACIO_EXTERN ACIO_NODISCARD int acio_loop_run_until_complete(acio_loop_t *loop, acio_future_t *fut,
+                                                            void **result);
 /* Stop after the current iteration (run_forever then returns). */
 ACIO_EXTERN int acio_loop_stop(acio_loop_t *loop);
 /* The loop running in this thread, or NULL (asyncio.get_running_loop without the raise;
  * acio_get_running_loop_checked() returns ACIO_ENOLOOP instead). */
 ACIO_EXTERN acio_loop_t *acio_get_running_loop(void);
-ACIO_EXTERN int acio_get_running_loop_checked(acio_loop_t **out);
+ACIO_EXTERN ACIO_NODISCARD int acio_get_running_loop_checked(acio_loop_t **out);
 
 /* ---- time and callbacks ---- */
 
@@ -60,20 +61,22 @@ ACIO_EXTERN void acio_loop_update_time(acio_loop_t *loop);
  * acio_handle_unref() (the handle stays valid, e.g. for cancel, until then).
  * Errors: -EINVAL (NULL loop or cb), ACIO_ECLOSED, -ENOMEM, ACIO_EWRONGTHREAD (debug). If an
  * error is returned, cb is never called. */
-ACIO_EXTERN int acio_loop_call_soon(acio_loop_t *loop, acio_handle_cb cb, void *data,
-                                    acio_handle_t **handle);
+ACIO_EXTERN ACIO_NODISCARD int acio_loop_call_soon(acio_loop_t *loop, acio_handle_cb cb, void *data,
+                                                   acio_handle_t **handle);
 /* From any thread: schedule cb(data) on the loop and wake it if it is waiting. Wake-ups
  * are coalesced: many calls before the loop wakes cost one eventfd write. */
-ACIO_EXTERN int acio_loop_call_soon_threadsafe(acio_loop_t *loop, acio_handle_cb cb, void *data);
+ACIO_EXTERN ACIO_NODISCARD int acio_loop_call_soon_threadsafe(acio_loop_t *loop, acio_handle_cb cb,
+                                                              void *data);
 /* From any thread: stop the loop (call_soon_threadsafe(loop.stop)). */
 ACIO_EXTERN int acio_loop_stop_threadsafe(acio_loop_t *loop);
 /* Run cb after delay seconds (a negative delay is a deadline in the past, due at once), or at loop
  * time when. Timers with the same deadline run in the order they were scheduled. -EINVAL for NaN.
  */
-ACIO_EXTERN int acio_loop_call_later(acio_loop_t *loop, double delay, acio_handle_cb cb, void *data,
-                                     acio_handle_t **handle);
-ACIO_EXTERN int acio_loop_call_at(acio_loop_t *loop, double when, acio_handle_cb cb, void *data,
-                                  acio_handle_t **handle);
+ACIO_EXTERN ACIO_NODISCARD int acio_loop_call_later(acio_loop_t *loop, double delay,
+                                                    acio_handle_cb cb, void *data,
+                                                    acio_handle_t **handle);
+ACIO_EXTERN ACIO_NODISCARD int acio_loop_call_at(acio_loop_t *loop, double when, acio_handle_cb cb,
+                                                 void *data, acio_handle_t **handle);
 
 /* Cancel: the callback will not run (no-op if it already ran or was cancelled). */
 ACIO_EXTERN void acio_handle_cancel(acio_handle_t *h);
@@ -89,8 +92,10 @@ ACIO_EXTERN void acio_handle_unref(acio_handle_t *h);
  * before closing it. Errors: -EBADF (not an open fd), -EPERM (a regular file: epoll
  * cannot watch it), -EEXIST (a reader / writer is already registered for fd; remove it
  * first: asyncio silently replaces it, losing the old callback), -EINVAL, ACIO_ECLOSED. */
-ACIO_EXTERN int acio_loop_add_reader(acio_loop_t *loop, int fd, acio_io_cb cb, void *data);
-ACIO_EXTERN int acio_loop_add_writer(acio_loop_t *loop, int fd, acio_io_cb cb, void *data);
+ACIO_EXTERN ACIO_NODISCARD int acio_loop_add_reader(acio_loop_t *loop, int fd, acio_io_cb cb,
+                                                    void *data);
+ACIO_EXTERN ACIO_NODISCARD int acio_loop_add_writer(acio_loop_t *loop, int fd, acio_io_cb cb,
+                                                    void *data);
 /* Returns 1 if a callback was removed, 0 if none was registered (like asyncio's bool). */
 ACIO_EXTERN int acio_loop_remove_reader(acio_loop_t *loop, int fd);
 ACIO_EXTERN int acio_loop_remove_writer(acio_loop_t *loop, int fd);
@@ -109,11 +114,12 @@ typedef struct {
  * is NULL the task is detached (an error it ends with is reported when it ends).
  * Works whether or not the loop is running. Errors: -EINVAL, -ENOMEM, ACIO_ECLOSED; on
  * error fn never runs. */
-ACIO_EXTERN int acio_loop_create_task(acio_loop_t *loop, acio_task_t **out, acio_coro_fn fn,
-                                      void *arg, const acio_task_opts_t *opts);
+ACIO_EXTERN ACIO_NODISCARD int acio_loop_create_task(acio_loop_t *loop, acio_task_t **out,
+                                                     acio_coro_fn fn, void *arg,
+                                                     const acio_task_opts_t *opts);
 
 /* Stack size for this loop's tasks (0: the process default). -EINVAL if < 16 KiB. */
-ACIO_EXTERN int acio_loop_set_task_stack_size(acio_loop_t *loop, size_t size);
+ACIO_EXTERN ACIO_NODISCARD int acio_loop_set_task_stack_size(acio_loop_t *loop, size_t size);
 
 /* ---- debugging ---- */
 

@@ -27,33 +27,39 @@ typedef struct acio_ssl_context_s acio_ssl_context_t;
 /* Receive up to len bytes from a connected socket. Coroutine. Returns the count (0 at
  * EOF) or a negative code (-ECONNRESET, -ECANCELED, -EBUSY if another reader is
  * registered for fd, ...). */
-ACIO_EXTERN ssize_t acio_loop_sock_recv(acio_loop_t *loop, int fd, void *buf, size_t len);
+ACIO_EXTERN ACIO_NODISCARD ssize_t acio_loop_sock_recv(acio_loop_t *loop, int fd, void *buf,
+                                                       size_t len);
 /* Same as acio_loop_sock_recv (in C both receive into the caller's buffer); kept for
  * asyncio's name. */
-ACIO_EXTERN ssize_t acio_loop_sock_recv_into(acio_loop_t *loop, int fd, void *buf, size_t len);
+ACIO_EXTERN ACIO_NODISCARD ssize_t acio_loop_sock_recv_into(acio_loop_t *loop, int fd, void *buf,
+                                                            size_t len);
 /* Receive one datagram; *addrlen is in/out (addr may be NULL). Coroutine. */
-ACIO_EXTERN ssize_t acio_loop_sock_recvfrom(acio_loop_t *loop, int fd, void *buf, size_t len,
-                                            struct sockaddr *addr, socklen_t *addrlen);
+ACIO_EXTERN ACIO_NODISCARD ssize_t acio_loop_sock_recvfrom(acio_loop_t *loop, int fd, void *buf,
+                                                           size_t len, struct sockaddr *addr,
+                                                           socklen_t *addrlen);
 /* Send all len bytes. Coroutine. Returns 0, or a negative code; on error some prefix
  * of the data may have been sent (as in asyncio). */
-ACIO_EXTERN int acio_loop_sock_sendall(acio_loop_t *loop, int fd, const void *buf, size_t len);
+ACIO_EXTERN ACIO_NODISCARD int acio_loop_sock_sendall(acio_loop_t *loop, int fd, const void *buf,
+                                                      size_t len);
 /* Send one datagram. Coroutine. Returns the count sent or a negative code. */
-ACIO_EXTERN ssize_t acio_loop_sock_sendto(acio_loop_t *loop, int fd, const void *buf, size_t len,
-                                          const struct sockaddr *addr, socklen_t addrlen);
+ACIO_EXTERN ACIO_NODISCARD ssize_t acio_loop_sock_sendto(acio_loop_t *loop, int fd, const void *buf,
+                                                         size_t len, const struct sockaddr *addr,
+                                                         socklen_t addrlen);
 /* Accept a connection. Coroutine. *conn receives a new non-blocking, close-on-exec fd
  * owned by the caller; addr/addrlen (may be NULL) receive the peer's address. */
-ACIO_EXTERN int acio_loop_sock_accept(acio_loop_t *loop, int fd, int *conn, struct sockaddr *addr,
-                                      socklen_t *addrlen);
+ACIO_EXTERN ACIO_NODISCARD int acio_loop_sock_accept(acio_loop_t *loop, int fd, int *conn,
+                                                     struct sockaddr *addr, socklen_t *addrlen);
 /* Connect fd to addr. Coroutine. Errors: -ECONNREFUSED, -ETIMEDOUT, -ENETUNREACH, ... */
-ACIO_EXTERN int acio_loop_sock_connect(acio_loop_t *loop, int fd, const struct sockaddr *addr,
-                                       socklen_t addrlen);
+ACIO_EXTERN ACIO_NODISCARD int
+acio_loop_sock_connect(acio_loop_t *loop, int fd, const struct sockaddr *addr, socklen_t addrlen);
 /* Send count bytes of file_fd starting at offset (count 0: up to the end of the file)
  * with sendfile(2); if sendfile cannot be used for this pair of fds and fallback is true,
  * read and send in chunks instead. Coroutine. Returns the number of bytes sent, or a
  * negative code (-ENOTSUP when sendfile is unusable and fallback is false). The file's
  * own offset is left unchanged. */
-ACIO_EXTERN ssize_t acio_loop_sock_sendfile(acio_loop_t *loop, int fd, int file_fd, off_t offset,
-                                            size_t count, bool fallback);
+ACIO_EXTERN ACIO_NODISCARD ssize_t acio_loop_sock_sendfile(acio_loop_t *loop, int fd, int file_fd,
+                                                           off_t offset, size_t count,
+                                                           bool fallback);
 
 /* ---- name resolution ---- */
 
@@ -63,13 +69,14 @@ ACIO_EXTERN ssize_t acio_loop_sock_sendfile(acio_loop_t *loop, int fd, int file_
  * Errors (getaddrinfo's EAI_* mapped to errno codes): -ENXIO (name unknown, EAI_NONAME
  * / EAI_NODATA / EAI_FAIL), -EAGAIN (temporary DNS failure), -EAFNOSUPPORT,
  * -ESOCKTNOSUPPORT, -EINVAL (bad flags or service), -ENOMEM, -ETIMEDOUT, -ECANCELED. */
-ACIO_EXTERN int acio_loop_getaddrinfo(acio_loop_t *loop, const char *host, const char *port,
-                                      const struct addrinfo *hints, struct addrinfo **res,
-                                      double timeout);
+ACIO_EXTERN ACIO_NODISCARD int acio_loop_getaddrinfo(acio_loop_t *loop, const char *host,
+                                                     const char *port, const struct addrinfo *hints,
+                                                     struct addrinfo **res, double timeout);
 /* getnameinfo(3) without blocking the loop. Coroutine. Same errors as getaddrinfo. */
-ACIO_EXTERN int acio_loop_getnameinfo(acio_loop_t *loop, const struct sockaddr *addr,
-                                      socklen_t addrlen, char *host, size_t hostlen, char *serv,
-                                      size_t servlen, int flags, double timeout);
+ACIO_EXTERN ACIO_NODISCARD int acio_loop_getnameinfo(acio_loop_t *loop, const struct sockaddr *addr,
+                                                     socklen_t addrlen, char *host, size_t hostlen,
+                                                     char *serv, size_t servlen, int flags,
+                                                     double timeout);
 
 /* ---- connections ---- */
 
@@ -102,22 +109,24 @@ typedef struct {
  * transport, and the protocol gets its connection_lost. The error is the last
  * attempt's (-ECONNREFUSED, ...), or -ETIMEDOUT, a resolution error, -ECANCELED. opts
  * may be NULL. out may be NULL. */
-ACIO_EXTERN int acio_loop_create_connection(acio_loop_t *loop, acio_transport_t **out,
-                                            const acio_protocol_t *proto, void *proto_data,
-                                            const char *host, int port,
-                                            const acio_connection_opts_t *opts);
+ACIO_EXTERN ACIO_NODISCARD int
+acio_loop_create_connection(acio_loop_t *loop, acio_transport_t **out, const acio_protocol_t *proto,
+                            void *proto_data, const char *host, int port,
+                            const acio_connection_opts_t *opts);
 /* loop.create_unix_connection: connect to the Unix socket at path (a leading '@' means
  * the Linux abstract namespace). Coroutine. As create_connection otherwise. */
-ACIO_EXTERN int acio_loop_create_unix_connection(acio_loop_t *loop, acio_transport_t **out,
-                                                 const acio_protocol_t *proto, void *proto_data,
-                                                 const char *path,
-                                                 const acio_connection_opts_t *opts);
+ACIO_EXTERN ACIO_NODISCARD int acio_loop_create_unix_connection(acio_loop_t *loop,
+                                                                acio_transport_t **out,
+                                                                const acio_protocol_t *proto,
+                                                                void *proto_data, const char *path,
+                                                                const acio_connection_opts_t *opts);
 /* loop.connect_accepted_socket: wrap an already connected socket fd. On success the
  * transport owns fd (closes it); on error the caller still does, except after
  * -ECANCELED (the transport had taken it and closed it). Coroutine. */
-ACIO_EXTERN int acio_loop_connect_accepted_socket(acio_loop_t *loop, acio_transport_t **out,
-                                                  const acio_protocol_t *proto, void *proto_data,
-                                                  int fd, const acio_connection_opts_t *opts);
+ACIO_EXTERN ACIO_NODISCARD int
+acio_loop_connect_accepted_socket(acio_loop_t *loop, acio_transport_t **out,
+                                  const acio_protocol_t *proto, void *proto_data, int fd,
+                                  const acio_connection_opts_t *opts);
 
 /* ---- pipes ---- */
 
@@ -125,11 +134,14 @@ ACIO_EXTERN int acio_loop_connect_accepted_socket(acio_loop_t *loop, acio_transp
  * of a pipe (or a FIFO, tty or socket). On success the transport owns fd. Writing to a
  * pipe whose reader is gone gives -EPIPE, never SIGPIPE (acio ignores SIGPIPE once
  * the first write pipe is connected, as Python does at start-up). Coroutines. */
-ACIO_EXTERN int acio_loop_connect_read_pipe(acio_loop_t *loop, acio_transport_t **out,
-                                            const acio_protocol_t *proto, void *proto_data, int fd);
-ACIO_EXTERN int acio_loop_connect_write_pipe(acio_loop_t *loop, acio_transport_t **out,
-                                             const acio_protocol_t *proto, void *proto_data,
-                                             int fd);
+ACIO_EXTERN ACIO_NODISCARD int acio_loop_connect_read_pipe(acio_loop_t *loop,
+                                                           acio_transport_t **out,
+                                                           const acio_protocol_t *proto,
+                                                           void *proto_data, int fd);
+ACIO_EXTERN ACIO_NODISCARD int acio_loop_connect_write_pipe(acio_loop_t *loop,
+                                                            acio_transport_t **out,
+                                                            const acio_protocol_t *proto,
+                                                            void *proto_data, int fd);
 
 /* ---- datagrams ---- */
 
@@ -147,10 +159,10 @@ typedef struct {
 /* loop.create_datagram_endpoint. Coroutine. *out receives a reference for the caller.
  * Errors: -EINVAL (neither local nor remote given and no family), resolution and
  * socket errors. */
-ACIO_EXTERN int acio_loop_create_datagram_endpoint(acio_loop_t *loop, acio_transport_t **out,
-                                                   const acio_datagram_protocol_t *proto,
-                                                   void *proto_data,
-                                                   const acio_datagram_opts_t *opts);
+ACIO_EXTERN ACIO_NODISCARD int
+acio_loop_create_datagram_endpoint(acio_loop_t *loop, acio_transport_t **out,
+                                   const acio_datagram_protocol_t *proto, void *proto_data,
+                                   const acio_datagram_opts_t *opts);
 
 /* ---- servers ---- */
 
@@ -175,23 +187,25 @@ typedef struct {
  * possible), and for each connection get a protocol from factory. Coroutine (it may
  * resolve host). *out is the caller's: release it with acio_server_free().
  * Errors: -EADDRINUSE, -EACCES, resolution errors, -EINVAL. */
-ACIO_EXTERN int acio_loop_create_server(acio_loop_t *loop, acio_server_t **out,
-                                        acio_protocol_factory factory, void *factory_data,
-                                        const char *host, int port, const acio_server_opts_t *opts);
+ACIO_EXTERN ACIO_NODISCARD int acio_loop_create_server(acio_loop_t *loop, acio_server_t **out,
+                                                       acio_protocol_factory factory,
+                                                       void *factory_data, const char *host,
+                                                       int port, const acio_server_opts_t *opts);
 /* loop.create_unix_server: listen on a Unix socket at path. A stale socket file left at
  * path is removed first; the file is removed when the server closes (3.13's
  * cleanup_socket). Coroutine. */
-ACIO_EXTERN int acio_loop_create_unix_server(acio_loop_t *loop, acio_server_t **out,
-                                             acio_protocol_factory factory, void *factory_data,
-                                             const char *path, const acio_server_opts_t *opts);
+ACIO_EXTERN ACIO_NODISCARD int acio_loop_create_unix_server(acio_loop_t *loop, acio_server_t **out,
+                                                            acio_protocol_factory factory,
+                                                            void *factory_data, const char *path,
+                                                            const acio_server_opts_t *opts);
 
 /* Start accepting (no-op if serving). Errors: -EBADF once closed. */
-ACIO_EXTERN int acio_server_start_serving(acio_server_t *s);
+ACIO_EXTERN ACIO_NODISCARD int acio_server_start_serving(acio_server_t *s);
 ACIO_EXTERN bool acio_server_is_serving(const acio_server_t *s);
 /* Serve until the server is closed (returns 0) or the task is cancelled (closes the
  * server, waits for it, returns -ECANCELED). Coroutine. Errors: -EBUSY if another task
  * is already in serve_forever, -EBADF if the server is closed. */
-ACIO_EXTERN int acio_server_serve_forever(acio_server_t *s);
+ACIO_EXTERN ACIO_NODISCARD int acio_server_serve_forever(acio_server_t *s);
 /* Stop listening and close the listening sockets. Connections already accepted stay
  * open (see close_clients). Idempotent. */
 ACIO_EXTERN void acio_server_close(acio_server_t *s);
@@ -200,7 +214,7 @@ ACIO_EXTERN void acio_server_close_clients(acio_server_t *s);
 ACIO_EXTERN void acio_server_abort_clients(acio_server_t *s);
 /* Wait until the server is closed and every connection it accepted is gone (3.12+
  * semantics). Coroutine. Returns 0 or -ECANCELED. */
-ACIO_EXTERN int acio_server_wait_closed(acio_server_t *s);
+ACIO_EXTERN ACIO_NODISCARD int acio_server_wait_closed(acio_server_t *s);
 /* The listening fds (borrowed: the server closes them). Fills fds[0..cap) and returns
  * how many there are. */
 ACIO_EXTERN size_t acio_server_sockets(const acio_server_t *s, int *fds, size_t cap);

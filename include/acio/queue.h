@@ -32,13 +32,13 @@ typedef int (*acio_queue_cmp)(const void *a, const void *b, void *arg);
 /* A FIFO queue holding at most maxsize items (0: unbounded).
  * Ownership: *out is the caller's, released with acio_queue_free().
  * Errors: -EINVAL (NULL out), -ENOMEM. */
-ACIO_EXTERN int acio_queue_new(acio_queue_t **out, size_t maxsize);
+ACIO_EXTERN ACIO_NODISCARD int acio_queue_new(acio_queue_t **out, size_t maxsize);
 /* asyncio.LifoQueue: the most recently added item comes out first. As acio_queue_new. */
-ACIO_EXTERN int acio_lifo_queue_new(acio_queue_t **out, size_t maxsize);
+ACIO_EXTERN ACIO_NODISCARD int acio_lifo_queue_new(acio_queue_t **out, size_t maxsize);
 /* asyncio.PriorityQueue: lowest priority first, ties broken by cmp (may be NULL) and
  * then FIFO. cmp_arg is passed to cmp. As acio_queue_new. */
-ACIO_EXTERN int acio_priority_queue_new(acio_queue_t **out, size_t maxsize, acio_queue_cmp cmp,
-                                        void *cmp_arg);
+ACIO_EXTERN ACIO_NODISCARD int acio_priority_queue_new(acio_queue_t **out, size_t maxsize,
+                                                       acio_queue_cmp cmp, void *cmp_arg);
 /* Free the queue. Items still in it are dropped (they are the user's pointers: drain
  * them first with acio_queue_get_nowait() if they own memory). Errors: -EBUSY if a task
  * waits in get, put or join (nothing is freed). NULL is a no-op returning 0. */
@@ -47,28 +47,30 @@ ACIO_EXTERN int acio_queue_free(acio_queue_t *q);
 /* Put item, waiting while the queue is full. Errors: ACIO_EQUEUESHUTDOWN (shut down, or
  * shut down while waiting; item not added), -ECANCELED (item not added), ACIO_ENOTASK
  * (would have to wait outside a task), -EINVAL, -ENOMEM. */
-ACIO_EXTERN int acio_queue_put(acio_queue_t *q, void *item);
+ACIO_EXTERN ACIO_NODISCARD int acio_queue_put(acio_queue_t *q, void *item);
 /* Put item now. Errors: ACIO_EQUEUEFULL, ACIO_EQUEUESHUTDOWN, -EINVAL, -ENOMEM (storage
  * could not grow; item not added). */
-ACIO_EXTERN int acio_queue_put_nowait(acio_queue_t *q, void *item);
+ACIO_EXTERN ACIO_NODISCARD int acio_queue_put_nowait(acio_queue_t *q, void *item);
 /* The same with a priority, for a PriorityQueue (-EINVAL on the other kinds). */
-ACIO_EXTERN int acio_queue_put_priority(acio_queue_t *q, void *item, int64_t priority);
-ACIO_EXTERN int acio_queue_put_priority_nowait(acio_queue_t *q, void *item, int64_t priority);
+ACIO_EXTERN ACIO_NODISCARD int acio_queue_put_priority(acio_queue_t *q, void *item,
+                                                       int64_t priority);
+ACIO_EXTERN ACIO_NODISCARD int acio_queue_put_priority_nowait(acio_queue_t *q, void *item,
+                                                              int64_t priority);
 
 /* Remove and return the next item into *item, waiting while the queue is empty.
  * Errors: ACIO_EQUEUESHUTDOWN (shut down and empty, or shut down immediately),
  * -ECANCELED (nothing removed), ACIO_ENOTASK, -EINVAL, -ENOMEM. item may be NULL. */
-ACIO_EXTERN int acio_queue_get(acio_queue_t *q, void **item);
+ACIO_EXTERN ACIO_NODISCARD int acio_queue_get(acio_queue_t *q, void **item);
 /* Remove and return an item now. Errors: ACIO_EQUEUEEMPTY, ACIO_EQUEUESHUTDOWN (empty
  * and shut down), -EINVAL. */
-ACIO_EXTERN int acio_queue_get_nowait(acio_queue_t *q, void **item);
+ACIO_EXTERN ACIO_NODISCARD int acio_queue_get_nowait(acio_queue_t *q, void **item);
 
 /* A consumer's "done with one item I got". Errors: -EOVERFLOW if called more times than
  * items were put (asyncio's ValueError), -EINVAL. */
 ACIO_EXTERN int acio_queue_task_done(acio_queue_t *q);
 /* Wait until every item put has been marked done (returns at once if so).
  * Errors: -ECANCELED, ACIO_ENOTASK, -EINVAL, -ENOMEM. */
-ACIO_EXTERN int acio_queue_join(acio_queue_t *q);
+ACIO_EXTERN ACIO_NODISCARD int acio_queue_join(acio_queue_t *q);
 
 /* Python 3.13's Queue.shutdown(immediate): from now on put fails with
  * ACIO_EQUEUESHUTDOWN, and get does once the queue is empty. With immediate, the queue

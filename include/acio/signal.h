@@ -31,8 +31,8 @@ typedef void (*acio_signal_cb)(int signo, void *data);
  * cannot be caught; a real-time signal reserved by the C library), ACIO_ECLOSED,
  * -ENOMEM, -EMFILE / -ENFILE (no fd for the loop's eventfd), -EBUSY (more than 64
  * loops handle signals at once). On error no handler is installed and cb never runs. */
-ACIO_EXTERN int acio_loop_add_signal_handler(acio_loop_t *loop, int signo, acio_signal_cb cb,
-                                             void *data);
+ACIO_EXTERN ACIO_NODISCARD int acio_loop_add_signal_handler(acio_loop_t *loop, int signo,
+                                                            acio_signal_cb cb, void *data);
 
 /* Remove the handler for signo. Returns 1 if a handler was removed, 0 if none was
  * registered (asyncio's bool), -EINVAL for a NULL loop or an invalid signo. When no loop

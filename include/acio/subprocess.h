@@ -56,17 +56,19 @@ typedef struct {
  * (no running loop in this thread), -ENOENT (no such program, or cwd missing), -EACCES
  * (not executable), -ENOEXEC, -EMFILE, -ENOMEM, -EAGAIN (process limit); on error no
  * child is left behind and *out is untouched. */
-ACIO_EXTERN int acio_create_subprocess_exec(acio_process_t **out, const char *const *argv,
-                                            const acio_subprocess_opts_t *opts);
+ACIO_EXTERN ACIO_NODISCARD int acio_create_subprocess_exec(acio_process_t **out,
+                                                           const char *const *argv,
+                                                           const acio_subprocess_opts_t *opts);
 /* The same with the arguments inline, ending with NULL: like Python's
  * create_subprocess_exec(program, *args). */
-ACIO_EXTERN int acio_create_subprocess_execl(acio_process_t **out,
-                                             const acio_subprocess_opts_t *opts,
-                                             const char *program, ...) __attribute__((sentinel));
+ACIO_EXTERN ACIO_NODISCARD int acio_create_subprocess_execl(acio_process_t **out,
+                                                            const acio_subprocess_opts_t *opts,
+                                                            const char *program, ...)
+    __attribute__((sentinel));
 /* asyncio.create_subprocess_shell(cmd): run cmd with /bin/sh -c. A missing command is
  * the shell's business: the child exits with 127, as in Python. Errors as above. */
-ACIO_EXTERN int acio_create_subprocess_shell(acio_process_t **out, const char *cmd,
-                                             const acio_subprocess_opts_t *opts);
+ACIO_EXTERN ACIO_NODISCARD int acio_create_subprocess_shell(acio_process_t **out, const char *cmd,
+                                                            const acio_subprocess_opts_t *opts);
 
 /* Process.pid. */
 ACIO_EXTERN int acio_process_pid(const acio_process_t *p);
@@ -80,7 +82,7 @@ ACIO_EXTERN bool acio_process_returncode(const acio_process_t *p, int *returncod
  * child has exited, without waiting for its pipes to close (a grandchild holding stdout
  * cannot make it hang); unread output stays readable from the stdout / stderr readers.
  * Errors: ACIO_ENOTASK, -ECANCELED, -EINVAL. */
-ACIO_EXTERN int acio_process_wait(acio_process_t *p, int *returncode);
+ACIO_EXTERN ACIO_NODISCARD int acio_process_wait(acio_process_t *p, int *returncode);
 
 /* Process.communicate(input): write input_len bytes of input to stdin (if input is
  * non-NULL; stdin must then be a PIPE) and close it, read stdout and stderr to EOF, all
@@ -95,9 +97,10 @@ ACIO_EXTERN int acio_process_wait(acio_process_t *p, int *returncode);
  * readers only once both reached EOF). Errors: ACIO_ENOTASK, -EINVAL (input without a
  * stdin PIPE), -ENOMEM, -ECANCELED, -EBUSY (another task is reading stdout / stderr),
  * -EIO and other read/write errors. */
-ACIO_EXTERN int acio_process_communicate(acio_process_t *p, const void *input, size_t input_len,
-                                         void **out_data, size_t *out_len, void **err_data,
-                                         size_t *err_len);
+ACIO_EXTERN ACIO_NODISCARD int acio_process_communicate(acio_process_t *p, const void *input,
+                                                        size_t input_len, void **out_data,
+                                                        size_t *out_len, void **err_data,
+                                                        size_t *err_len);
 
 /* Process.send_signal / terminate (SIGTERM) / kill (SIGKILL). Sending to a child that has
  * already exited and been reaped does nothing and returns 0 (as Popen.send_signal).

@@ -42,7 +42,7 @@ typedef int (*acio_with_fn)(void *arg);
 
 /* A new unlocked lock. Ownership: *out is the caller's; release it with
  * acio_lock_free(). Errors: -EINVAL (NULL out), -ENOMEM. */
-ACIO_EXTERN int acio_lock_new(acio_lock_t **out);
+ACIO_EXTERN ACIO_NODISCARD int acio_lock_new(acio_lock_t **out);
 /* Free the lock (locked or not). Errors: -EBUSY if a task is waiting to acquire it
  * (nothing is freed). NULL is a no-op returning 0. */
 ACIO_EXTERN int acio_lock_free(acio_lock_t *lock);
@@ -50,20 +50,20 @@ ACIO_EXTERN int acio_lock_free(acio_lock_t *lock);
  * once, without yielding to the loop, when the lock is free and nobody waits.
  * Errors: -ECANCELED (the lock is not held), ACIO_ENOTASK (would have to wait outside a
  * task), -EINVAL (NULL, or tasks of another loop wait on it), -ENOMEM. */
-ACIO_EXTERN int acio_lock_acquire(acio_lock_t *lock);
+ACIO_EXTERN ACIO_NODISCARD int acio_lock_acquire(acio_lock_t *lock);
 /* Release the lock and wake the first waiter. Any task may release it (asyncio's lock
  * has no owner). Errors: -EPERM if it is not locked (asyncio's RuntimeError), -EINVAL. */
 ACIO_EXTERN int acio_lock_release(acio_lock_t *lock);
 ACIO_EXTERN bool acio_lock_locked(const acio_lock_t *lock);
 /* `async with lock: body`: acquire, run body(arg), release. Returns acquire's error
  * (body not run), or body's return value. */
-ACIO_EXTERN int acio_lock_with(acio_lock_t *lock, acio_with_fn body, void *arg);
+ACIO_EXTERN ACIO_NODISCARD int acio_lock_with(acio_lock_t *lock, acio_with_fn body, void *arg);
 
 /* ---- Event (asyncio.Event) ---- */
 
 /* A new event, initially clear. Ownership: the caller's; acio_event_free() releases it.
  * Errors: -EINVAL, -ENOMEM. */
-ACIO_EXTERN int acio_event_new(acio_event_t **out);
+ACIO_EXTERN ACIO_NODISCARD int acio_event_new(acio_event_t **out);
 /* Errors: -EBUSY if a task waits on it (nothing is freed). NULL is a no-op. */
 ACIO_EXTERN int acio_event_free(acio_event_t *ev);
 /* Set the flag and wake every waiter (in the order they started waiting). */
@@ -72,19 +72,19 @@ ACIO_EXTERN void acio_event_clear(acio_event_t *ev);
 ACIO_EXTERN bool acio_event_is_set(const acio_event_t *ev);
 /* Wait until the flag is set; returns 0 at once if it is. Errors: -ECANCELED,
  * ACIO_ENOTASK, -EINVAL, -ENOMEM. */
-ACIO_EXTERN int acio_event_wait(acio_event_t *ev);
+ACIO_EXTERN ACIO_NODISCARD int acio_event_wait(acio_event_t *ev);
 
 /* ---- Condition (asyncio.Condition) ---- */
 
 /* A new condition variable over lock, which it borrows (lock must outlive it), or over
  * a lock of its own when lock is NULL. Ownership: *out is the caller's, released with
  * acio_condition_free(). Errors: -EINVAL, -ENOMEM. */
-ACIO_EXTERN int acio_condition_new(acio_condition_t **out, acio_lock_t *lock);
+ACIO_EXTERN ACIO_NODISCARD int acio_condition_new(acio_condition_t **out, acio_lock_t *lock);
 /* Errors: -EBUSY if a task waits on it or on its own lock. NULL is a no-op. */
 ACIO_EXTERN int acio_condition_free(acio_condition_t *cond);
 /* The underlying lock (borrowed), for acquire/release/locked. */
 ACIO_EXTERN acio_lock_t *acio_condition_lock(acio_condition_t *cond);
-ACIO_EXTERN int acio_condition_acquire(acio_condition_t *cond);
+ACIO_EXTERN ACIO_NODISCARD int acio_condition_acquire(acio_condition_t *cond);
 ACIO_EXTERN int acio_condition_release(acio_condition_t *cond);
 ACIO_EXTERN bool acio_condition_locked(const acio_condition_t *cond);
 /* Release the lock, wait until notified, re-acquire the lock. On every return,
@@ -92,18 +92,19 @@ ACIO_EXTERN bool acio_condition_locked(const acio_condition_t *cond);
  * re-check the state. Errors: -EPERM (the lock is not held; nothing happens),
  * -ECANCELED (a notification that reached this task is passed on to the next waiter),
  * ACIO_ENOTASK, -EINVAL, -ENOMEM. */
-ACIO_EXTERN int acio_condition_wait(acio_condition_t *cond);
+ACIO_EXTERN ACIO_NODISCARD int acio_condition_wait(acio_condition_t *cond);
 /* Wait until predicate(arg) is true (checked first, then after each wake-up), with the
  * lock held. Returns 0 with the lock held and the predicate true, or an error of
  * acio_condition_wait(). */
-ACIO_EXTERN int acio_condition_wait_for(acio_condition_t *cond, bool (*predicate)(void *arg),
-                                        void *arg);
+ACIO_EXTERN ACIO_NODISCARD int acio_condition_wait_for(acio_condition_t *cond,
+                                                       bool (*predicate)(void *arg), void *arg);
 /* Wake up to n waiters (in FIFO order). The caller must hold the lock: -EPERM
  * otherwise. A woken waiter returns only once it has re-acquired the lock. */
 ACIO_EXTERN int acio_condition_notify(acio_condition_t *cond, size_t n);
 ACIO_EXTERN int acio_condition_notify_all(acio_condition_t *cond);
 /* `async with cond: body` (acquires and releases the lock). */
-ACIO_EXTERN int acio_condition_with(acio_condition_t *cond, acio_with_fn body, void *arg);
+ACIO_EXTERN ACIO_NODISCARD int acio_condition_with(acio_condition_t *cond, acio_with_fn body,
+                                                   void *arg);
 
 /* ---- Semaphore and BoundedSemaphore ---- */
 
@@ -111,13 +112,13 @@ ACIO_EXTERN int acio_condition_with(acio_condition_t *cond, acio_with_fn body, v
  * (asyncio.BoundedSemaphore(value)) whose release() fails if it would raise the counter
  * above its initial value. Ownership: the caller's, released with
  * acio_semaphore_free(). Errors: -EINVAL (NULL out, value < 0), -ENOMEM. */
-ACIO_EXTERN int acio_semaphore_new(acio_semaphore_t **out, int value);
-ACIO_EXTERN int acio_bounded_semaphore_new(acio_semaphore_t **out, int value);
+ACIO_EXTERN ACIO_NODISCARD int acio_semaphore_new(acio_semaphore_t **out, int value);
+ACIO_EXTERN ACIO_NODISCARD int acio_bounded_semaphore_new(acio_semaphore_t **out, int value);
 /* Errors: -EBUSY if a task waits on it. NULL is a no-op. */
 ACIO_EXTERN int acio_semaphore_free(acio_semaphore_t *sem);
 /* Decrement the counter, waiting (FIFO) while it is 0 or earlier waiters are still
  * queued. Errors: -ECANCELED (counter untouched), ACIO_ENOTASK, -EINVAL, -ENOMEM. */
-ACIO_EXTERN int acio_semaphore_acquire(acio_semaphore_t *sem);
+ACIO_EXTERN ACIO_NODISCARD int acio_semaphore_acquire(acio_semaphore_t *sem);
 /* Increment the counter and wake the next waiter. Errors: -EOVERFLOW for a bounded
  * semaphore already at its initial value (asyncio's ValueError "released too many
  * times"; nothing changes), -EINVAL. */
@@ -126,19 +127,20 @@ ACIO_EXTERN int acio_semaphore_release(acio_semaphore_t *sem);
 ACIO_EXTERN bool acio_semaphore_locked(const acio_semaphore_t *sem);
 /* The counter (asyncio's _value). */
 ACIO_EXTERN int acio_semaphore_value(const acio_semaphore_t *sem);
-ACIO_EXTERN int acio_semaphore_with(acio_semaphore_t *sem, acio_with_fn body, void *arg);
+ACIO_EXTERN ACIO_NODISCARD int acio_semaphore_with(acio_semaphore_t *sem, acio_with_fn body,
+                                                   void *arg);
 
 /* ---- Barrier (asyncio.Barrier, Python 3.11) ---- */
 
 /* A barrier for parties tasks. Ownership: the caller's, released with
  * acio_barrier_free(). Errors: -EINVAL (parties < 1), -ENOMEM. */
-ACIO_EXTERN int acio_barrier_new(acio_barrier_t **out, int parties);
+ACIO_EXTERN ACIO_NODISCARD int acio_barrier_new(acio_barrier_t **out, int parties);
 /* Errors: -EBUSY if a task is inside wait/reset/abort. NULL is a no-op. */
 ACIO_EXTERN int acio_barrier_free(acio_barrier_t *b);
 /* Wait until parties tasks are waiting, then all go on. Returns the task's arrival index
  * (0 .. parties-1, unique per passage), or an error: ACIO_EBROKENBARRIER (the barrier was
  * aborted, or reset while this task waited), -ECANCELED, ACIO_ENOTASK, -ENOMEM. */
-ACIO_EXTERN int acio_barrier_wait(acio_barrier_t *b);
+ACIO_EXTERN ACIO_NODISCARD int acio_barrier_wait(acio_barrier_t *b);
 /* Back to the empty state; tasks waiting get ACIO_EBROKENBARRIER. A coroutine in asyncio
  * (it takes the barrier's internal lock), so it may wait: -ECANCELED, ACIO_ENOTASK. */
 ACIO_EXTERN int acio_barrier_reset(acio_barrier_t *b);
@@ -176,9 +178,9 @@ typedef struct {
 
 /* Acquire the primitive and record it in g (which must hold nothing: -EBUSY otherwise).
  * Errors: those of the acquire function; on error g still holds nothing. */
-ACIO_EXTERN int acio_guard_lock(acio_guard_t *g, acio_lock_t *lock);
-ACIO_EXTERN int acio_guard_semaphore(acio_guard_t *g, acio_semaphore_t *sem);
-ACIO_EXTERN int acio_guard_condition(acio_guard_t *g, acio_condition_t *cond);
+ACIO_EXTERN ACIO_NODISCARD int acio_guard_lock(acio_guard_t *g, acio_lock_t *lock);
+ACIO_EXTERN ACIO_NODISCARD int acio_guard_semaphore(acio_guard_t *g, acio_semaphore_t *sem);
+ACIO_EXTERN ACIO_NODISCARD int acio_guard_condition(acio_guard_t *g, acio_condition_t *cond);
 /* Release what g holds, if anything, and mark it empty. */
 ACIO_EXTERN void acio_guard_exit(acio_guard_t *g);
 

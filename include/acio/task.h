@@ -18,17 +18,18 @@
 /* create_task on the running loop. name may be NULL ("Task-N"). See
  * acio_loop_create_task() for ownership of *out (NULL detaches the task).
  * Errors: ACIO_ENOLOOP, -EINVAL, -ENOMEM, ACIO_ECLOSED. */
-ACIO_EXTERN int acio_create_task(acio_task_t **out, acio_coro_fn fn, void *arg, const char *name);
+ACIO_EXTERN ACIO_NODISCARD int acio_create_task(acio_task_t **out, acio_coro_fn fn, void *arg,
+                                                const char *name);
 
 /* await fut: inside a task, suspend until fut is done and return what
  * acio_future_result() would. A done future returns at once without yielding.
  * Returns -ECANCELED if this task is cancelled while waiting. Errors: ACIO_ENOTASK
  * (not in a task), -EINVAL (NULL, a future of another loop, or the task itself). */
-ACIO_EXTERN int acio_await(acio_future_t *fut, void **result);
+ACIO_EXTERN ACIO_NODISCARD int acio_await(acio_future_t *fut, void **result);
 
 /* asyncio.sleep: suspend the current task for seconds. sleep(0) yields for exactly one
  * loop iteration. Returns 0, or -ECANCELED. Errors: ACIO_ENOTASK, -EINVAL (NaN). */
-ACIO_EXTERN int acio_sleep(double seconds);
+ACIO_EXTERN ACIO_NODISCARD int acio_sleep(double seconds);
 
 /* Fail the current task the way `raise` does: record code (negative) and a message, and
  * return NULL so a coroutine function can `return acio_raise(-EIO, "read %s", path);`.
@@ -88,7 +89,7 @@ struct acio_cancel_scope_s {
 /* Enter a scope in the running task, with a deadline timeout seconds from now (<= 0:
  * none). Errors: ACIO_ENOTASK, -EINVAL, -ENOMEM (on error the scope was not entered and
  * must not be exited). */
-ACIO_EXTERN int acio_cancel_scope_enter(acio_cancel_scope_t *scope, double timeout);
+ACIO_EXTERN ACIO_NODISCARD int acio_cancel_scope_enter(acio_cancel_scope_t *scope, double timeout);
 /* Cancel it (from anywhere on the loop's thread, e.g. another task). reason must outlive
  * the scope (a literal). Cancelling twice keeps the first reason. */
 ACIO_EXTERN void acio_cancel_scope_cancel(acio_cancel_scope_t *scope, const char *reason);
@@ -115,7 +116,8 @@ ACIO_EXTERN size_t acio_all_tasks(acio_loop_t *loop, acio_task_t **out, size_t c
  * is non-NULL and main failed, it receives a malloc'd copy of the message (free() it).
  * SIGINT while running cancels the main task (as asyncio.run does). Errors: ACIO_ERUNNING
  * (a loop is already running in this thread), -ENOMEM. */
-ACIO_EXTERN int acio_run(acio_coro_fn main, void *arg, void **result);
-ACIO_EXTERN int acio_run_ex(acio_coro_fn main, void *arg, void **result, char **error_message);
+ACIO_EXTERN ACIO_NODISCARD int acio_run(acio_coro_fn main, void *arg, void **result);
+ACIO_EXTERN ACIO_NODISCARD int acio_run_ex(acio_coro_fn main, void *arg, void **result,
+                                           char **error_message);
 
 #endif

@@ -29,21 +29,25 @@ typedef enum { ACIO_SSL_CLIENT = 0, ACIO_SSL_SERVER = 1 } acio_ssl_purpose_t;
 /* A new context (ssl.create_default_context(purpose)): TLS 1.2 or newer; a client
  * context loads the system CA store and verifies peer and host name. Errors: -ENOMEM,
  * -ENOTSUP (acio built without OpenSSL), -EPROTO. */
-ACIO_EXTERN int acio_ssl_context_new(acio_ssl_context_t **out, acio_ssl_purpose_t purpose);
+ACIO_EXTERN ACIO_NODISCARD int acio_ssl_context_new(acio_ssl_context_t **out,
+                                                    acio_ssl_purpose_t purpose);
 ACIO_EXTERN acio_ssl_context_t *acio_ssl_context_ref(acio_ssl_context_t *ctx);
 ACIO_EXTERN void acio_ssl_context_unref(acio_ssl_context_t *ctx);
 /* Certificate chain (PEM) and private key (PEM; NULL: in certfile). Errors: -ENOENT,
  * -EPROTO (unreadable, or the key does not match), -EINVAL. */
-ACIO_EXTERN int acio_ssl_context_load_cert_chain(acio_ssl_context_t *ctx, const char *certfile,
-                                                 const char *keyfile);
+ACIO_EXTERN ACIO_NODISCARD int acio_ssl_context_load_cert_chain(acio_ssl_context_t *ctx,
+                                                                const char *certfile,
+                                                                const char *keyfile);
 /* Trust these CAs (a PEM file and/or a directory), in addition to the defaults. */
-ACIO_EXTERN int acio_ssl_context_load_verify_locations(acio_ssl_context_t *ctx, const char *cafile,
-                                                       const char *capath);
+ACIO_EXTERN ACIO_NODISCARD int acio_ssl_context_load_verify_locations(acio_ssl_context_t *ctx,
+                                                                      const char *cafile,
+                                                                      const char *capath);
 /* verify false: accept any certificate and host name (CERT_NONE, check_hostname False).
  * On a server context, verify true requires a client certificate. */
-ACIO_EXTERN int acio_ssl_context_set_verify(acio_ssl_context_t *ctx, bool verify);
+ACIO_EXTERN ACIO_NODISCARD int acio_ssl_context_set_verify(acio_ssl_context_t *ctx, bool verify);
 /* Host name checking alone (on by default for clients). */
-ACIO_EXTERN int acio_ssl_context_set_check_hostname(acio_ssl_context_t *ctx, bool check);
+ACIO_EXTERN ACIO_NODISCARD int acio_ssl_context_set_check_hostname(acio_ssl_context_t *ctx,
+                                                                   bool check);
 
 /* loop.start_tls: upgrade an open connection to TLS. The transport's protocol is
  * replaced by the TLS layer; proto/proto_data receive the decrypted stream on the new
@@ -51,11 +55,10 @@ ACIO_EXTERN int acio_ssl_context_set_check_hostname(acio_ssl_context_t *ctx, boo
  * reference for the caller; the old transport stays referenced by the TLS layer and
  * the caller still releases its own reference to it. server_hostname (client side) is
  * used for SNI and verification. Errors: as the handshake, -EINVAL. */
-ACIO_EXTERN int acio_loop_start_tls(acio_loop_t *loop, acio_transport_t *transport,
-                                    const acio_protocol_t *proto, void *proto_data,
-                                    acio_ssl_context_t *ctx, bool server_side,
-                                    const char *server_hostname, double handshake_timeout,
-                                    acio_transport_t **out);
+ACIO_EXTERN ACIO_NODISCARD int
+acio_loop_start_tls(acio_loop_t *loop, acio_transport_t *transport, const acio_protocol_t *proto,
+                    void *proto_data, acio_ssl_context_t *ctx, bool server_side,
+                    const char *server_hostname, double handshake_timeout, acio_transport_t **out);
 
 /* What the last TLS failure in this thread was, in words ("" if none). */
 ACIO_EXTERN const char *acio_ssl_last_error(void);

@@ -94,9 +94,11 @@ ACIO_EXTERN void acio_transport_unref(acio_transport_t *t);
  * drops such data silently; acio reports it), -ENOMEM (nothing was accepted),
  * -EINVAL (NULL). A write error found while sending immediately (-ECONNRESET, -EPIPE)
  * is returned and also ends the connection (connection_lost follows with it). */
-ACIO_EXTERN int acio_transport_write(acio_transport_t *t, const void *buf, size_t len);
+ACIO_EXTERN ACIO_NODISCARD int acio_transport_write(acio_transport_t *t, const void *buf,
+                                                    size_t len);
 /* Like write for the concatenation of iov[0..n) (asyncio's writelines), in one send. */
-ACIO_EXTERN int acio_transport_writev(acio_transport_t *t, const struct iovec *iov, int n);
+ACIO_EXTERN ACIO_NODISCARD int acio_transport_writev(acio_transport_t *t, const struct iovec *iov,
+                                                     int n);
 /* Close the write side after the buffered data is sent (shutdown(SHUT_WR)). Errors:
  * -ENOTSUP for transports that cannot (see can_write_eof), -ENOTCONN if closing. */
 ACIO_EXTERN int acio_transport_write_eof(acio_transport_t *t);
@@ -114,8 +116,8 @@ ACIO_EXTERN bool acio_transport_is_closing(const acio_transport_t *t);
  * transport still owns it: do not close or read it), and for TLS transports "cipher",
  * "version" (strings), "server_hostname". Returns 0, -ENOENT (unknown or unavailable
  * name), -ENOSPC (buf too small; *len is set to the size needed), -EINVAL. */
-ACIO_EXTERN int acio_transport_get_extra_info(acio_transport_t *t, const char *name, void *buf,
-                                              size_t *len);
+ACIO_EXTERN ACIO_NODISCARD int acio_transport_get_extra_info(acio_transport_t *t, const char *name,
+                                                             void *buf, size_t *len);
 /* The transport's socket or pipe fd, or -1 (shorthand for get_extra_info "socket"). */
 ACIO_EXTERN int acio_transport_get_fd(const acio_transport_t *t);
 
@@ -127,8 +129,8 @@ ACIO_EXTERN bool acio_transport_is_reading(const acio_transport_t *t);
 
 /* Write flow control. high 0 and low 0 take asyncio's defaults (64 KiB, high/4); a low
  * of SIZE_MAX means high/4. Errors: -EINVAL if low > high. */
-ACIO_EXTERN int acio_transport_set_write_buffer_limits(acio_transport_t *t, size_t high,
-                                                       size_t low);
+ACIO_EXTERN ACIO_NODISCARD int acio_transport_set_write_buffer_limits(acio_transport_t *t,
+                                                                      size_t high, size_t low);
 ACIO_EXTERN void acio_transport_get_write_buffer_limits(const acio_transport_t *t, size_t *high,
                                                         size_t *low);
 ACIO_EXTERN size_t acio_transport_get_write_buffer_size(const acio_transport_t *t);
@@ -144,8 +146,9 @@ ACIO_EXTERN acio_loop_t *acio_transport_get_loop(const acio_transport_t *t);
  * write, it is sent at once or queued. Errors: -EMSGSIZE, -ENOTCONN (closing),
  * -EDESTADDRREQ (no address and not connected), -EISCONN (an address on a connected
  * endpoint that differs from its peer), -ENOMEM. */
-ACIO_EXTERN int acio_transport_sendto(acio_transport_t *t, const void *buf, size_t len,
-                                      const struct sockaddr *addr, socklen_t addrlen);
+ACIO_EXTERN ACIO_NODISCARD int acio_transport_sendto(acio_transport_t *t, const void *buf,
+                                                     size_t len, const struct sockaddr *addr,
+                                                     socklen_t addrlen);
 
 /* The user slot. */
 ACIO_EXTERN void acio_transport_set_data(acio_transport_t *t, void *data);

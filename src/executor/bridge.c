@@ -270,8 +270,19 @@ void acio__executor_loop_closing(acio_loop_t *loop)
 static void shutdown_default_for_run(acio_loop_t *loop)
 {
     acio__bridge_t *br = acio__bridge_find(loop);
-    if (br != NULL && br->default_ex != NULL)
-        (void)acio_loop_shutdown_default_executor(loop, 300);
+    if (br == NULL || br->default_ex == NULL)
+        return;
+    int rc = acio_loop_shutdown_default_executor(loop, 300);
+    if (rc < 0) {
+        /* asyncio warns the same way (RuntimeWarning) and goes on closing. */
+        acio_error_context_t ctx = {
+            .message = rc == -ETIMEDOUT ? "the default executor did not finish joining its "
+                                          "threads within 300 seconds"
+                                        : "shutting the default executor down failed",
+            .code = rc,
+        };
+        acio_loop_call_exception_handler(loop, &ctx);
+    }
 }
 
 __attribute__((constructor)) static void register_loop_hooks(void)

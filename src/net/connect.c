@@ -171,15 +171,16 @@ static int connect_race(acio_loop_t *loop, struct addrinfo **addrs, size_t n,
             if (at[i].fd >= 0 && acio_loop_add_writer(loop, at[i].fd, attempt_ready, &at[i]) < 0)
                 at[i].ready = true; /* check it below rather than wait for ever */
         acio_handle_t *stagger = NULL, *dl = NULL;
+        int trc = 0; /* without its timers the race could wait for ever: fail instead */
         if (next < n && delay > 0)
-            acio_loop_call_at(loop, last_start + delay, wake_timer, wake, &stagger);
-        if (deadline > 0)
-            acio_loop_call_at(loop, deadline, wake_deadline, wake, &dl);
+            trc = acio_loop_call_at(loop, last_start + delay, wake_timer, wake, &stagger);
+        if (trc == 0 && deadline > 0)
+            trc = acio_loop_call_at(loop, deadline, wake_deadline, wake, &dl);
         void *why = NULL;
         bool pre_ready = false;
         for (size_t i = 0; i < next; i++)
             pre_ready |= at[i].fd >= 0 && at[i].ready;
-        rc = pre_ready ? 0 : acio_await(wake, &why);
+        rc = trc < 0 ? trc : pre_ready ? 0 : acio_await(wake, &why);
         for (size_t i = 0; i < next; i++)
             if (at[i].fd >= 0)
                 acio_loop_remove_writer(loop, at[i].fd);

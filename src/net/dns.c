@@ -157,17 +157,26 @@ static int resolve_on_thread(acio_loop_t *loop, dns_req_t *r, double timeout)
     acio_future_set_label(fut, r->is_gni ? "getnameinfo" : "getaddrinfo");
     r->fut = fut;
     r->loop = loop;
+    /* The timer first: once submitted, the request cannot be taken back, and without its
+     * timer the wait would have no limit. */
+    acio_handle_t *timer = NULL;
+    if (timeout > 0 && (rc = acio_loop_call_later(loop, timeout, timer_cb, r, &timer)) < 0) {
+        r->fut = NULL;
+        acio_future_unref(fut);
+        goto fail;
+    }
     r->refs = 2;
     rc = submit(r);
     if (rc < 0) {
         r->refs = 1;
         r->fut = NULL;
+        if (timer) {
+            acio_handle_cancel(timer);
+            acio_handle_unref(timer);
+        }
         acio_future_unref(fut);
         goto fail;
     }
-    acio_handle_t *timer = NULL;
-    if (timeout > 0)
-        acio_loop_call_later(loop, timeout, timer_cb, r, &timer);
     void *res = NULL;
     rc = acio_await(fut, &res);
     if (rc == 0 && res == TIMEDOUT)

@@ -45,9 +45,17 @@ static void finished(acio_future_t *exfut, void *data)
 {
     work_t *w = data;
     void *result = NULL;
-    acio_future_result(exfut, &result);
-    if (!acio_future_done(w->mine))
-        acio_future_set_result(w->mine, result);
+    /* A job the executor failed (it never ran: the loop closed under it) must not look
+     * like one that ran and succeeded. */
+    int rc = acio_future_result(exfut, &result);
+    if (!acio_future_done(w->mine)) {
+        if (rc < 0) {
+            const char *msg = acio_future_error_message(exfut);
+            acio_future_set_error(w->mine, rc, "%s", msg ? msg : "the file job did not run");
+        } else {
+            acio_future_set_result(w->mine, result);
+        }
+    }
     if (w->done)
         w->done(w->arg);
     acio_future_unref(w->mine);

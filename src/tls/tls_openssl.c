@@ -547,8 +547,11 @@ static size_t tls_wsize(const acio_transport_t *bt)
 static void tls_limits_changed(acio_transport_t *bt)
 {
     tls_t *t = (tls_t *)bt;
-    if (t->raw)
-        acio_transport_set_write_buffer_limits(t->raw, bt->high, bt->low);
+    /* bt's limits were checked when they were set, so the raw transport accepts them. */
+    if (t->raw) {
+        int rc = acio_transport_set_write_buffer_limits(t->raw, bt->high, bt->low);
+        (void)rc;
+    }
 }
 
 /* After connection_made: send what was written during the handshake. */
@@ -749,7 +752,12 @@ static int tls_new(acio_loop_t *loop, acio_ssl_context_t *ctx, bool server_side,
                 SSL_set1_host(t->ssl, hostname);
         }
     }
-    acio_loop_call_later(loop, timeout > 0 ? timeout : 60.0, hs_timeout, t, &t->hs_timer);
+    /* A handshake without its timer could stall for ever: fail instead. */
+    rc = acio_loop_call_later(loop, timeout > 0 ? timeout : 60.0, hs_timeout, t, &t->hs_timer);
+    if (rc < 0) {
+        acio_transport_unref(&t->base); /* tls_destroy */
+        return rc;
+    }
     *out = t;
     return 0;
 }

@@ -4,6 +4,15 @@
 #include <acio.h>
 #include <stdio.h>
 #include <string.h>
+/* A call that must succeed; the check stops at the first that does not. */
+#define MUST(call)                                                                                 \
+    do {                                                                                           \
+        int must_rc_ = (call);                                                                     \
+        if (must_rc_ < 0) {                                                                        \
+            printf("%s failed: %s\n", #call, acio_strerror(must_rc_));                             \
+            return 1;                                                                              \
+        }                                                                                          \
+    } while (0)
 static void *counter(void *arg)
 {
     long n = (long)arg;
@@ -59,8 +68,8 @@ int main(void)
     int fails = 0;
     acio_coro_t *co;
     void *v;
-    acio_coro_new(&co, counter, (void *)3L, 0);
-    acio_coro_resume(co, NULL, &v);
+    MUST(acio_coro_new(&co, counter, (void *)3L, 0));
+    MUST(acio_coro_resume(co, NULL, &v));
     long got = (long)v;
     for (long i = 1; i <= 3; i++) {
         int rc = acio_coro_resume(co, (void *)((i - 1) * 10), &v);
@@ -72,8 +81,8 @@ int main(void)
     if (got != 0)
         fails++;
     acio_coro_free(co);
-    acio_coro_new(&g1, t1, NULL, 0);
-    acio_coro_new(&g2, t2, NULL, 0);
+    MUST(acio_coro_new(&g1, t1, NULL, 0));
+    MUST(acio_coro_new(&g2, t2, NULL, 0));
     int err;
     v = acio_coro_switch(g1, NULL, &err);
     if (strcmp(out, "12 56 34 ") || (long)v != 7)
@@ -83,8 +92,8 @@ int main(void)
     double a = 1, b = 2;
     register double keep = 3.25;
     acio_coro_t *c1, *c2;
-    acio_coro_new(&c1, fp, &a, 0);
-    acio_coro_new(&c2, fp, &b, 0);
+    MUST(acio_coro_new(&c1, fp, &a, 0));
+    MUST(acio_coro_new(&c2, fp, &b, 0));
     for (;;) {
         int r1 = acio_coro_resume(c1, NULL, NULL), r2 = acio_coro_resume(c2, NULL, NULL);
         if (r1 && r2)
@@ -100,7 +109,7 @@ int main(void)
         fails++;
     acio_coro_free(c1);
     acio_coro_free(c2);
-    acio_coro_new(&co, deep, (void *)200L, 0);
+    MUST(acio_coro_new(&co, deep, (void *)200L, 0));
     if (acio_coro_resume(co, NULL, &v) != ACIO_ESTOPITERATION)
         fails++;
     acio_coro_free(co);

@@ -54,6 +54,15 @@ void diff_unexpected(const char *expr, int rc, const char *file, int line);
             diff_unexpected(#expr, diff_rc_, __FILE__, __LINE__);                                  \
     } while (0)
 
+/* A call whose code the scenario deliberately does not look at: the sleep a cancellation
+ * interrupts, after which returning ends the task cancelled (docs/cancellation.md's
+ * rule), as the CancelledError propagating out of scenarios.py's `await` does. */
+static inline void diff_unchecked_(int rc)
+{
+    (void)rc;
+}
+#define UNCHECKED(expr) diff_unchecked_(expr)
+
 /* Callbacks many scenarios use: print data as a string; stop the loop passed as data;
  * a done callback printing "<label>: <diff_fut_text(fut)>". */
 void diff_cb_say(void *msg);

@@ -312,7 +312,7 @@ DIFF_SCENARIO(cancel_awaiting_task)
 static void *asc_target(void *arg)
 {
     (void)arg;
-    acio_sleep(100);
+    UNCHECKED(acio_sleep(100));
     return NULL;
 }
 
@@ -356,7 +356,7 @@ DIFF_SCENARIO(awaiter_sees_cancellation)
 static void *cm_sleeper(void *arg)
 {
     (void)arg;
-    acio_sleep(100);
+    UNCHECKED(acio_sleep(100));
     return NULL;
 }
 
@@ -515,7 +515,7 @@ static void *cdt_quick(void *arg)
 static void *cdt_sleep(void *arg)
 {
     (void)arg;
-    acio_sleep(100);
+    UNCHECKED(acio_sleep(100));
     return NULL;
 }
 
@@ -530,7 +530,9 @@ static void *cdt_main(void *arg)
     TRY(acio_create_task(&s, cdt_sleep, NULL, NULL));
     TRY(acio_sleep(0));
     acio_task_cancel(s, NULL);
-    acio_await(s, NULL);
+    int rc = acio_await(s, NULL); /* try: await s / except CancelledError: pass */
+    if (rc != -ECANCELED)
+        diff_unexpected("acio_await(s, NULL)", rc, __FILE__, __LINE__);
     say("cancel cancelled task -> %s cancelling %d", tf(acio_task_cancel(s, NULL) == 1),
         acio_task_cancelling(s));
     acio_future_unref(t);
@@ -586,7 +588,7 @@ DIFF_SCENARIO(cancel_during_sleep0)
 static void *ctm_sleeper(void *arg)
 {
     (void)arg;
-    acio_sleep(100);
+    UNCHECKED(acio_sleep(100));
     return NULL;
 }
 
@@ -764,7 +766,7 @@ static acio_future_t *sraw_fut;
 static void *sraw_waiter(void *arg)
 {
     (void)arg;
-    acio_await(sraw_fut, NULL);
+    UNCHECKED(acio_await(sraw_fut, NULL));
     return NULL;
 }
 

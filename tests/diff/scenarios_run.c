@@ -247,7 +247,7 @@ static void *ruce_bad(void *arg)
 static void *ruce_victim(void *arg)
 {
     (void)arg;
-    acio_sleep(100);
+    UNCHECKED(acio_sleep(100));
     return NULL;
 }
 

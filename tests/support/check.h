@@ -29,12 +29,13 @@
         }                                                                                          \
     } while (0)
 
-/* In a task: yield to the loop until cond holds, for at most ~5 s of 1 ms sleeps (the
- * caller checks cond afterwards; this never asserts on time). */
+/* In a task: yield to the loop until cond holds, for at most ~5 s of 1 ms sleeps, or until
+ * the task is cancelled (the caller checks cond afterwards; this never asserts on time). */
 #define WAIT_UNTIL(cond)                                                                           \
     do {                                                                                           \
         for (int i_ = 0; i_ < 5000 && !(cond); i_++)                                               \
-            acio_sleep(0.001);                                                                     \
+            if (acio_sleep(0.001) < 0) /* cancelled: stop waiting */                               \
+                break;                                                                             \
     } while (0)
 
 /* acio_run_ex(fn, arg) and assert that the main task succeeded, naming its error and
