@@ -226,7 +226,6 @@ if [ ${#want[@]} -eq 0 ]; then
     say "" "acio runs Python's asyncio programs in C. What follows are the small programs of the seed articles (Chinese tutorials on asyncio), each ported to C almost line for line and run here. Every program is introduced by what it shows and the asyncio code it corresponds to; its output follows, each line after a bar (│). Lines marked \"timing\" are the program's own time measurements, printed on stderr. Programs with fixed output are compared with examples/expected/ by make test. The whole tour takes about a minute."
 fi
 
-exec 4>&1
 failed=0 ran=0 k=0
 for i in "${selected[@]}"; do
     n=${names[$i]}
@@ -242,10 +241,11 @@ for i in "${selected[@]}"; do
     [ -n "${whats[$i]}" ] && say "  " "${whats[$i]}"
     [ -n "${notes[$i]}" ] && say "  Note: " "${notes[$i]}"
     label=${errlabels[$i]}
-    # Its stdout lines after "│", its stderr lines after the label, both on our stdout
-    # (fd 4); pipefail makes the pipeline fail when the example does.
-    if ! { "${unbuffered[@]}" "$bin/$n" 2>&1 1>&3 3>&- | sed -u "s/^/  $label │ /" >&4; } 3>&1 |
-        sed -u 's/^/    │ /'; then
+    # Its stdout lines after "│", its stderr lines (marked by an inner sed) after the
+    # label; both reach one last sed through one pipe, so they keep their order as far as
+    # the marking hop allows. pipefail makes the pipeline fail when the example does.
+    if ! { "${unbuffered[@]}" "$bin/$n" 2>&1 1>&3 3>&- | sed -u 's/^/\x1f/'; } 3>&1 |
+        sed -u -e "/^\x1f/{s/^\x1f/  $label │ /;b" -e "}" -e 's/^/    │ /'; then
         echo "demo: $n failed" >&2
         failed=$((failed + 1))
     fi
