@@ -69,10 +69,10 @@ static void *serve(acio_stream_reader_t *r, acio_stream_writer_t *w, void *arg)
         ; /* headers, up to the blank line */
     char body[256], head[160];
     size_t len = 0;
-    int status = 404;
-    for (size_t i = 0; i < NIMAGES; i++)
+    int status = 404, rc = 0;
+    for (size_t i = 0; i < NIMAGES && rc == 0; i++)
         if (strcmp(images[i].path, path) == 0) {
-            acio_sleep(images[i].delay);
+            rc = acio_sleep(images[i].delay);
             len = image_bytes(i, body, sizeof body);
             status = 200;
         }
@@ -80,12 +80,17 @@ static void *serve(acio_stream_reader_t *r, acio_stream_writer_t *w, void *arg)
                       "HTTP/1.1 %d %s\r\nContent-Type: image/jpeg\r\nContent-Length: %zu\r\n"
                       "Connection: close\r\n\r\n",
                       status, status == 200 ? "OK" : "Not Found", len);
-    acio_stream_writer_write(w, head, (size_t)hn);
-    acio_stream_writer_write(w, body, len);
-    acio_stream_writer_drain(w);
+    if (rc == 0)
+        rc = acio_stream_writer_write(w, head, (size_t)hn);
+    if (rc == 0)
+        rc = acio_stream_writer_write(w, body, len);
+    if (rc == 0)
+        rc = acio_stream_writer_drain(w);
     acio_stream_writer_close(w);
-    acio_stream_writer_wait_closed(w);
-    return NULL;
+    int crc = acio_stream_writer_wait_closed(w);
+    if (rc == 0)
+        rc = crc;
+    return rc < 0 ? acio_raise(rc, "serving %s: %s", path, acio_strerror(rc)) : NULL;
 }
 
 /* ---- the downloads ---- */
@@ -198,8 +203,10 @@ static void *main_task(void *arg)
     for (size_t i = 0; i < NIMAGES; i++)
         acio_future_unref(tasks[i]);
     acio_server_close(server);
-    acio_server_wait_closed(server);
+    int crc = acio_server_wait_closed(server);
     acio_server_free(server);
+    if (rc == 0)
+        rc = crc;
     if (rc < 0)
         return acio_raise(rc, "a download failed");
     for (size_t i = 0; i < NIMAGES; i++)

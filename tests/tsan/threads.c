@@ -36,6 +36,20 @@ static atomic_int failures; /* EXPECT runs on every thread */
         }                                                                                          \
     } while (0)
 
+/* acio marks calls whose code must be looked at (warn_unused_result); these say what
+ * the test expects of one: CHECK_OK that it succeeded, UNCHECKED that it is there to be
+ * interrupted (a sleep that gets cancelled) and the outcome is checked another way. */
+#define CHECK_OK(call)                                                                             \
+    do {                                                                                           \
+        int ok_rc_ = (int)(call);                                                                  \
+        EXPECT(ok_rc_ >= 0, "%s: %s", #call, acio_err_name(ok_rc_));                               \
+    } while (0)
+static inline void unchecked_rc_(long long rc)
+{
+    (void)rc;
+}
+#define UNCHECKED(call) unchecked_rc_((long long)(call))
+
 static void nap_us(long us)
 {
     struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
@@ -306,14 +320,16 @@ static void *incr(void *arg)
     req_t *r = arg;
     if (strcmp(r->note, "please") != 0)
         return acio_raise(-EPROTO, "garbled request");
-    acio_sleep(0); /* one trip through the loop */
+    int rc = acio_sleep(0); /* one trip through the loop */
+    if (rc < 0)
+        return acio_raise(rc, "sleep(0)");
     return (void *)(intptr_t)(r->value + 1);
 }
 
 static void *sleeper(void *arg)
 {
     (void)arg;
-    acio_sleep(10);
+    UNCHECKED(acio_sleep(10)); /* cancelled by the client */
     return NULL;
 }
 
@@ -370,13 +386,13 @@ static void case_run_coroutine_threadsafe(void)
     pthread_t th[CLIENTS];
     for (int i = 0; i < CLIENTS; i++)
         pthread_create(&th[i], NULL, client, &x);
-    acio_loop_call_soon(x.loop, mark_ready, &x, NULL);
+    CHECK_OK(acio_loop_call_soon(x.loop, mark_ready, &x, NULL));
     EXPECT(acio_loop_run_forever(x.loop) == 0, "run_forever");
     for (int i = 0; i < CLIENTS; i++)
         pthread_join(th[i], NULL);
     /* Let the cancelled tasks finish unwinding before the loop closes. */
     for (int i = 0; i < 10; i++) {
-        acio_loop_call_soon(x.loop, stop_loop, x.loop, NULL);
+        CHECK_OK(acio_loop_call_soon(x.loop, stop_loop, x.loop, NULL));
         acio_loop_run_forever(x.loop);
     }
     EXPECT(acio_loop_close(x.loop) == 0, "close");
@@ -390,7 +406,9 @@ static void *touch_stack(void *arg)
 {
     volatile char buf[2048];
     memset((char *)buf, (int)(intptr_t)arg, sizeof buf);
-    acio_sleep(0);
+    int rc = acio_sleep(0);
+    if (rc < 0)
+        return acio_raise(rc, "sleep(0)");
     return (void *)(intptr_t)buf[100];
 }
 
@@ -565,7 +583,8 @@ static void *wrap_main(void *arg)
         pthread_create(&th, NULL, complete_later, &w);
         if (i % 5 == 4) {
             /* Cancel the loop side while the thread completes the other side. */
-            acio_sleep(0);
+            if (acio_sleep(0) < 0)
+                bad++;
             acio_future_cancel(f, NULL);
         }
         void *r = NULL;
@@ -631,7 +650,7 @@ static void case_signals_from_threads(void)
     for (int i = 0; i < SIGNALLERS; i++)
         pthread_join(th[i], NULL);
     /* Signals still pending in the loop's slot run in one more iteration. */
-    acio_loop_call_soon(x.loop, stop_loop, x.loop, NULL);
+    CHECK_OK(acio_loop_call_soon(x.loop, stop_loop, x.loop, NULL));
     acio_loop_run_forever(x.loop);
     EXPECT(x.handled >= 1, "handled %d signals", x.handled);
     EXPECT(acio_loop_remove_signal_handler(x.loop, SIGUSR1) == 1, "remove handler");
