@@ -103,13 +103,7 @@ static void check_and_release_everything(void)
     acio_transport_t *ts[] = {held.client, held.udp, held.rpipe, held.wpipe};
     for (size_t i = 0; i < sizeof ts / sizeof *ts; i++) {
         acio_transport_t *t = ts[i];
-        cr_assert(acio_transport_is_closing(t));
-        cr_assert_eq(acio_transport_get_fd(t), -1);
-        cr_assert_eq(acio_transport_get_write_buffer_size(t), 0);
-        acio_transport_close(t);
-        acio_transport_abort(t);
-        cr_assert_eq(acio_transport_pause_reading(t) <= 0, true);
-        cr_assert_eq(acio_transport_resume_reading(t) <= 0, true);
+        expect_aborted_transport(t);
     }
     cr_assert_eq(acio_transport_write(held.client, "x", 1), ACIO_ECLOSED);
     cr_assert_eq(acio_transport_write(held.wpipe, "x", 1), ACIO_ECLOSED);

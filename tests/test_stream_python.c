@@ -17,6 +17,7 @@
 
 #include "acio.h"
 #include "support/check.h"
+#include "support/port.h"
 #include "support/rc.h"
 
 static const char *PY_CLIENT =
@@ -195,17 +196,6 @@ Test(stream_python, python_server_acio_client, .timeout = 120)
     run(python_server_acio_client);
 }
 
-static int free_port(void)
-{
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    bind(s, (struct sockaddr *)&a, sizeof(a));
-    socklen_t l = sizeof(a);
-    getsockname(s, (struct sockaddr *)&a, &l);
-    close(s);
-    return ntohs(a.sin_port);
-}
-
 /* The ported seed server example, with the seed's Python client and with the ported
  * client example. */
 static void *examples_main(void *arg)
@@ -214,7 +204,7 @@ static void *examples_main(void *arg)
     char server[PATH_MAX + 32], client[PATH_MAX + 32], port[16];
     snprintf(server, sizeof(server), "%s/tcp_echo_server", example_dir);
     snprintf(client, sizeof(client), "%s/tcp_echo_client", example_dir);
-    snprintf(port, sizeof(port), "%d", free_port());
+    snprintf(port, sizeof(port), "%d", loopback_free_port());
     CHECK(access(server, X_OK) == 0 && access(client, X_OK) == 0,
           "build the examples first: %s, %s", server, client);
     char *sargv[] = {server, port, "127.0.0.1", NULL};

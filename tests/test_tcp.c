@@ -15,6 +15,7 @@
 
 #include "acio.h"
 #include "support/check.h"
+#include "support/port.h"
 #include "support/fds.h"
 #include "net/fdwait.h"
 #include "support/rc.h"
@@ -206,25 +207,14 @@ Test(tcp, echo_in_order_with_callback_order, .timeout = 60)
     run(echo_main, NULL);
 }
 
-static int closed_port(void)
-{
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    bind(s, (struct sockaddr *)&a, sizeof(a));
-    socklen_t l = sizeof(a);
-    getsockname(s, (struct sockaddr *)&a, &l);
-    close(s);
-    return ntohs(a.sin_port);
-}
-
 static void *refused_main(void *arg)
 {
     (void)arg;
     rec_t cli;
     rec_init(&cli);
     acio_transport_t *t = (void *)1;
-    int rc =
-        acio_loop_create_connection(NULL, &t, &rec_proto, &cli, "127.0.0.1", closed_port(), NULL);
+    int rc = acio_loop_create_connection(NULL, &t, &rec_proto, &cli, "127.0.0.1",
+                                         loopback_free_port(), NULL);
     CHECK(rc == -ECONNREFUSED, "got %s", acio_err_name(rc));
     CHECK(t == NULL, "out not cleared");
     OK(acio_sleep(0));
@@ -648,7 +638,7 @@ static void *local_addr_main(void *arg)
     (void)arg;
     int port = 0;
     int l = raw_listener(AF_INET, 8, &port);
-    int lport = closed_port();
+    int lport = loopback_free_port();
     rec_t cli;
     rec_init(&cli);
     acio_connection_opts_t o = {.local_host = "127.0.0.1", .local_port = lport};

@@ -18,6 +18,7 @@
 #include "acio.h"
 #include "support/certs.h"
 #include "support/check.h"
+#include "support/port.h"
 #include "support/rc.h"
 
 static void setup(void)
@@ -268,17 +269,6 @@ Test(tls, start_tls_upgrades_a_connection, .timeout = 60)
     run_ok(start_tls_main, NULL);
 }
 
-static int free_port(void)
-{
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    bind(s, (struct sockaddr *)&a, sizeof(a));
-    socklen_t l = sizeof(a);
-    getsockname(s, (struct sockaddr *)&a, &l);
-    close(s);
-    return ntohs(a.sin_port);
-}
-
 static int reap(pid_t pid)
 {
     int status = 0;
@@ -295,7 +285,7 @@ static int reap(pid_t pid)
 static void *s_server_main(void *arg)
 {
     (void)arg;
-    int port = free_port();
+    int port = loopback_free_port();
     char pbuf[16];
     snprintf(pbuf, sizeof(pbuf), "%d", port);
     pid_t pid = fork();

@@ -1,10 +1,12 @@
 /* A protocol (stream and datagram) whose callbacks only count, for the tests about who
  * gets called when (closing, aborting, servers); received data is dropped. A server
  * created with counting_factory marks its connections, so the test can find the server
- * side of each one in counted.accepted. Header-only: each test file is its own program. */
+ * side of each one in counted.accepted. And the check that a transport the loop's close
+ * aborted is left harmless. Header-only: each test file is its own program. */
 #ifndef ACIO_TESTS_SUPPORT_COUNTING_H
 #define ACIO_TESTS_SUPPORT_COUNTING_H
 
+#include <criterion/criterion.h>
 #include <string.h>
 
 #include "acio.h"
@@ -59,6 +61,20 @@ static inline int counting_factory(void *fdata, const acio_protocol_t **p, void 
     *p = &counting_protocol;
     *data = &counted;
     return 0;
+}
+
+/* A transport that the loop's close aborted: what the test still holds of it can be
+ * inspected, closed, aborted and paused as harmless no-ops (the caller still unrefs it). */
+static inline void expect_aborted_transport(acio_transport_t *t)
+{
+    cr_assert(acio_transport_is_closing(t));
+    cr_assert_eq(acio_transport_get_fd(t), -1);
+    cr_assert_eq(acio_transport_get_write_buffer_size(t), 0);
+    acio_transport_close(t);
+    acio_transport_abort(t);
+    cr_assert_eq(acio_transport_pause_reading(t) <= 0, true);
+    cr_assert_eq(acio_transport_resume_reading(t) <= 0, true);
+    cr_assert_not(acio_transport_is_reading(t));
 }
 
 #endif
