@@ -26,6 +26,7 @@ extern "C" {
 #include "acio/net.h"
 #include "acio/stream.h"
 #include "acio/tls.h"
+#include "acio/url.h"
 
 #ifdef __cplusplus
 }

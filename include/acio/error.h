@@ -39,7 +39,13 @@
 
 /* HTTP (acio/http*.h): offsets 200-399. The parser's verdicts 200-299, the client's and
  * server's 300-399. */
-#define ACIO_HTTP_ERRORS(XX)
+#define ACIO_HTTP_ERRORS(XX)                                                                       \
+    XX(EURL_INVALID, 380, "malformed URL (RFC 3986): check the characters and delimiters")       \
+    XX(EURL_RELATIVE, 381, "the URL has no scheme: give an absolute URL such as http://host/")   \
+    XX(EURL_SCHEME, 382, "unsupported URL scheme: only http: and https: are accepted here")      \
+    XX(EURL_HOST, 383, "the URL's host is empty or has characters a host name cannot have")      \
+    XX(EURL_PORT, 384, "the URL's port is not a number from 0 to 65535")                         \
+    XX(EURL_IDNA, 385, "the URL's international host name cannot be converted to IDNA ASCII")
 
 /* Database clients (Redis, MariaDB, PostgreSQL): offsets 400-599. */
 #define ACIO_DB_ERRORS(XX)
