@@ -32,16 +32,38 @@ static void setup(void)
  * failed assertion too). */
 TestSuite(tls, .fini = certs_cleanup);
 
-static acio_ssl_context_t *server_ctx(void)
+static acio_ssl_context_t *server_ctx_with(const char *certfile, const char *keyfile)
 {
     acio_ssl_context_t *s;
     if (acio_ssl_context_new(&s, ACIO_SSL_SERVER) < 0)
         return NULL;
-    if (acio_ssl_context_load_cert_chain(s, certs.cert, certs.key) < 0) {
+    if (acio_ssl_context_load_cert_chain(s, certfile, keyfile) < 0) {
         acio_ssl_context_unref(s);
         return NULL;
     }
     return s;
+}
+
+static acio_ssl_context_t *server_ctx(void)
+{
+    return server_ctx_with(certs.cert, certs.key);
+}
+
+/* A self-signed certificate for localhost / 127.0.0.1 beside the others (its own CA,
+ * trusted by nobody). */
+static char self_cert[128], self_key[128];
+
+static void make_self_signed(void)
+{
+    snprintf(self_cert, sizeof self_cert, "%s/self.pem", certs.dir);
+    snprintf(self_key, sizeof self_key, "%s/self.key", certs.dir);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "cd %s && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
+             " -keyout self.key -out self.pem -days 2 -subj /CN=localhost"
+             " -addext subjectAltName=DNS:localhost,IP:127.0.0.1 >/dev/null 2>&1",
+             certs.dir);
+    cr_assert_eq(system(cmd), 0, "generating a self-signed certificate failed");
 }
 
 static acio_ssl_context_t *client_ctx(bool trust_ca)
@@ -146,22 +168,47 @@ static void *verify_main(void *arg)
     acio_ssl_context_t *def = client_ctx(false);
     acio_connection_opts_t co = {.ssl = def, .server_hostname = "localhost"};
     rc = acio_open_connection(&r, &w, "127.0.0.1", port, 0, &co);
-    CHECK(rc == -EKEYREJECTED, "untrusted: %s", acio_err_name(rc));
+    CHECK(rc == ACIO_ECERTVERIFY, "untrusted: %s", acio_err_name(rc));
     CHECK(strstr(acio_ssl_last_error(), "certificate verify failed") != NULL, "message: %s",
           acio_ssl_last_error());
+    /* The code's own sentence says what to do about it. */
+    CHECK(strstr(acio_strerror(rc), "acio_ssl_context_load_verify_locations") != NULL, "%s",
+          acio_strerror(rc));
     /* Trusted CA, wrong host name. */
     acio_ssl_context_t *trusting = client_ctx(true);
     co.ssl = trusting;
     co.server_hostname = "wrong.example";
     rc = acio_open_connection(&r, &w, "127.0.0.1", port, 0, &co);
-    CHECK(rc == -EKEYREJECTED, "host name mismatch: %s", acio_err_name(rc));
+    CHECK(rc == ACIO_EHOSTMISMATCH, "host name mismatch: %s", acio_err_name(rc));
+    CHECK(strstr(acio_ssl_last_error(), "mismatch") != NULL, "message: %s", acio_ssl_last_error());
+    CHECK(strstr(acio_strerror(rc), "server_hostname") != NULL, "%s", acio_strerror(rc));
+    /* An IP address that is not in the certificate is the same mistake. */
+    co.server_hostname = "127.0.0.2";
+    rc = acio_open_connection(&r, &w, "127.0.0.1", port, 0, &co);
+    CHECK(rc == ACIO_EHOSTMISMATCH, "IP address mismatch: %s", acio_err_name(rc));
+    CHECK(handled == 0, "no handler ran for failed handshakes: %d", handled);
+    /* Host name checking off: the same wrong name connects. */
+    acio_ssl_context_t *nocheck = client_ctx(true);
+    acio_ssl_context_set_check_hostname(nocheck, false);
+    co.ssl = nocheck;
+    co.server_hostname = "wrong.example";
+    rc = acio_open_connection(&r, &w, "127.0.0.1", port, 0, &co);
+    CHECK(rc == 0, "check_hostname off: %s", acio_err_name(rc));
+    acio_stream_writer_write(w, "hi\n", 3);
+    char line[8];
+    CHECK(acio_stream_reader_readline(r, line, sizeof(line)) == 3, "echoed");
+    acio_stream_writer_close(w);
+    acio_stream_writer_wait_closed(w);
+    acio_stream_reader_unref(r);
+    acio_stream_writer_unref(w);
+    acio_ssl_context_unref(nocheck);
     acio_ssl_context_unref(def);
     acio_ssl_context_unref(trusting);
     acio_ssl_context_unref(sctx);
     acio_server_close(srv);
     OK(acio_server_wait_closed(srv));
     acio_server_free(srv);
-    CHECK(handled == 0, "no handler ran for failed handshakes: %d", handled);
+    CHECK(handled == 1, "only the accepted connection ran the handler: %d", handled);
     return NULL;
 }
 
@@ -169,6 +216,94 @@ Test(tls, verification_failures_are_clear, .timeout = 60)
 {
     setup();
     run_ok(verify_main, NULL);
+}
+
+/* A self-signed server certificate: ACIO_ECERTVERIFY, with OpenSSL's reason kept in
+ * acio_ssl_last_error(). */
+static void *self_signed_main(void *arg)
+{
+    (void)arg;
+    acio_ssl_context_t *sctx = server_ctx_with(self_cert, self_key);
+    CHECK(sctx != NULL, "self-signed server context");
+    acio_server_opts_t so = {.ssl = sctx};
+    acio_server_t *srv;
+    int rc = acio_start_server(&srv, line_echo, NULL, "127.0.0.1", 0, 0, &so);
+    CHECK(rc == 0, "start_server");
+    acio_ssl_context_unref(sctx);
+    acio_ssl_context_t *cctx = client_ctx(true); /* trusts the test CA, not this cert */
+    acio_connection_opts_t co = {.ssl = cctx, .server_hostname = "localhost"};
+    acio_stream_reader_t *r;
+    acio_stream_writer_t *w;
+    rc = acio_open_connection(&r, &w, "127.0.0.1", acio_server_port(srv), 0, &co);
+    CHECK(rc == ACIO_ECERTVERIFY, "self-signed: %s", acio_err_name(rc));
+    CHECK(strstr(acio_ssl_last_error(), "self-signed") != NULL, "message: %s",
+          acio_ssl_last_error());
+    CHECK(strcmp(acio_err_name(rc), "ACIO_ECERTVERIFY") == 0, "name %s", acio_err_name(rc));
+    /* Trusting that certificate itself is the fix the message names. */
+    CHECK(acio_ssl_context_load_verify_locations(cctx, self_cert, NULL) == 0, "trust it");
+    rc = acio_open_connection(&r, &w, "127.0.0.1", acio_server_port(srv), 0, &co);
+    CHECK(rc == 0, "trusted self-signed: %s", acio_err_name(rc));
+    acio_stream_writer_close(w);
+    acio_stream_writer_wait_closed(w);
+    acio_stream_reader_unref(r);
+    acio_stream_writer_unref(w);
+    acio_ssl_context_unref(cctx);
+    acio_server_close(srv);
+    acio_server_wait_closed(srv);
+    acio_server_free(srv);
+    return NULL;
+}
+
+Test(tls, self_signed_certificate_is_certverify, .timeout = 60)
+{
+    setup();
+    make_self_signed();
+    run_ok(self_signed_main, NULL);
+}
+
+/* A TLS client against a server that answers in plain text: ACIO_ETLSHANDSHAKE. */
+static void *plain_answer(acio_stream_reader_t *r, acio_stream_writer_t *w, void *arg)
+{
+    (void)arg;
+    char buf[64];
+    if (acio_stream_reader_read(r, buf, sizeof(buf)) > 0) { /* the ClientHello */
+        acio_stream_writer_write(w, "HTTP/1.0 400 Bad Request\r\n\r\n", 28);
+        acio_stream_writer_drain(w);
+    }
+    void *all;
+    size_t len;
+    if (acio_stream_reader_read_all(r, &all, &len) == 0) /* until the client gives up */
+        free(all);
+    acio_stream_writer_close(w);
+    acio_stream_writer_wait_closed(w);
+    return NULL;
+}
+
+static void *plain_server_main(void *arg)
+{
+    (void)arg;
+    acio_server_t *srv;
+    int rc = acio_start_server(&srv, plain_answer, NULL, "127.0.0.1", 0, 0, NULL);
+    CHECK(rc == 0, "start_server");
+    acio_ssl_context_t *cctx = client_ctx(true);
+    acio_connection_opts_t co = {.ssl = cctx, .server_hostname = "localhost"};
+    acio_stream_reader_t *r;
+    acio_stream_writer_t *w;
+    rc = acio_open_connection(&r, &w, "127.0.0.1", acio_server_port(srv), 0, &co);
+    CHECK(rc == ACIO_ETLSHANDSHAKE, "plain-text server: %s", acio_err_name(rc));
+    CHECK(*acio_ssl_last_error() != '\0', "OpenSSL's reason is kept");
+    CHECK(strstr(acio_strerror(rc), "handshake") != NULL, "%s", acio_strerror(rc));
+    acio_ssl_context_unref(cctx);
+    acio_server_close(srv);
+    acio_server_wait_closed(srv);
+    acio_server_free(srv);
+    return NULL;
+}
+
+Test(tls, plaintext_server_fails_handshake, .timeout = 60)
+{
+    setup();
+    run_ok(plain_server_main, NULL);
 }
 
 static void *plaintext_main(void *arg)

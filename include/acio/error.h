@@ -34,8 +34,23 @@
     XX(ECHILDDIED, 17, "a worker process died before returning a result")                          \
     XX(EFAILED, 18, "the task failed (see its error message)")
 
-/* TLS (acio/tls.h): offsets 100-199. */
-#define ACIO_TLS_ERRORS(XX)
+/* TLS (acio/tls.h): offsets 100-199. acio_ssl_last_error() adds OpenSSL's own words. */
+#define ACIO_TLS_ERRORS(XX)                                                                        \
+    XX(ECERTVERIFY, 100,                                                                           \
+       "the peer's certificate could not be verified (unknown or untrusted CA, expired, or "      \
+       "not yet valid): trust its CA with acio_ssl_context_load_verify_locations(), or turn "     \
+       "verification off with acio_ssl_context_set_verify(ctx, false) if you accept the risk; "    \
+       "acio_ssl_last_error() has OpenSSL's reason")                                               \
+    XX(EHOSTMISMATCH, 101,                                                                         \
+       "the peer's certificate is valid but not for this host name: connect with the name the "    \
+       "certificate was issued for (server_hostname), or turn host name checking off with "        \
+       "acio_ssl_context_set_check_hostname(ctx, false)")                                         \
+    XX(ETLSHANDSHAKE, 102,                                                                         \
+       "the TLS handshake failed (the peer does not speak TLS, no common protocol version or "     \
+       "cipher, or it sent an alert): acio_ssl_last_error() has OpenSSL's reason")                 \
+    XX(ETLS, 103,                                                                                  \
+       "a TLS record could not be processed (corrupt data or an alert from the peer); the "        \
+       "connection is closed: acio_ssl_last_error() has OpenSSL's reason")
 
 /* HTTP (acio/http*.h): offsets 200-399. The parser's verdicts 200-299, the client's and
  * server's 300-399. */

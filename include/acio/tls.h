@@ -8,10 +8,13 @@
  * certificate and key. TLS runs as a layer on top of another transport (asyncio's
  * sslproto), so it works on any transport backend.
  *
- * Errors: a handshake that fails verification ends with -EKEYREJECTED, any other
- * handshake or record failure with -EPROTO, a handshake that takes too long with
- * -ETIMEDOUT; acio_ssl_last_error() then describes it in words (OpenSSL's reason, e.g.
- * "certificate verify failed: self-signed certificate").
+ * Errors (include/acio/error.h's TLS list; acio_strerror() says what to do): a peer
+ * certificate that cannot be verified ends the handshake with ACIO_ECERTVERIFY, a valid
+ * certificate for another host name with ACIO_EHOSTMISMATCH, any other handshake
+ * failure with ACIO_ETLSHANDSHAKE, a failure after the handshake with ACIO_ETLS, a
+ * handshake that takes too long with -ETIMEDOUT; acio_ssl_last_error() then gives
+ * OpenSSL's own reason (e.g. "TLS handshake: certificate verify failed: self-signed
+ * certificate (18)").
  *
  * Ownership: contexts are reference counted; connections and servers using a context
  * hold their own reference, so the creator may release it at any time. Closing the loop
@@ -60,7 +63,10 @@ acio_loop_start_tls(acio_loop_t *loop, acio_transport_t *transport, const acio_p
                     void *proto_data, acio_ssl_context_t *ctx, bool server_side,
                     const char *server_hostname, double handshake_timeout, acio_transport_t **out);
 
-/* What the last TLS failure in this thread was, in words ("" if none). */
+/* What the last TLS failure in this thread was, in OpenSSL's words ("" if none): the
+ * detail behind ACIO_ECERTVERIFY / ACIO_EHOSTMISMATCH / ACIO_ETLSHANDSHAKE / ACIO_ETLS
+ * (for a certificate, X509_verify_cert_error_string and its number). Read it right after
+ * the failing call, in the same thread. */
 ACIO_EXTERN const char *acio_ssl_last_error(void);
 
 #endif

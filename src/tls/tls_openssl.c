@@ -247,19 +247,22 @@ static int ssl_failure(tls_t *t, int r, const char *when)
      * about to read. */
     bool record = t->factory == NULL;
     if (t->state == ST_HANDSHAKING && vr != X509_V_OK) {
+        /* Python's SSLCertVerificationError, split in two: a name that does not match a
+         * valid certificate is a different mistake (and fix) from an untrusted chain. */
+        bool host = vr == X509_V_ERR_HOSTNAME_MISMATCH || vr == X509_V_ERR_IP_ADDRESS_MISMATCH;
         if (record) {
-            char what[160];
-            snprintf(what, sizeof(what), "%s: certificate verify failed: %s", when,
-                     X509_verify_cert_error_string(vr));
+            char what[200];
+            snprintf(what, sizeof(what), "%s: certificate verify failed: %s (%ld)", when,
+                     X509_verify_cert_error_string(vr), vr);
             set_last_error(what, 0);
         }
         ERR_clear_error();
-        return -EKEYREJECTED;
+        return host ? ACIO_EHOSTMISMATCH : ACIO_ECERTVERIFY;
     }
     if (record)
         set_last_error(when, code);
     ERR_clear_error();
-    return -EPROTO;
+    return t->state == ST_HANDSHAKING ? ACIO_ETLSHANDSHAKE : ACIO_ETLS;
 }
 
 static void deliver(tls_t *t);
@@ -451,7 +454,7 @@ static int tls_write(acio_transport_t *bt, const struct iovec *iov, int n, size_
             if (w <= 0) {
                 int rc = ssl_failure(t, w, "TLS write");
                 if (rc == 0)
-                    rc = -EPROTO;
+                    rc = ACIO_ETLS; /* a write that wants to read: renegotiation, refused */
                 tls_fail(t, rc);
                 return rc;
             }
