@@ -124,7 +124,7 @@ void acio__loop_schedule(acio_loop_t *loop, acio_handle_t *h)
     h->next = NULL;
     *loop->ready_tail = h;
     loop->ready_tail = &h->next;
-    loop->nready++;
+    acio__loop_count_append(loop);
 }
 
 int acio_loop_call_soon(acio_loop_t *loop, acio_handle_cb cb, void *data, acio_handle_t **handle)
@@ -171,6 +171,11 @@ int acio_loop_call_soon_threadsafe(acio_loop_t *loop, acio_handle_cb cb, void *d
         free(n);
         return ACIO_ECLOSED;
     }
+    /* asyncio appends to the loop's ready deque at call time. The loop thread's FIFO
+     * has no lock, so record the call's place in it instead (read under the lock, so
+     * queued nodes keep non-decreasing places) and let the loop insert the callback
+     * there before it next takes a batch. */
+    n->seq = atomic_load_explicit(&loop->sched_count, memory_order_acquire);
     *loop->ts_tail = n;
     loop->ts_tail = &n->next;
     /* Coalesce: only the first call since the loop last drained writes the eventfd.
@@ -181,14 +186,9 @@ int acio_loop_call_soon_threadsafe(acio_loop_t *loop, acio_handle_cb cb, void *d
     return 0;
 }
 
-static void stop_cb(void *data)
-{
-    acio_loop_stop(data);
-}
-
 int acio_loop_stop_threadsafe(acio_loop_t *loop)
 {
-    return acio_loop_call_soon_threadsafe(loop, stop_cb, loop);
+    return acio_loop_call_soon_threadsafe(loop, acio_loop_stop_cb, loop);
 }
 
 void acio__loop_drain_threadsafe(acio_loop_t *loop)
@@ -199,12 +199,34 @@ void acio__loop_drain_threadsafe(acio_loop_t *loop)
     loop->ts_head = NULL;
     loop->ts_tail = &loop->ts_head;
     pthread_mutex_unlock(&loop->ts_lock);
+    /* Each callback goes where it would be had the other thread appended it to the FIFO
+     * itself: after the n->seq-th handle the loop thread appended (counting from the
+     * FIFO's head, whose first handle is number ready_base + 1) and after callbacks of
+     * earlier calls placed there. Places never decrease, so one walk serves them all;
+     * usually nothing was appended since the call and the place is the tail. */
+    acio_handle_t **pos = &loop->ready_head;
+    uint64_t counted = loop->ready_base;
+    uint64_t appended = atomic_load_explicit(&loop->sched_count, memory_order_relaxed);
     while (n) {
         acio_ts_node_t *next = n->next;
         acio_handle_t *h = acio__handle_new(loop, n->cb, n->data);
         if (h) {
-            acio__loop_schedule(loop, h);
-            acio__handle_release(h);
+            if (n->seq >= appended) {
+                pos = loop->ready_tail;
+            } else {
+                while (*pos && (counted < n->seq || ((*pos)->flags & HANDLE_THREADSAFE))) {
+                    if (!((*pos)->flags & HANDLE_THREADSAFE))
+                        counted++;
+                    pos = &(*pos)->next;
+                }
+            }
+            /* The FIFO takes the creation reference. */
+            h->flags |= HANDLE_QUEUED | HANDLE_THREADSAFE;
+            h->next = *pos;
+            *pos = h;
+            if (!h->next)
+                loop->ready_tail = &h->next;
+            pos = &h->next;
         } else {
             /* Out of memory: run it now rather than lose it. */
             n->cb(n->data);
@@ -256,7 +278,7 @@ static void run_once(acio_loop_t *loop)
     acio_handle_t *h = loop->ready_head;
     loop->ready_head = NULL;
     loop->ready_tail = &loop->ready_head;
-    loop->nready = 0;
+    loop->ready_base = atomic_load_explicit(&loop->sched_count, memory_order_relaxed);
     bool timed = loop->debug || loop->watchdog;
     if (timed)
         atomic_store(&loop->in_callback, 1);
@@ -313,6 +335,11 @@ int acio_loop_stop(acio_loop_t *loop)
         return -EINVAL;
     loop->stopping = true;
     return 0;
+}
+
+void acio_loop_stop_cb(void *loop)
+{
+    (void)acio_loop_stop(loop);
 }
 
 static void stop_on_done(acio_future_t *fut, void *data)

@@ -11,11 +11,12 @@
 
 enum {
     HANDLE_CANCELLED = 1,
-    HANDLE_EMBEDDED = 2,  /* lives inside another object (a task's step): never pooled */
-    HANDLE_QUEUED = 4,    /* in the ready FIFO */
-    HANDLE_TIMER = 8,     /* a call_later / call_at handle */
-    HANDLE_IN_HEAP = 16,  /* still in the timer heap */
-    HANDLE_IN_WHEEL = 32, /* in the timer wheel (see timer.c) */
+    HANDLE_EMBEDDED = 2,    /* lives inside another object (a task's step): never pooled */
+    HANDLE_QUEUED = 4,      /* in the ready FIFO */
+    HANDLE_TIMER = 8,       /* a call_later / call_at handle */
+    HANDLE_IN_HEAP = 16,    /* still in the timer heap */
+    HANDLE_IN_WHEEL = 32,   /* in the timer wheel (see timer.c) */
+    HANDLE_THREADSAFE = 64, /* placed by call_soon_threadsafe (not counted in sched_count) */
 };
 
 struct acio_handle_s {
@@ -58,6 +59,7 @@ typedef struct acio_ts_node_s {
     struct acio_ts_node_s *next;
     acio_handle_cb cb;
     void *data;
+    uint64_t seq; /* loop->sched_count when it was called: its place in the ready FIFO */
 } acio_ts_node_t;
 
 typedef struct acio_task_s acio_task_impl_t;
@@ -65,7 +67,13 @@ typedef struct acio_task_s acio_task_impl_t;
 struct acio_loop_s {
     /* the ready FIFO */
     acio_handle_t *ready_head, **ready_tail;
-    size_t nready;
+    /* Handles the loop thread ever appended to the FIFO, and that count when the FIFO
+     * was last emptied (so the FIFO's first such handle is number ready_base + 1). Another
+     * thread's call_soon_threadsafe reads sched_count to know where in the FIFO its
+     * callback belongs (see acio__loop_drain_threadsafe). Written only by the loop
+     * thread, with a plain store on x86-64 and AArch64. */
+    _Atomic uint64_t sched_count;
+    uint64_t ready_base;
     /* timers: a 4-ary min-heap with keys inline (no pointer chase to compare) */
     acio_timer_entry_t *heap;
     size_t heap_len, heap_cap, timers_cancelled;
@@ -131,6 +139,12 @@ acio_handle_t *acio__handle_new(acio_loop_t *loop, acio_handle_cb cb, void *data
 void acio__handle_release(acio_handle_t *h);
 /* Append h to the ready FIFO; the FIFO takes its own reference (except embedded). */
 void acio__loop_schedule(acio_loop_t *loop, acio_handle_t *h);
+/* Count one handle appended to the ready FIFO by the loop thread. */
+static inline void acio__loop_count_append(acio_loop_t *loop)
+{
+    uint64_t n = atomic_load_explicit(&loop->sched_count, memory_order_relaxed);
+    atomic_store_explicit(&loop->sched_count, n + 1, memory_order_release);
+}
 /* Insert a timer handle; the heap takes its own reference. Returns -ENOMEM on failure. */
 int acio__timer_push(acio_loop_t *loop, acio_handle_t *h);
 /* Move due timers to the ready FIFO; drop cancelled ones; compact when half cancelled. */

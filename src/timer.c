@@ -327,7 +327,7 @@ void acio__timers_run_due(acio_loop_t *loop)
         h->next = NULL;
         *loop->ready_tail = h;
         loop->ready_tail = &h->next;
-        loop->nready++;
+        acio__loop_count_append(loop);
     }
 }
 

@@ -372,6 +372,58 @@ Test(loop, call_soon_threadsafe_wakes_the_loop_and_loses_nothing)
     cr_assert_eq(atomic_load(&ts_count), 4000);
 }
 
+/* Threadsafe callbacks placed in the middle of a busy FIFO (the loop thread keeps three
+ * callbacks queued at all times) keep each thread's order, and none is lost. */
+#define ORD_THREADS 3
+#define ORD_CALLS   3000
+static int ord_next[ORD_THREADS];
+static int ord_done;
+static bool ord_bad;
+static atomic_int ord_busy;
+
+static void ord_cb(void *data)
+{
+    intptr_t v = (intptr_t)data;
+    int th = (int)(v / ORD_CALLS), i = (int)(v % ORD_CALLS);
+    if (ord_next[th] != i)
+        ord_bad = true;
+    ord_next[th] = i + 1;
+    if (++ord_done == ORD_THREADS * ORD_CALLS)
+        atomic_store(&ord_busy, 0);
+}
+
+static void busy_cb(void *data)
+{
+    (void)data;
+    if (atomic_load(&ord_busy))
+        cr_assert_eq(acio_loop_call_soon(L, busy_cb, NULL, NULL), 0);
+    else
+        acio_loop_stop(L);
+}
+
+static void *ord_thread(void *arg)
+{
+    intptr_t th = (intptr_t)arg;
+    for (int i = 0; i < ORD_CALLS; i++)
+        cr_assert_eq(acio_loop_call_soon_threadsafe(L, ord_cb, (void *)(th * ORD_CALLS + i)), 0);
+    return NULL;
+}
+
+Test(loop, call_soon_threadsafe_keeps_each_threads_order_in_a_busy_fifo)
+{
+    pthread_t th[ORD_THREADS];
+    atomic_store(&ord_busy, 1);
+    for (int i = 0; i < 3; i++)
+        acio_loop_call_soon(L, busy_cb, NULL, NULL);
+    for (intptr_t i = 0; i < ORD_THREADS; i++)
+        pthread_create(&th[i], NULL, ord_thread, (void *)i);
+    acio_loop_run_forever(L);
+    for (int i = 0; i < ORD_THREADS; i++)
+        pthread_join(th[i], NULL);
+    cr_assert_not(ord_bad, "a thread's callbacks ran out of order");
+    cr_assert_eq(ord_done, ORD_THREADS * ORD_CALLS);
+}
+
 static void *stopper(void *arg)
 {
     usleep(20000);
@@ -387,6 +439,21 @@ Test(loop, stop_threadsafe_wakes_a_sleeping_loop)
     acio_loop_run_forever(L);
     pthread_join(th, NULL);
     cr_assert_str_eq(trace, "");
+}
+
+/* loop.call_later(d, loop.stop): acio_loop_stop_cb has the callback signature. */
+Test(loop, stop_cb_as_a_scheduled_callback)
+{
+    acio_loop_call_soon(L, cb_note, "soon", NULL);
+    cr_assert_eq(acio_loop_call_later(L, 0.01, acio_loop_stop_cb, L, NULL), 0);
+    acio_loop_call_later(L, 30, cb_note, "never", NULL);
+    acio_loop_run_forever(L);
+    cr_assert_str_eq(trace, "soon ");
+    /* and from call_soon: the loop stops after that iteration */
+    acio_loop_call_soon(L, acio_loop_stop_cb, L, NULL);
+    acio_loop_call_soon(L, cb_note, "same-iteration", NULL);
+    acio_loop_run_forever(L);
+    cr_assert_str_eq(trace, "soon same-iteration ");
 }
 
 static void slow_cb(void *data)

@@ -37,14 +37,14 @@
 /* TLS (acio/tls.h): offsets 100-199. acio_ssl_last_error() adds OpenSSL's own words. */
 #define ACIO_TLS_ERRORS(XX)                                                                        \
     XX(ECERTVERIFY, 100,                                                                           \
-       "the peer's certificate could not be verified (unknown or untrusted CA, expired, or "      \
-       "not yet valid): trust its CA with acio_ssl_context_load_verify_locations(), or turn "     \
+       "the peer's certificate could not be verified (unknown or untrusted CA, expired, or "       \
+       "not yet valid): trust its CA with acio_ssl_context_load_verify_locations(), or turn "      \
        "verification off with acio_ssl_context_set_verify(ctx, false) if you accept the risk; "    \
        "acio_ssl_last_error() has OpenSSL's reason")                                               \
     XX(EHOSTMISMATCH, 101,                                                                         \
        "the peer's certificate is valid but not for this host name: connect with the name the "    \
        "certificate was issued for (server_hostname), or turn host name checking off with "        \
-       "acio_ssl_context_set_check_hostname(ctx, false)")                                         \
+       "acio_ssl_context_set_check_hostname(ctx, false)")                                          \
     XX(ETLSHANDSHAKE, 102,                                                                         \
        "the TLS handshake failed (the peer does not speak TLS, no common protocol version or "     \
        "cipher, or it sent an alert): acio_ssl_last_error() has OpenSSL's reason")                 \

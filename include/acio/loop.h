@@ -44,6 +44,10 @@ ACIO_EXTERN ACIO_NODISCARD int acio_loop_run_until_complete(acio_loop_t *loop, a
                                                             void **result);
 /* Stop after the current iteration (run_forever then returns). */
 ACIO_EXTERN int acio_loop_stop(acio_loop_t *loop);
+/* acio_loop_stop with the callback signature, so that it can be scheduled like any
+ * callback: loop.call_later(d, loop.stop) is
+ * acio_loop_call_later(loop, d, acio_loop_stop_cb, loop, NULL); loop is the data. */
+ACIO_EXTERN void acio_loop_stop_cb(void *loop);
 /* The loop running in this thread, or NULL (asyncio.get_running_loop without the raise;
  * acio_get_running_loop_checked() returns ACIO_ENOLOOP instead). */
 ACIO_EXTERN acio_loop_t *acio_get_running_loop(void);
@@ -63,7 +67,10 @@ ACIO_EXTERN void acio_loop_update_time(acio_loop_t *loop);
  * error is returned, cb is never called. */
 ACIO_EXTERN ACIO_NODISCARD int acio_loop_call_soon(acio_loop_t *loop, acio_handle_cb cb, void *data,
                                                    acio_handle_t **handle);
-/* From any thread: schedule cb(data) on the loop and wake it if it is waiting. Wake-ups
+/* From any thread: schedule cb(data) on the loop and wake it if it is waiting. As in
+ * asyncio, cb takes its place in the ready FIFO at the time of the call: after what the
+ * loop thread had scheduled before it, before what it schedules after (a callback the
+ * loop thread waits for another thread to schedule runs between the two). Wake-ups
  * are coalesced: many calls before the loop wakes cost one eventfd write. */
 ACIO_EXTERN ACIO_NODISCARD int acio_loop_call_soon_threadsafe(acio_loop_t *loop, acio_handle_cb cb,
                                                               void *data);

@@ -20,6 +20,7 @@ CancelledError at exactly those spots.
 
 import asyncio
 import sys
+import threading
 import time
 
 SCENARIOS = {}
@@ -96,6 +97,39 @@ def call_soon_next_iteration():
     loop.call_soon(a)
     loop.call_soon(say, "b")
     loop.call_soon(say, "c")
+    loop.run_forever()
+    say("stopped")
+    loop.close()
+
+
+@scenario
+def call_soon_threadsafe_in_order():
+    """call_soon_threadsafe appends to the ready queue at call time: a callback another
+    thread schedules (the loop thread waits for it) runs between the loop thread's
+    callbacks scheduled before and after, in the same iteration."""
+    loop = asyncio.new_event_loop()
+    Ticker(loop, 3)
+
+    def from_thread(msg):
+        t = threading.Thread(target=loop.call_soon_threadsafe, args=(say, msg))
+        t.start()
+        t.join()
+
+    def x():
+        say("x")
+        loop.call_soon(say, "a")
+        from_thread("b (thread)")
+        loop.call_soon(say, "c")
+        loop.call_soon_threadsafe(say, "d (loop thread, threadsafe)")
+        loop.call_soon(say, "e")
+
+    def y():
+        say("y")
+        from_thread("f (thread, from the next callback)")
+        loop.call_soon(say, "g")
+
+    loop.call_soon(x)
+    loop.call_soon(y)
     loop.run_forever()
     say("stopped")
     loop.close()

@@ -1,6 +1,8 @@
 /* Differential scenarios for the event loop alone (no tasks): the ready FIFO, the
  * iteration boundary, timers, handle cancellation, stop and nested runs. Each function
  * mirrors the scenario of the same name in scenarios.py; see diff.h. */
+#include <pthread.h>
+
 #include "diff.h"
 
 DIFF_SCENARIO(call_soon_fifo)
@@ -46,6 +48,56 @@ DIFF_SCENARIO(call_soon_next_iteration)
     TRY(acio_loop_run_forever(cni_loop));
     say("stopped");
     TRY(acio_loop_close(cni_loop));
+}
+
+/* ---- call_soon_threadsafe_in_order: another thread's callback takes its place in the
+ * ready FIFO at call time, between the loop thread's callbacks before and after it. */
+
+static acio_loop_t *cst_loop;
+
+static void *cst_thread(void *msg)
+{
+    TRY(acio_loop_call_soon_threadsafe(cst_loop, diff_cb_say, msg));
+    return NULL;
+}
+
+static void cst_from_thread(const char *msg)
+{
+    pthread_t t;
+    if (pthread_create(&t, NULL, cst_thread, (void *)msg) != 0)
+        diff_unexpected("pthread_create", -EAGAIN, __FILE__, __LINE__);
+    pthread_join(t, NULL);
+}
+
+static void cst_x(void *data)
+{
+    (void)data;
+    say("x");
+    TRY(acio_loop_call_soon(cst_loop, diff_cb_say, "a", NULL));
+    cst_from_thread("b (thread)");
+    TRY(acio_loop_call_soon(cst_loop, diff_cb_say, "c", NULL));
+    TRY(acio_loop_call_soon_threadsafe(cst_loop, diff_cb_say, "d (loop thread, threadsafe)"));
+    TRY(acio_loop_call_soon(cst_loop, diff_cb_say, "e", NULL));
+}
+
+static void cst_y(void *data)
+{
+    (void)data;
+    say("y");
+    cst_from_thread("f (thread, from the next callback)");
+    TRY(acio_loop_call_soon(cst_loop, diff_cb_say, "g", NULL));
+}
+
+DIFF_SCENARIO(call_soon_threadsafe_in_order)
+{
+    static diff_ticker_t ticker;
+    TRY(acio_loop_new(&cst_loop));
+    diff_ticker_start(&ticker, cst_loop, 3);
+    TRY(acio_loop_call_soon(cst_loop, cst_x, NULL, NULL));
+    TRY(acio_loop_call_soon(cst_loop, cst_y, NULL, NULL));
+    TRY(acio_loop_run_forever(cst_loop));
+    say("stopped");
+    TRY(acio_loop_close(cst_loop));
 }
 
 DIFF_SCENARIO(call_later_order)
