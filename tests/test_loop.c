@@ -414,7 +414,7 @@ Test(loop, call_soon_threadsafe_keeps_each_threads_order_in_a_busy_fifo)
     pthread_t th[ORD_THREADS];
     atomic_store(&ord_busy, 1);
     for (int i = 0; i < 3; i++)
-        acio_loop_call_soon(L, busy_cb, NULL, NULL);
+        OK(acio_loop_call_soon(L, busy_cb, NULL, NULL));
     for (intptr_t i = 0; i < ORD_THREADS; i++)
         pthread_create(&th[i], NULL, ord_thread, (void *)i);
     acio_loop_run_forever(L);
@@ -444,14 +444,14 @@ Test(loop, stop_threadsafe_wakes_a_sleeping_loop)
 /* loop.call_later(d, loop.stop): acio_loop_stop_cb has the callback signature. */
 Test(loop, stop_cb_as_a_scheduled_callback)
 {
-    acio_loop_call_soon(L, cb_note, "soon", NULL);
-    cr_assert_eq(acio_loop_call_later(L, 0.01, acio_loop_stop_cb, L, NULL), 0);
-    acio_loop_call_later(L, 30, cb_note, "never", NULL);
+    OK(acio_loop_call_soon(L, cb_note, "soon", NULL));
+    OK(acio_loop_call_later(L, 0.01, acio_loop_stop_cb, L, NULL));
+    OK(acio_loop_call_later(L, 30, cb_note, "never", NULL));
     acio_loop_run_forever(L);
     cr_assert_str_eq(trace, "soon ");
     /* and from call_soon: the loop stops after that iteration */
-    acio_loop_call_soon(L, acio_loop_stop_cb, L, NULL);
-    acio_loop_call_soon(L, cb_note, "same-iteration", NULL);
+    OK(acio_loop_call_soon(L, acio_loop_stop_cb, L, NULL));
+    OK(acio_loop_call_soon(L, cb_note, "same-iteration", NULL));
     acio_loop_run_forever(L);
     cr_assert_str_eq(trace, "soon same-iteration ");
 }

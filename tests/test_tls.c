@@ -189,16 +189,16 @@ static void *verify_main(void *arg)
     CHECK(handled == 0, "no handler ran for failed handshakes: %d", handled);
     /* Host name checking off: the same wrong name connects. */
     acio_ssl_context_t *nocheck = client_ctx(true);
-    acio_ssl_context_set_check_hostname(nocheck, false);
+    OK(acio_ssl_context_set_check_hostname(nocheck, false));
     co.ssl = nocheck;
     co.server_hostname = "wrong.example";
     rc = acio_open_connection(&r, &w, "127.0.0.1", port, 0, &co);
     CHECK(rc == 0, "check_hostname off: %s", acio_err_name(rc));
-    acio_stream_writer_write(w, "hi\n", 3);
+    OK(acio_stream_writer_write(w, "hi\n", 3));
     char line[8];
     CHECK(acio_stream_reader_readline(r, line, sizeof(line)) == 3, "echoed");
     acio_stream_writer_close(w);
-    acio_stream_writer_wait_closed(w);
+    OK(acio_stream_writer_wait_closed(w));
     acio_stream_reader_unref(r);
     acio_stream_writer_unref(w);
     acio_ssl_context_unref(nocheck);
@@ -244,12 +244,12 @@ static void *self_signed_main(void *arg)
     rc = acio_open_connection(&r, &w, "127.0.0.1", acio_server_port(srv), 0, &co);
     CHECK(rc == 0, "trusted self-signed: %s", acio_err_name(rc));
     acio_stream_writer_close(w);
-    acio_stream_writer_wait_closed(w);
+    OK(acio_stream_writer_wait_closed(w));
     acio_stream_reader_unref(r);
     acio_stream_writer_unref(w);
     acio_ssl_context_unref(cctx);
     acio_server_close(srv);
-    acio_server_wait_closed(srv);
+    OK(acio_server_wait_closed(srv));
     acio_server_free(srv);
     return NULL;
 }
@@ -267,15 +267,15 @@ static void *plain_answer(acio_stream_reader_t *r, acio_stream_writer_t *w, void
     (void)arg;
     char buf[64];
     if (acio_stream_reader_read(r, buf, sizeof(buf)) > 0) { /* the ClientHello */
-        acio_stream_writer_write(w, "HTTP/1.0 400 Bad Request\r\n\r\n", 28);
-        acio_stream_writer_drain(w);
+        UNCHECKED(acio_stream_writer_write(w, "HTTP/1.0 400 Bad Request\r\n\r\n", 28));
+        UNCHECKED(acio_stream_writer_drain(w));
     }
     void *all;
     size_t len;
     if (acio_stream_reader_read_all(r, &all, &len) == 0) /* until the client gives up */
         free(all);
     acio_stream_writer_close(w);
-    acio_stream_writer_wait_closed(w);
+    UNCHECKED(acio_stream_writer_wait_closed(w)); /* the client reset it, or closed */
     return NULL;
 }
 
@@ -295,7 +295,7 @@ static void *plain_server_main(void *arg)
     CHECK(strstr(acio_strerror(rc), "handshake") != NULL, "%s", acio_strerror(rc));
     acio_ssl_context_unref(cctx);
     acio_server_close(srv);
-    acio_server_wait_closed(srv);
+    OK(acio_server_wait_closed(srv));
     acio_server_free(srv);
     return NULL;
 }
