@@ -243,6 +243,9 @@ static void *self_signed_main(void *arg)
     CHECK(acio_ssl_context_load_verify_locations(cctx, self_cert, NULL) == 0, "trust it");
     rc = acio_open_connection(&r, &w, "127.0.0.1", acio_server_port(srv), 0, &co);
     CHECK(rc == 0, "trusted self-signed: %s", acio_err_name(rc));
+    OK(acio_stream_writer_write(w, "hi\n", 3));
+    char line[8];
+    CHECK(acio_stream_reader_readline(r, line, sizeof(line)) == 3, "echoed");
     acio_stream_writer_close(w);
     OK(acio_stream_writer_wait_closed(w));
     acio_stream_reader_unref(r);
