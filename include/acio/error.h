@@ -63,7 +63,17 @@
     XX(EURL_IDNA, 385, "the URL's international host name cannot be converted to IDNA ASCII")
 
 /* Database clients (Redis, MariaDB, PostgreSQL): offsets 400-599. */
-#define ACIO_DB_ERRORS(XX)
+#define ACIO_DB_ERRORS(XX)                                                                         \
+    XX(EREDIS_PROTOCOL, 400, "the Redis server sent malformed RESP; the connection was closed")    \
+    XX(EREDIS_REPLY, 401, "the Redis server answered with an error (see the reply's text)")        \
+    XX(EREDIS_CONNECTION, 402,                                                                     \
+       "the Redis connection was lost with the command in flight; it may or may not have run")    \
+    XX(EREDIS_AUTH, 403, "the Redis server refused the username/password (AUTH or HELLO)")         \
+    XX(EREDIS_TYPE, 404, "the Redis reply is not of the type this helper expects")                 \
+    XX(EREDIS_PUBSUB, 405,                                                                         \
+       "a subscribed Redis connection accepts only (P|S)(UN)SUBSCRIBE, PING and QUIT; use "       \
+       "another connection for commands")                                                          \
+    XX(EREDIS_WATCH, 406, "the transaction was aborted: a WATCHed key changed (retry it)")
 
 /* acio-crawl: offsets 600-699. */
 #define ACIO_CRAWL_ERRORS(XX)
