@@ -158,7 +158,7 @@ static void *many_tasks_one_connection(void *arg)
     /* One iteration later every task has queued its SET: all are in flight at once. */
     size_t most = 0;
     for (int k = 0; k < 3; k++) {
-        acio_sleep(0);
+        CHECK(acio_sleep(0) == 0, "sleep");
         if (acio_redis_pending(c) > most)
             most = acio_redis_pending(c);
     }
@@ -239,10 +239,11 @@ static void *cancel_keeps_connection(void *arg)
     CHECK(connect_default(&c, 2) == 0, "connect");
     acio_task_t *t;
     CHECK(acio_create_task(&t, slow_command, c, NULL) == 0, "task");
-    acio_sleep(0.05);
+    CHECK(acio_sleep(0.05) == 0, "sleep");
     acio_task_cancel(t, "enough");
     void *res = NULL;
-    acio_await(t, &res);
+    int rc = acio_await(t, &res);
+    CHECK(rc == 0 || rc == -ECANCELED, "await: %s", acio_err_name(rc));
     acio_future_unref(t);
     CHECK(acio_future_cancelled(t) || (res && strcmp(res, "cancelled") == 0), "was cancelled");
     /* The next command gets its own reply, not the abandoned one. */
@@ -280,7 +281,7 @@ static void *timeouts_and_blocking(void *arg)
     CHECK(!acio_redis_is_connected(c), "a timed-out connection is closed");
     /* The next command reconnects by itself (once the server, which DEBUG SLEEP
      * blocks as a whole, answers again). */
-    acio_sleep(0.5);
+    CHECK(acio_sleep(0.5) == 0, "sleep");
     rc = acio_redis_command(c, &r, "PING", NULL);
     CHECK(rc == 0, "reconnected: %s", acio_err_name(rc));
     acio_redis_reply_free(r);
@@ -290,9 +291,10 @@ static void *timeouts_and_blocking(void *arg)
     CHECK(connect_default(&c, 2) == 0, "connect");
     acio_task_t *t;
     CHECK(acio_create_task(&t, blpop_task, c, NULL) == 0, "task");
-    acio_sleep(0.05);
+    CHECK(acio_sleep(0.05) == 0, "sleep");
     acio_task_cancel(t, NULL);
-    acio_await(t, NULL);
+    rc = acio_await(t, NULL);
+    CHECK(rc == -ECANCELED || rc == 0, "blpop task: %s", acio_err_name(rc));
     acio_future_unref(t);
     CHECK(!acio_redis_is_connected(c), "closed after a cancelled BLPOP");
     CHECK(acio_redis_rpush(c, "queue", "job", NULL) == 0, "reconnects");
@@ -318,11 +320,12 @@ static void *server_dies(void *arg)
     CHECK(acio_redis_connect(&c, &o) == 0, "connect");
     acio_task_t *t;
     CHECK(acio_create_task(&t, slow_command, c, NULL) == 0, "task");
-    acio_sleep(0.05);
+    CHECK(acio_sleep(0.05) == 0, "sleep");
     kill(srv.pid, SIGKILL);
     waitpid(srv.pid, NULL, 0);
     srv.pid = 0;
-    acio_await(t, NULL);
+    void *res = NULL;
+    CHECK(acio_await(t, &res) == 0 && strcmp(res, "not cancelled") == 0, "slow command ended");
     acio_future_unref(t);
     CHECK(strstr(acio_redis_last_error(c), "lost"), "last error: %s", acio_redis_last_error(c));
     acio_redis_reply_t *r = NULL;
@@ -361,8 +364,8 @@ static void *pipelines(void *arg)
 
     /* MULTI/EXEC. */
     CHECK(acio_redis_pipeline_new(&p, c, true) == 0, "new tx");
-    acio_redis_pipeline_add(p, "SET", "balance", "10", NULL);
-    acio_redis_pipeline_add(p, "INCRBY", "balance", "5", NULL);
+    CHECK(acio_redis_pipeline_add(p, "SET", "balance", "10", NULL) == 0, "pipeline add");
+    CHECK(acio_redis_pipeline_add(p, "INCRBY", "balance", "5", NULL) == 0, "pipeline add");
     CHECK(acio_redis_pipeline_execute(p, &r) == 0, "exec");
     CHECK(r->elements == 2 && r->element[1]->integer == 15, "exec results");
     acio_redis_reply_free(r);
@@ -370,12 +373,12 @@ static void *pipelines(void *arg)
     /* WATCH on its own connection, a concurrent change, EXEC refused. */
     CHECK(acio_redis_command(c, NULL, "WATCH", "balance", NULL) == 0, "watch");
     CHECK(acio_redis_set(other, "balance", "99", 2, 0) == 0, "concurrent change");
-    acio_redis_pipeline_add(p, "INCRBY", "balance", "1", NULL);
+    CHECK(acio_redis_pipeline_add(p, "INCRBY", "balance", "1", NULL) == 0, "pipeline add");
     int rc = acio_redis_pipeline_execute(p, &r);
     CHECK(rc == ACIO_EREDIS_WATCH, "watch conflict: %s", acio_err_name(rc));
     CHECK(r == NULL, "no replies");
     /* A command rejected while queuing: EXECABORT. */
-    acio_redis_pipeline_add(p, "SET", "onlykey", NULL);
+    CHECK(acio_redis_pipeline_add(p, "SET", "onlykey", NULL) == 0, "pipeline add");
     rc = acio_redis_pipeline_execute(p, &r);
     CHECK(rc == ACIO_EREDIS_REPLY && r && strstr(r->str, "EXECABORT"), "execabort: %s",
           acio_err_name(rc));
@@ -398,13 +401,15 @@ Test(redis, pipelines_and_transactions, .init = start, .fini = stop)
 static void *publisher(void *arg)
 {
     acio_redis_t *c;
-    if (connect_default(&c, 2) != 0)
+    if (connect_default(&c, 2) != 0 || acio_sleep(0.05) < 0)
         return acio_raise(-EIO, "publisher connect");
-    acio_sleep(0.05);
     long long n = 0;
-    acio_redis_publish(c, "news", "one", 3, &n);
-    acio_redis_publish(c, "sports", "two", 3, NULL);
-    acio_redis_publish(c, "weather.today", "three", 5, NULL);
+    if (acio_redis_publish(c, "news", "one", 3, &n) < 0)
+        return acio_raise(-EIO, "publish");
+    if (acio_redis_publish(c, "sports", "two", 3, NULL) < 0)
+        return acio_raise(-EIO, "publish");
+    if (acio_redis_publish(c, "weather.today", "three", 5, NULL) < 0)
+        return acio_raise(-EIO, "publish");
     acio_redis_close(c);
     *(long long *)arg = n;
     return NULL;
@@ -478,9 +483,9 @@ static void *scan(void *arg)
     for (int i = 0; i < 250; i++) {
         char k[16];
         snprintf(k, sizeof(k), "scan:%d", i);
-        acio_redis_pipeline_add(p, "SET", k, "1", NULL);
+        CHECK(acio_redis_pipeline_add(p, "SET", k, "1", NULL) == 0, "pipeline add");
     }
-    acio_redis_pipeline_add(p, "SET", "other", "1", NULL);
+    CHECK(acio_redis_pipeline_add(p, "SET", "other", "1", NULL) == 0, "pipeline add");
     CHECK(acio_redis_pipeline_execute(p, NULL) == 0, "fill");
     acio_redis_pipeline_free(p);
     static bool seen[250];
@@ -526,11 +531,13 @@ static void *pool_worker(void *arg)
     snprintf(key, sizeof(key), "pool:%d", j->i);
     /* Some leave their connection dirty: mid-transaction, or with a reply in flight. */
     if (j->i % 7 == 0)
-        acio_redis_command(c, NULL, "MULTI", NULL);
-    acio_redis_set(c, key, "x", 1, 0);
-    acio_sleep(0.001 * (j->i % 5));
+        rc = acio_redis_command(c, NULL, "MULTI", NULL);
+    if (rc == 0)
+        rc = acio_redis_set(c, key, "x", 1, 0);
+    if (rc == 0)
+        rc = acio_sleep(0.001 * (j->i % 5));
     acio_redis_pool_release(j->pool, c);
-    return NULL;
+    return rc == 0 || rc == -ECANCELED ? NULL : acio_raise(rc, "worker %d", j->i);
 }
 
 static void *pool_contention(void *arg)
@@ -550,12 +557,13 @@ static void *pool_contention(void *arg)
         CHECK(acio_create_task(&t[i], pool_worker, &jobs[i], NULL) == 0, "task");
     }
     for (int round = 0; round < 10; round++) {
-        acio_sleep(0.001);
+        CHECK(acio_sleep(0.001) == 0, "sleep");
         CHECK(acio_redis_pool_size(pool) <= 3, "size %zu", acio_redis_pool_size(pool));
         acio_task_cancel(t[rand_r(&seed) % N], NULL);
     }
     for (int i = 0; i < N; i++) {
-        acio_await(t[i], NULL);
+        int rc = acio_await(t[i], NULL);
+        CHECK(rc == 0 || rc == -ECANCELED, "worker %d: %s", i, acio_err_name(rc));
         acio_future_unref(t[i]);
     }
     CHECK(acio_redis_pool_size(pool) <= 3, "size %zu", acio_redis_pool_size(pool));

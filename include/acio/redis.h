@@ -75,15 +75,18 @@ typedef struct {
 } acio_resp_limits_t;
 
 /* Errors: -ENOMEM, -EINVAL. limits may be NULL (the defaults above). */
-ACIO_EXTERN int acio_resp_reader_new(acio_resp_reader_t **out, const acio_resp_limits_t *limits);
+ACIO_EXTERN ACIO_NODISCARD int acio_resp_reader_new(acio_resp_reader_t **out,
+                                                    const acio_resp_limits_t *limits);
 ACIO_EXTERN void acio_resp_reader_free(acio_resp_reader_t *r);
 /* Append len bytes of input. Errors: -ENOMEM, ACIO_EREDIS_PROTOCOL (the reader already
  * failed: it never recovers; close the connection). */
-ACIO_EXTERN int acio_resp_reader_feed(acio_resp_reader_t *r, const void *buf, size_t len);
+ACIO_EXTERN ACIO_NODISCARD int acio_resp_reader_feed(acio_resp_reader_t *r, const void *buf,
+                                                     size_t len);
 /* Take the next complete reply: 1 and *out (the caller's), 0 if more input is needed,
  * or ACIO_EREDIS_PROTOCOL (malformed input or a limit exceeded; the message is in
  * acio_resp_reader_error()), -ENOMEM. */
-ACIO_EXTERN int acio_resp_reader_get(acio_resp_reader_t *r, acio_redis_reply_t **out);
+ACIO_EXTERN ACIO_NODISCARD int acio_resp_reader_get(acio_resp_reader_t *r,
+                                                    acio_redis_reply_t **out);
 /* What went wrong, after ACIO_EREDIS_PROTOCOL ("" before). */
 ACIO_EXTERN const char *acio_resp_reader_error(const acio_resp_reader_t *r);
 
@@ -123,14 +126,16 @@ typedef struct {
  * when connecting), unix://[[user]:password@]/path[?db=N]. Query parameters: db,
  * protocol, client_name (or name). The strings live in *storage (malloc'd; free() it
  * after connecting). Errors: -EINVAL (not a redis URL, a bad port or db), -ENOMEM. */
-ACIO_EXTERN int acio_redis_opts_from_url(acio_redis_opts_t *opts, const char *url, char **storage);
+ACIO_EXTERN ACIO_NODISCARD int acio_redis_opts_from_url(acio_redis_opts_t *opts, const char *url,
+                                                        char **storage);
 
 /* Connect and run the handshake (HELLO/AUTH, SELECT, CLIENT SETNAME). Coroutine.
  * Errors: create_connection's, -ETIMEDOUT, ACIO_EREDIS_AUTH (the server refused the
  * credentials; its message in the task's error), ACIO_EREDIS_REPLY (another handshake
  * command failed), ACIO_EREDIS_PROTOCOL, -ECANCELED. */
-ACIO_EXTERN int acio_redis_connect(acio_redis_t **out, const acio_redis_opts_t *opts);
-ACIO_EXTERN int acio_redis_connect_url(acio_redis_t **out, const char *url);
+ACIO_EXTERN ACIO_NODISCARD int acio_redis_connect(acio_redis_t **out,
+                                                  const acio_redis_opts_t *opts);
+ACIO_EXTERN ACIO_NODISCARD int acio_redis_connect_url(acio_redis_t **out, const char *url);
 /* Why the last acio_redis_connect / connect_url / reconnect in this thread failed, in
  * words (the server's refusal, the system error): like dlerror(), "" if none. */
 ACIO_EXTERN const char *acio_redis_connect_error(void);
@@ -140,7 +145,7 @@ ACIO_EXTERN void acio_redis_close(acio_redis_t *c);
 /* True while connected (false after a loss until a command reconnects). */
 ACIO_EXTERN bool acio_redis_is_connected(const acio_redis_t *c);
 /* The protocol version the server agreed to: 2 or 3. */
-ACIO_EXTERN int acio_redis_protocol(const acio_redis_t *c);
+ACIO_EXTERN ACIO_NODISCARD int acio_redis_protocol(const acio_redis_t *c);
 /* The text of the last error on this connection (a server error reply, the reason a
  * connection was lost); "" if none. Valid until the next command on c. */
 ACIO_EXTERN const char *acio_redis_last_error(const acio_redis_t *c);
@@ -153,51 +158,59 @@ ACIO_EXTERN size_t acio_redis_pending(const acio_redis_t *c);
  * flight; it may or may not have run), -ETIMEDOUT (command_timeout), ACIO_EREDIS_PROTOCOL,
  * ACIO_EREDIS_PUBSUB (a subscribed connection takes only (UN)SUBSCRIBE/PING/QUIT),
  * -ECANCELED, -ENOMEM, -EINVAL (argc < 1). */
-ACIO_EXTERN int acio_redis_command_argv(acio_redis_t *c, acio_redis_reply_t **reply, int argc,
-                                        const char *const *argv, const size_t *argvlen);
+ACIO_EXTERN ACIO_NODISCARD int acio_redis_command_argv(acio_redis_t *c, acio_redis_reply_t **reply,
+                                                       int argc, const char *const *argv,
+                                                       const size_t *argvlen);
 /* The same with NUL-terminated arguments, NULL-terminated: cmd(c, &r, "SET", "k", "v", NULL). */
-ACIO_EXTERN int acio_redis_command(acio_redis_t *c, acio_redis_reply_t **reply, ...);
+ACIO_EXTERN ACIO_NODISCARD int acio_redis_command(acio_redis_t *c, acio_redis_reply_t **reply, ...);
 
 /* ---- typed helpers (all coroutines; errors as acio_redis_command_argv, plus
  * ACIO_EREDIS_TYPE when the reply is not of the expected type) ---- */
 
 /* GET: *value malloc'd (NUL-terminated, *len bytes; free()), NULL when the key does not
  * exist (returns 0). len may be NULL. */
-ACIO_EXTERN int acio_redis_get(acio_redis_t *c, const char *key, char **value, size_t *len);
+ACIO_EXTERN ACIO_NODISCARD int acio_redis_get(acio_redis_t *c, const char *key, char **value,
+                                              size_t *len);
 /* SET key value [EX seconds when ex > 0]. */
-ACIO_EXTERN int acio_redis_set(acio_redis_t *c, const char *key, const void *value, size_t len,
-                               long ex);
+ACIO_EXTERN ACIO_NODISCARD int acio_redis_set(acio_redis_t *c, const char *key, const void *value,
+                                              size_t len, long ex);
 /* DEL: *deleted may be NULL. */
-ACIO_EXTERN int acio_redis_del(acio_redis_t *c, const char *key, long long *deleted);
-ACIO_EXTERN int acio_redis_incrby(acio_redis_t *c, const char *key, long long by, long long *value);
-ACIO_EXTERN int acio_redis_expire(acio_redis_t *c, const char *key, long seconds, bool *set);
+ACIO_EXTERN ACIO_NODISCARD int acio_redis_del(acio_redis_t *c, const char *key, long long *deleted);
+ACIO_EXTERN ACIO_NODISCARD int acio_redis_incrby(acio_redis_t *c, const char *key, long long by,
+                                                 long long *value);
+ACIO_EXTERN ACIO_NODISCARD int acio_redis_expire(acio_redis_t *c, const char *key, long seconds,
+                                                 bool *set);
 /* HSET key field value [field value ...]: pairs is 2*npairs NUL-terminated strings.
  * *added (may be NULL) receives the number of new fields. */
-ACIO_EXTERN int acio_redis_hset(acio_redis_t *c, const char *key, const char *const *pairs,
-                                size_t npairs, long long *added);
-ACIO_EXTERN int acio_redis_hget(acio_redis_t *c, const char *key, const char *field, char **value,
-                                size_t *len);
+ACIO_EXTERN ACIO_NODISCARD int acio_redis_hset(acio_redis_t *c, const char *key,
+                                               const char *const *pairs, size_t npairs,
+                                               long long *added);
+ACIO_EXTERN ACIO_NODISCARD int acio_redis_hget(acio_redis_t *c, const char *key, const char *field,
+                                               char **value, size_t *len);
 /* HGETALL: *reply is a flat list field, value, ... (an ARRAY in RESP2, a MAP in RESP3);
  * both answer to acio_redis_reply_map_get(). */
-ACIO_EXTERN int acio_redis_hgetall(acio_redis_t *c, const char *key, acio_redis_reply_t **reply);
-ACIO_EXTERN int acio_redis_lpush(acio_redis_t *c, const char *key, const char *value,
-                                 long long *length);
-ACIO_EXTERN int acio_redis_rpush(acio_redis_t *c, const char *key, const char *value,
-                                 long long *length);
+ACIO_EXTERN ACIO_NODISCARD int acio_redis_hgetall(acio_redis_t *c, const char *key,
+                                                  acio_redis_reply_t **reply);
+ACIO_EXTERN ACIO_NODISCARD int acio_redis_lpush(acio_redis_t *c, const char *key, const char *value,
+                                                long long *length);
+ACIO_EXTERN ACIO_NODISCARD int acio_redis_rpush(acio_redis_t *c, const char *key, const char *value,
+                                                long long *length);
 /* LRANGE / SMEMBERS / ZRANGE ... WITHSCORES: the reply as it comes. */
-ACIO_EXTERN int acio_redis_lrange(acio_redis_t *c, const char *key, long start, long stop,
-                                  acio_redis_reply_t **reply);
-ACIO_EXTERN int acio_redis_sadd(acio_redis_t *c, const char *key, const char *member,
-                                long long *added);
-ACIO_EXTERN int acio_redis_smembers(acio_redis_t *c, const char *key, acio_redis_reply_t **reply);
-ACIO_EXTERN int acio_redis_zadd(acio_redis_t *c, const char *key, double score, const char *member,
-                                long long *added);
-ACIO_EXTERN int acio_redis_zrange_withscores(acio_redis_t *c, const char *key, long start,
-                                             long stop, acio_redis_reply_t **reply);
+ACIO_EXTERN ACIO_NODISCARD int acio_redis_lrange(acio_redis_t *c, const char *key, long start,
+                                                 long stop, acio_redis_reply_t **reply);
+ACIO_EXTERN ACIO_NODISCARD int acio_redis_sadd(acio_redis_t *c, const char *key, const char *member,
+                                               long long *added);
+ACIO_EXTERN ACIO_NODISCARD int acio_redis_smembers(acio_redis_t *c, const char *key,
+                                                   acio_redis_reply_t **reply);
+ACIO_EXTERN ACIO_NODISCARD int acio_redis_zadd(acio_redis_t *c, const char *key, double score,
+                                               const char *member, long long *added);
+ACIO_EXTERN ACIO_NODISCARD int acio_redis_zrange_withscores(acio_redis_t *c, const char *key,
+                                                            long start, long stop,
+                                                            acio_redis_reply_t **reply);
 /* BLPOP key timeout: *reply is [key, value], or NULL when the timeout passed (returns
  * 0). A blocking command: prefer a connection of its own (see the top of this file). */
-ACIO_EXTERN int acio_redis_blpop(acio_redis_t *c, const char *key, double timeout,
-                                 acio_redis_reply_t **reply);
+ACIO_EXTERN ACIO_NODISCARD int acio_redis_blpop(acio_redis_t *c, const char *key, double timeout,
+                                                acio_redis_reply_t **reply);
 
 /* In a MAP or a flat field/value ARRAY, the value for key (NUL-terminated), or NULL. */
 ACIO_EXTERN const acio_redis_reply_t *acio_redis_reply_map_get(const acio_redis_reply_t *r,
@@ -206,11 +219,13 @@ ACIO_EXTERN const acio_redis_reply_t *acio_redis_reply_map_get(const acio_redis_
 /* SCAN as an async iterator: yields one key at a time, fetching batches as needed.
  * pattern and type may be NULL; count <= 0 lets the server choose. */
 typedef struct acio_redis_scan_s acio_redis_scan_t;
-ACIO_EXTERN int acio_redis_scan_new(acio_redis_scan_t **out, acio_redis_t *c, const char *pattern,
-                                    long count, const char *type);
+ACIO_EXTERN ACIO_NODISCARD int acio_redis_scan_new(acio_redis_scan_t **out, acio_redis_t *c,
+                                                   const char *pattern, long count,
+                                                   const char *type);
 /* Next key: 1 and *key (borrowed, valid until the next call), 0 when the scan is
  * complete, or a command error. Coroutine. */
-ACIO_EXTERN int acio_redis_scan_next(acio_redis_scan_t *s, const char **key, size_t *len);
+ACIO_EXTERN ACIO_NODISCARD int acio_redis_scan_next(acio_redis_scan_t *s, const char **key,
+                                                    size_t *len);
 ACIO_EXTERN void acio_redis_scan_free(acio_redis_scan_t *s);
 
 /* ---- explicit pipelines and MULTI/EXEC transactions ----
@@ -221,17 +236,19 @@ ACIO_EXTERN void acio_redis_scan_free(acio_redis_scan_t *s);
  * connection of its own (a pool's): run WATCH, read, then execute a transaction; EXEC
  * answers NIL when a watched key changed: execute() then returns ACIO_EREDIS_WATCH. */
 typedef struct acio_redis_pipeline_s acio_redis_pipeline_t;
-ACIO_EXTERN int acio_redis_pipeline_new(acio_redis_pipeline_t **out, acio_redis_t *c,
-                                        bool transaction);
+ACIO_EXTERN ACIO_NODISCARD int acio_redis_pipeline_new(acio_redis_pipeline_t **out, acio_redis_t *c,
+                                                       bool transaction);
 /* Queue one command (copied). Errors: -ENOMEM, -EINVAL. */
-ACIO_EXTERN int acio_redis_pipeline_add_argv(acio_redis_pipeline_t *p, int argc,
-                                             const char *const *argv, const size_t *argvlen);
-ACIO_EXTERN int acio_redis_pipeline_add(acio_redis_pipeline_t *p, ...);
+ACIO_EXTERN ACIO_NODISCARD int acio_redis_pipeline_add_argv(acio_redis_pipeline_t *p, int argc,
+                                                            const char *const *argv,
+                                                            const size_t *argvlen);
+ACIO_EXTERN ACIO_NODISCARD int acio_redis_pipeline_add(acio_redis_pipeline_t *p, ...);
 /* Send and wait. Coroutine. *replies (may be NULL) is an ARRAY with one reply per queued
  * command (in a transaction: EXEC's results), the caller's. Returns 0 even if some
  * replies are errors (look at each), or ACIO_EREDIS_WATCH, ACIO_EREDIS_REPLY (a queued
  * command was rejected before EXEC: the transaction was discarded), the command errors. */
-ACIO_EXTERN int acio_redis_pipeline_execute(acio_redis_pipeline_t *p, acio_redis_reply_t **replies);
+ACIO_EXTERN ACIO_NODISCARD int acio_redis_pipeline_execute(acio_redis_pipeline_t *p,
+                                                           acio_redis_reply_t **replies);
 ACIO_EXTERN void acio_redis_pipeline_free(acio_redis_pipeline_t *p);
 
 /* ---- pub/sub ----
@@ -248,21 +265,28 @@ typedef struct {
 } acio_redis_message_t;
 
 /* Coroutines: they wait for the server's confirmation of each channel. */
-ACIO_EXTERN int acio_redis_subscribe(acio_redis_t *c, const char *const *channels, size_t n);
-ACIO_EXTERN int acio_redis_psubscribe(acio_redis_t *c, const char *const *patterns, size_t n);
-ACIO_EXTERN int acio_redis_ssubscribe(acio_redis_t *c, const char *const *channels, size_t n);
+ACIO_EXTERN ACIO_NODISCARD int acio_redis_subscribe(acio_redis_t *c, const char *const *channels,
+                                                    size_t n);
+ACIO_EXTERN ACIO_NODISCARD int acio_redis_psubscribe(acio_redis_t *c, const char *const *patterns,
+                                                     size_t n);
+ACIO_EXTERN ACIO_NODISCARD int acio_redis_ssubscribe(acio_redis_t *c, const char *const *channels,
+                                                     size_t n);
 /* n == 0: from all. */
-ACIO_EXTERN int acio_redis_unsubscribe(acio_redis_t *c, const char *const *channels, size_t n);
-ACIO_EXTERN int acio_redis_punsubscribe(acio_redis_t *c, const char *const *patterns, size_t n);
+ACIO_EXTERN ACIO_NODISCARD int acio_redis_unsubscribe(acio_redis_t *c, const char *const *channels,
+                                                      size_t n);
+ACIO_EXTERN ACIO_NODISCARD int acio_redis_punsubscribe(acio_redis_t *c, const char *const *patterns,
+                                                       size_t n);
 /* The next message. Coroutine. timeout <= 0 waits forever. Returns 0 and *msg (release
  * with acio_redis_message_release), -ETIMEDOUT, ACIO_ESTOPASYNCITERATION (no
  * subscriptions left), ACIO_EREDIS_CONNECTION, -ECANCELED (the connection stays
  * subscribed and usable). */
-ACIO_EXTERN int acio_redis_pubsub_next(acio_redis_t *c, acio_redis_message_t *msg, double timeout);
+ACIO_EXTERN ACIO_NODISCARD int acio_redis_pubsub_next(acio_redis_t *c, acio_redis_message_t *msg,
+                                                      double timeout);
 ACIO_EXTERN void acio_redis_message_release(acio_redis_message_t *msg);
 /* PUBLISH: *receivers may be NULL. */
-ACIO_EXTERN int acio_redis_publish(acio_redis_t *c, const char *channel, const void *data,
-                                   size_t len, long long *receivers);
+ACIO_EXTERN ACIO_NODISCARD int acio_redis_publish(acio_redis_t *c, const char *channel,
+                                                  const void *data, size_t len,
+                                                  long long *receivers);
 
 /* ---- pool (aioredis's ConnectionsPool) ---- */
 
@@ -275,17 +299,19 @@ typedef struct {
 
 /* Open minsize connections. Coroutine. Errors: acio_redis_connect's, -EINVAL
  * (minsize > maxsize or maxsize 0). popts may be NULL. */
-ACIO_EXTERN int acio_redis_pool_new(acio_redis_pool_t **out, const acio_redis_opts_t *opts,
-                                    const acio_redis_pool_opts_t *popts);
+ACIO_EXTERN ACIO_NODISCARD int acio_redis_pool_new(acio_redis_pool_t **out,
+                                                   const acio_redis_opts_t *opts,
+                                                   const acio_redis_pool_opts_t *popts);
 /* Take a connection (FIFO among waiters). Coroutine. Errors: -ETIMEDOUT, acio_redis_connect's,
  * ACIO_ECLOSED (the pool is closing), -ECANCELED. */
-ACIO_EXTERN int acio_redis_pool_acquire(acio_redis_pool_t *p, acio_redis_t **conn);
+ACIO_EXTERN ACIO_NODISCARD int acio_redis_pool_acquire(acio_redis_pool_t *p, acio_redis_t **conn);
 /* Give it back. A connection that lost its link, is subscribed, is in the middle of a
  * transaction (MULTI or WATCH without EXEC) or still awaits replies is closed instead of
  * being reused. */
 ACIO_EXTERN void acio_redis_pool_release(acio_redis_pool_t *p, acio_redis_t *conn);
 /* acquire + command + release. Coroutine. */
-ACIO_EXTERN int acio_redis_pool_command(acio_redis_pool_t *p, acio_redis_reply_t **reply, ...);
+ACIO_EXTERN ACIO_NODISCARD int acio_redis_pool_command(acio_redis_pool_t *p,
+                                                       acio_redis_reply_t **reply, ...);
 /* Connections open (idle + in use) and idle. */
 ACIO_EXTERN size_t acio_redis_pool_size(const acio_redis_pool_t *p);
 ACIO_EXTERN size_t acio_redis_pool_freesize(const acio_redis_pool_t *p);

@@ -615,7 +615,8 @@ void acio_redis_close(acio_redis_t *c)
     if (c->t && c->out.len) {
         /* What was queued but not flushed is sent before the close (nothing accepted is
          * silently lost); its replies are not awaited. */
-        acio_transport_write(c->t, c->out.data, c->out.len);
+        if (acio_transport_write(c->t, c->out.data, c->out.len) < 0)
+            acio__redis_set_error(c, "the commands queued at close could not be sent");
         c->out.len = 0;
     }
     if (c->t) {
