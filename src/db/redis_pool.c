@@ -157,9 +157,23 @@ int acio_redis_pool_acquire(acio_redis_pool_t *p, acio_redis_t **conn)
     void *result = NULL;
     rc = p->popts.acquire_timeout > 0 ? acio_wait_for(fut, p->popts.acquire_timeout, &result)
                                       : acio_await(fut, &result);
+    if (rc < 0) {
+        /* A cancellation can reach us after a releaser already handed us a connection or
+         * a slot (asyncio's Queue and Lock guard the same race): pass it on, never drop
+         * it. Otherwise the future is cancelled or failed and hand_to_waiter skips it. */
+        if (acio_future_done(fut) && !acio_future_cancelled(fut) && acio_future_error(fut) == 0 &&
+            acio_future_result(fut, &result) == 0) {
+            if (result) {
+                acio_redis_pool_release(p, result);
+            } else if (!hand_to_waiter(p, NULL)) {
+                p->size--;
+                pool_maybe_free(p);
+            }
+        }
+        acio_future_unref(fut);
+        return rc;
+    }
     acio_future_unref(fut);
-    if (rc < 0)
-        return rc; /* the future is cancelled or failed; hand_to_waiter skips it */
     if (result) {
         *conn = result;
         return 0;
