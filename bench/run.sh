@@ -38,7 +38,7 @@ set -uo pipefail
 
 ALL_BENCHES="switch spawn timers idle_task_memory gather queue lock to_thread
     echo_protocol_64B echo_protocol_16KiB echo_streams_64B echo_streams_16KiB
-    idle_connection_memory"
+    idle_connection_memory redis_get_set"
 
 if [ $# -lt 1 ] || [ ! -d "$1" ]; then
     echo "usage: $0 <cmake build directory>" >&2
@@ -129,8 +129,8 @@ record() {
         "$name" "$impl" "$value" "$unit" >>"$JSONL"
 }
 
-# higher_is_better BENCH: true for throughput figures (msgs/s), false for costs.
-higher_is_better() { [ "${UNIT[$1]:-}" = msgs/s ]; }
+# higher_is_better BENCH: true for throughput figures (msgs/s, ops/s, ...), false for costs.
+higher_is_better() { [[ ${UNIT[$1]:-} == */s ]]; }
 
 # compare BENCH ANCHOR...: print acio's figure as a ratio of each anchor's.
 compare() { compare_impl acio "$@"; }
@@ -535,6 +535,57 @@ bench_idle_connection_memory() {
     compare_impl acio_streams idle_connection_memory uvloop asyncio go
     target idle_connection_memory uvloop '<=' 0.5 "protocol conn <= 1/2 uvloop"
     target idle_connection_memory go '<' 1 "streams conn < Go" acio_streams
+}
+
+# ---- redis_get_set (issue 10) ----------------------------------------------------------
+
+# run_rate BENCH IMPL CMD...: run CMD $REPEAT times (pinned to $CPU); keep the run that
+# used the least CPU per operation and record its throughput as BENCH (ops/s) and its
+# CPU per operation as BENCH_cpu (ns/op).
+run_rate() {
+    local bench=$1 impl=$2 v best="" best_line="" r
+    shift 2
+    for ((r = 0; r < REPEAT; r++)); do
+        run_impl "$bench" "$impl" "$@" || return 0
+        v=$(kv "$LINE" cpu_ns_per_op)
+        [ -n "$v" ] || { printf '  %-9s FAILED: %s\n' "$impl" "$LINE"; FAILURES=$((FAILURES + 1)); return 0; }
+        if [ -z "$best" ] || [ "$(calc "$v < $best")" = 1 ]; then best=$v best_line=$LINE; fi
+    done
+    record "$bench" "$impl" "$(kv "$best_line" ops_per_s)" ops/s "wall $(kv "$best_line" wall_s) s"
+    record "${bench}_cpu" "$impl" "$best" ns/op "client CPU per command"
+}
+
+bench_redis_get_set() {
+    local ops=${ACIO_BENCH_REDIS_OPS:-200000} port dir pid variant mode depth name
+    if ! command -v redis-server >/dev/null; then
+        echo "redis_get_set: redis-server not installed (make bench-deps installs it)" >&2
+        FAILURES=$((FAILURES + 1))
+        return
+    fi
+    port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    dir=$(mktemp -d)
+    taskset -c "$LOADCPU" redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no \
+        --dir "$dir" --logfile "$dir/log" --daemonize no &
+    pid=$!
+    for _ in $(seq 1 500); do redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && break; sleep 0.01; done
+    for variant in conn1:1 conn1:16 pool10:1 pool10:16; do
+        mode=${variant%%:*} depth=${variant##*:}
+        name=redis_get_set
+        [ "$mode" = pool10 ] && name=${name}_pool10
+        [ "$depth" != 1 ] && name=${name}_p$depth
+        header "$name" "50 tasks, SET+GET, $ops commands, $mode, pipeline depth $depth; redis-server on core $LOADCPU, clients on core $CPU"
+        run_rate "$name" acio "$BIN/bench_redis_get_set" "$port" "$ops" "$mode" "$depth"
+        # redis-benchmark has no pool: its 50 clients are 50 connections in every variant.
+        run_rate "$name" redis_benchmark "$HERE/redis/redis_benchmark.sh" "$port" "$ops" "$depth"
+        run_rate "$name" redis_py "$PY" "$HERE/redis/redis_py.py" "$port" "$((ops / 10))" "$mode" "$depth"
+        compare "$name" redis_benchmark redis_py
+        compare "${name}_cpu" redis_benchmark redis_py
+        target "${name}_cpu" redis_benchmark '<=' 1.2 "client CPU/op <= 1.2x redis-benchmark"
+        target "$name" redis_py '>=' 10 "throughput >= 10x redis-py"
+    done
+    kill "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    rm -rf "$dir"
 }
 
 # ---- main ------------------------------------------------------------------------------
