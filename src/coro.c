@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #ifdef ACIO_ASAN
@@ -73,14 +74,36 @@ static void write_str(const char *s)
     (void)!write(2, s, strlen(s));
 }
 
+/* The interrupted context's stack pointer, or NULL where we do not know how to read it. */
+static __attribute__((unused)) char *fault_sp(void *uc)
+{
+#if defined(__x86_64__)
+    return (char *)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RSP];
+#elif defined(__aarch64__)
+    return (char *)((ucontext_t *)uc)->uc_mcontext.sp;
+#else
+    (void)uc;
+    return NULL;
+#endif
+}
+
+/* How far below its stack a stack pointer may be and still be that stack's overflow (a
+ * single frame of this size is already absurd; beyond, the fault is someone else's). */
+#define OVERFLOW_SP_REACH ((size_t)64 << 20)
+
 static __attribute__((unused)) void segv_handler(int sig, siginfo_t *si, void *uc)
 {
-    (void)uc;
     acio_coro_t *co = acio__coro_running;
     char *addr = si->si_addr;
-    /* A fault in the guard page, or a little below it (a large frame can jump over a
-     * single page), while a coroutine runs on this stack is an overflow. */
-    if (co && addr < co->stack->lo && addr >= co->stack->lo - 16 * page_size_cached) {
+    /* While a coroutine runs, a fault is its overflow if it hit the guard area below its
+     * stack (or, unguarded, the first pages below it), or if the stack pointer itself has
+     * left the stack downwards: a frame too large for the guard (allocated in code built
+     * without -fstack-clash-protection) that reached unmapped memory. */
+    char *lo = co ? co->stack->lo : NULL;
+    size_t below = co && co->stack->guarded ? ACIO_STACK_GUARD : 16 * page_size_cached;
+    char *sp = co ? fault_sp(uc) : NULL;
+    if (co && ((addr < lo && (size_t)(lo - addr) <= below) ||
+               (sp && sp < lo && (size_t)(lo - sp) <= OVERFLOW_SP_REACH))) {
         write_str("acio: stack overflow in task '");
         if (co->name) {
             write_str(co->name);

@@ -1,13 +1,14 @@
 /* Coroutine stacks.
  *
  * Stacks are carved from slabs: one mmap of SLAB_STACKS slots, each slot a guard area of
- * one page followed by the usable stack, with this stack's acio_stack_t at the very top
- * (the top page is the first one a coroutine touches, so the bookkeeping costs no extra
- * page). Mappings are MAP_NORESERVE and never use transparent huge pages, so an idle
- * task costs only the pages its stack really touched.
+ * ACIO_STACK_GUARD bytes (256 KiB) followed by the usable stack, with this stack's
+ * acio_stack_t at the very top (the top page is the first one a coroutine touches, so the
+ * bookkeeping costs no extra page). Mappings are MAP_NORESERVE and never use transparent
+ * huge pages, so an idle task costs only the pages its stack really touched; the guard
+ * areas cost address space only.
  *
- * Guard pages: a slab's guard areas are made PROT_NONE while the process-wide budget
- * lasts. Every PROT_NONE page splits a mapping, and Linux caps mappings per process at
+ * Guard areas: a slab's guard areas are made PROT_NONE while the process-wide budget
+ * lasts. Every PROT_NONE area splits a mapping, and Linux caps mappings per process at
  * vm.max_map_count (65530 by default, which we may not raise), so a million guarded
  * stacks are impossible. The budget is (max_map_count - 16384) / 2 guards (about 24,500
  * stacks by default). Slabs carved after it is spent have no guard areas: the
@@ -97,10 +98,10 @@ size_t acio_coro_default_stack_size(void)
     return acio__stack_round(0);
 }
 
-void acio_stack_set_guard_budget(size_t pages)
+void acio_stack_set_guard_budget(size_t areas)
 {
     pthread_once(&once, init_once);
-    atomic_store(&guard_budget, (long)pages);
+    atomic_store(&guard_budget, (long)areas);
 }
 
 void acio_stack_stats(acio_stack_stats_t *out)
@@ -150,7 +151,7 @@ static acio_stack_t *init_slot(char *lo, char *top, size_t pool_size, bool guard
     return s;
 }
 
-/* Two layouts. Guarded: [guard page][stack] per slot, the guard made PROT_NONE. Once the
+/* Two layouts. Guarded: [guard area][stack] per slot, the guard made PROT_NONE. Once the
  * guard budget cannot cover a whole slab: [canary page][stack][stack]..., each stack's
  * canary being the top bytes of the slot below it. */
 static int carve_slab(pool_t *p, size_t size)
@@ -159,7 +160,7 @@ static int carve_slab(pool_t *p, size_t size)
     long b = atomic_load(&guard_budget);
     while (b >= SLAB_STACKS && !guarded)
         guarded = atomic_compare_exchange_weak(&guard_budget, &b, b - SLAB_STACKS);
-    size_t slot = guarded ? size + page_size : size;
+    size_t slot = guarded ? size + ACIO_STACK_GUARD : size;
     size_t len = guarded ? slot * SLAB_STACKS : page_size + slot * SLAB_STACKS;
     char *mem =
         mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -175,7 +176,7 @@ static int carve_slab(pool_t *p, size_t size)
     /* Push in reverse so the lowest slot is handed out first. */
     for (int i = SLAB_STACKS - 1; i >= 0; i--) {
         char *base = first + (size_t)i * slot;
-        bool g = guarded && mprotect(base, page_size, PROT_NONE) == 0;
+        bool g = guarded && mprotect(base, ACIO_STACK_GUARD, PROT_NONE) == 0;
 #ifdef MADV_POPULATE_WRITE
         /* Every stack's top page is written now and touched by its first task anyway;
          * populating it costs far less than the page fault would on a VM. */
@@ -183,7 +184,7 @@ static int carve_slab(pool_t *p, size_t size)
 #endif
         if (g)
             atomic_fetch_add(&stat_guarded, 1);
-        push(p, init_slot(guarded ? base + page_size : base, base + slot, size, g));
+        push(p, init_slot(guarded ? base + ACIO_STACK_GUARD : base, base + slot, size, g));
     }
     atomic_fetch_add(&stat_total, SLAB_STACKS);
     atomic_fetch_add(&stat_free, SLAB_STACKS);

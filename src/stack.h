@@ -9,16 +9,21 @@
 
 typedef struct acio_stack_s acio_stack_t;
 struct acio_stack_s {
-    char *lo; /* lowest usable byte (just above the guard area) */
+    char *lo; /* lowest usable byte (just above the guard area, if any) */
     char *hi; /* one past the highest usable byte; this struct lives just above */
     acio_stack_t *next_free;
     size_t size;      /* usable size, hi - lo */
     size_t pool_size; /* the rounded size it was asked for: its pool's key */
-    bool guarded;     /* a PROT_NONE page lies below lo */
+    bool guarded;     /* ACIO_STACK_GUARD bytes of PROT_NONE lie below lo */
 };
 
 #define ACIO_STACK_MIN     (16u * 1024u)
 #define ACIO_STACK_DEFAULT (128u * 1024u)
+/* The PROT_NONE area below every guarded stack. Address space only (no memory, one
+ * mapping split, like a single page), so it is made large enough that a realistic frame
+ * (a 64 KiB buffer and its neighbours) cannot jump it into the stack below, even in code
+ * built without -fstack-clash-protection. A multiple of every page size Linux uses. */
+#define ACIO_STACK_GUARD (256u * 1024u)
 /* Bytes below lo that must stay zero on an unguarded stack (checked at every switch). */
 #define ACIO_STACK_CANARY_BYTES 64
 

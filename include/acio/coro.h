@@ -71,15 +71,15 @@ ACIO_EXTERN ACIO_NODISCARD int acio_coro_set_default_stack_size(size_t size);
 ACIO_EXTERN size_t acio_coro_default_stack_size(void);
 
 /* What the stack pool holds, for tests and tuning. guarded counts stacks protected by a
- * guard page; the rest are checked at every switch (see docs/stacks.md). */
+ * 256 KiB PROT_NONE guard area; the rest are checked at every switch (docs/stacks.md). */
 typedef struct {
     size_t stacks_total;   /* stacks mapped */
     size_t stacks_free;    /* of those, in the pool ready for reuse */
-    size_t stacks_guarded; /* of those, with a PROT_NONE guard page */
-    size_t guard_budget;   /* guard pages acio may still create (vm.max_map_count) */
+    size_t stacks_guarded; /* of those, with a PROT_NONE guard area */
+    size_t guard_budget;   /* guard areas acio may still create (vm.max_map_count) */
 } acio_stack_stats_t;
 ACIO_EXTERN void acio_stack_stats(acio_stack_stats_t *out);
-/* Cap the number of guard pages (for tests; default from vm.max_map_count). */
-ACIO_EXTERN void acio_stack_set_guard_budget(size_t pages);
+/* Cap the number of guard areas (for tests; default from vm.max_map_count). */
+ACIO_EXTERN void acio_stack_set_guard_budget(size_t areas);
 
 #endif

@@ -59,6 +59,9 @@ run("pkg-config" ${CMAKE_COMMAND} -E env PKG_CONFIG_PATH=${pc_dir}
 string(STRIP "${run_out}" pc_flags)
 separate_arguments(pc_flags UNIX_COMMAND "${pc_flags}")
 message(STATUS "pkg-config --cflags --libs acio: ${pc_flags}")
+if(NOT "-fstack-clash-protection" IN_LIST pc_flags)
+  message(FATAL_ERROR "pkg-config's flags lack -fstack-clash-protection (docs/stacks.md)")
+endif()
 run("compiling hello.c with pkg-config's flags"
     ${C_COMPILER} -std=gnu11 -Wall -Wextra -Werror ${SOURCE_DIR}/hello.c ${pc_flags}
     -o ${WORK_DIR}/hello_pkgconfig)
