@@ -442,3 +442,102 @@ Test(signal, closing_hook_removes_every_handler_and_restores_dispositions)
     cr_assert_eq(acio_loop_remove_signal_handler(loop, SIGUSR1), 0);
     cr_assert_eq(acio_loop_close(loop), 0);
 }
+
+/* ---- closing the loop gives the signals back (asyncio's loop.close()) ---- */
+
+static volatile sig_atomic_t user_sigint_calls;
+static void user_sigint(int signo, siginfo_t *si, void *uc)
+{
+    (void)signo;
+    (void)si;
+    (void)uc;
+    user_sigint_calls++;
+}
+
+/* The program had its own SIGINT handler; a loop took SIGINT and was closed without
+ * removing it: the program's handler (SA_SIGINFO, mask and all) is back and runs. */
+Test(signal, close_restores_the_programs_own_sigint_handler)
+{
+    struct sigaction mine, now;
+    memset(&mine, 0, sizeof mine);
+    mine.sa_sigaction = user_sigint;
+    mine.sa_flags = SA_SIGINFO;
+    sigemptyset(&mine.sa_mask);
+    sigaddset(&mine.sa_mask, SIGUSR1);
+    cr_assert_eq(sigaction(SIGINT, &mine, NULL), 0);
+
+    acio_loop_t *loop;
+    cr_assert_eq(acio_loop_new(&loop), 0);
+    cr_assert_eq(acio_loop_add_signal_handler(loop, SIGINT, noop_sig, NULL), 0);
+    sigaction(SIGINT, NULL, &now);
+    cr_assert_neq((void *)now.sa_sigaction, (void *)user_sigint, "the loop did not take SIGINT");
+    cr_assert_eq(acio_loop_close(loop), 0);
+
+    sigaction(SIGINT, NULL, &now);
+    cr_assert_eq((void *)now.sa_sigaction, (void *)user_sigint);
+    cr_assert(now.sa_flags & SA_SIGINFO);
+    cr_assert(sigismember(&now.sa_mask, SIGUSR1));
+    cr_assert_eq(raise(SIGINT), 0);
+    cr_assert_eq(user_sigint_calls, 1, "the program's handler did not run");
+}
+
+/* SIGINT was ignored before the loop: after close, Ctrl-C is ignored again (raising it
+ * leaves the process running), not swallowed by a handler of a closed loop. */
+Test(signal, close_restores_an_ignored_sigint)
+{
+    struct sigaction ign, now;
+    memset(&ign, 0, sizeof ign);
+    ign.sa_handler = SIG_IGN;
+    sigemptyset(&ign.sa_mask);
+    cr_assert_eq(sigaction(SIGINT, &ign, NULL), 0);
+
+    acio_loop_t *loop;
+    cr_assert_eq(acio_loop_new(&loop), 0);
+    cr_assert_eq(acio_loop_add_signal_handler(loop, SIGINT, noop_sig, NULL), 0);
+    cr_assert_eq(acio_loop_close(loop), 0);
+    sigaction(SIGINT, NULL, &now);
+    cr_assert_eq((void *)now.sa_handler, (void *)SIG_IGN);
+    cr_assert_eq(raise(SIGINT), 0); /* ignored: we are still here */
+}
+
+/* SIGINT at its default before the loop: after close, raising it kills the process, as
+ * the default action says (the loop's handler would have swallowed it). */
+Test(signal, close_restores_the_default_sigint, .signal = SIGINT)
+{
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    cr_assert_eq(sigaction(SIGINT, &dfl, NULL), 0);
+
+    acio_loop_t *loop;
+    cr_assert_eq(acio_loop_new(&loop), 0);
+    cr_assert_eq(acio_loop_add_signal_handler(loop, SIGINT, noop_sig, NULL), 0);
+    cr_assert_eq(acio_loop_close(loop), 0);
+    raise(SIGINT);
+    cr_assert_fail("SIGINT did not end the process after the loop closed");
+}
+
+/* Two loops share the process's disposition: it comes back only when the last handler
+ * of the signal goes, whether removed or closed. */
+Test(signal, disposition_comes_back_with_the_last_handler)
+{
+    struct sigaction ign, now;
+    memset(&ign, 0, sizeof ign);
+    ign.sa_handler = SIG_IGN;
+    sigemptyset(&ign.sa_mask);
+    cr_assert_eq(sigaction(SIGUSR1, &ign, NULL), 0);
+
+    acio_loop_t *a, *b;
+    cr_assert_eq(acio_loop_new(&a), 0);
+    cr_assert_eq(acio_loop_new(&b), 0);
+    cr_assert_eq(acio_loop_add_signal_handler(a, SIGUSR1, noop_sig, NULL), 0);
+    cr_assert_eq(acio_loop_add_signal_handler(b, SIGUSR1, noop_sig, NULL), 0);
+    cr_assert_eq(acio_loop_close(a), 0);
+    sigaction(SIGUSR1, NULL, &now);
+    cr_assert_neq((void *)now.sa_handler, (void *)SIG_IGN, "b still handles SIGUSR1");
+    cr_assert_eq(acio_loop_remove_signal_handler(b, SIGUSR1), 1);
+    sigaction(SIGUSR1, NULL, &now);
+    cr_assert_eq((void *)now.sa_handler, (void *)SIG_IGN);
+    cr_assert_eq(acio_loop_close(b), 0);
+}
