@@ -44,6 +44,20 @@ void acio__free(void *p)
     free(p);
 }
 
+char *acio__vformat(const char *fmt, va_list ap)
+{
+    if (!fmt)
+        return NULL;
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    char *s = n >= 0 ? acio__malloc((size_t)n + 1) : NULL;
+    if (s)
+        vsnprintf(s, (size_t)n + 1, fmt, ap);
+    return s;
+}
+
 char *acio__strdup(const char *s)
 {
     size_t n = strlen(s) + 1;

@@ -3,6 +3,7 @@
 #ifndef ACIO_INTERNAL_H
 #define ACIO_INTERNAL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +20,8 @@ void *acio__calloc(size_t n, size_t size);
 void *acio__realloc(void *p, size_t size);
 void acio__free(void *p);
 char *acio__strdup(const char *s);
+/* vsnprintf into a new acio__malloc'd string; NULL if fmt is NULL or on ENOMEM. */
+char *acio__vformat(const char *fmt, va_list ap);
 
 /* Failing allocations on purpose (tests): the nth allocation from now fails, 0 = never. */
 void acio__alloc_fail_after(long n);

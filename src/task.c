@@ -456,6 +456,14 @@ int acio_task_cancel_info(const acio_task_t *task, acio_cancel_info_t *out)
     return 0;
 }
 
+const char *acio_task_cancel_message(const acio_task_t *task)
+{
+    acio_cancel_info_t info;
+    if (acio_task_cancel_info(task, &info) < 0)
+        return NULL;
+    return info.message;
+}
+
 void acio__task_interrupt_wait(acio_task_impl_t *t)
 {
     if (t->fut.state != ACIO_FUTURE_PENDING || !t->co || t->co->state != ACIO_CORO_SUSPENDED)

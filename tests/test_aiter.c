@@ -432,3 +432,52 @@ Test(agen, generators_nest_and_time_out)
 {
     cr_assert_eq(acio_run(nested_main, NULL, NULL), 0);
 }
+
+/* Errors passing through a generator keep their message: the body's own
+ * (acio_agen_raise) and the consumer's athrow message, read on both sides. */
+static char body_saw[64];
+
+static int raising_body(acio_agen_t *gen, void *arg)
+{
+    (void)arg;
+    int rc = acio_agen_yield(gen, (void *)1, NULL);
+    if (rc < 0) {
+        const char *m = acio_agen_error_message(gen);
+        snprintf(body_saw, sizeof body_saw, "%s", m ? m : "(null)");
+        return rc; /* let the thrown error end the body: `raise` */
+    }
+    return acio_agen_raise(gen, -EIO, "row %d is bad", 3);
+}
+
+static void *agen_messages_main(void *arg)
+{
+    (void)arg;
+    acio_agen_t *gen;
+    void *v;
+    OK(acio_agen_new(&gen, raising_body, NULL, 0));
+    OK(acio_agen_anext(gen, &v));
+    cr_assert_null(acio_agen_error_message(gen));
+    cr_assert_eq(acio_agen_anext(gen, &v), -EIO);
+    cr_assert_str_eq(acio_agen_error_message(gen), "row 3 is bad");
+    cr_assert_eq(acio_agen_free(gen), 0);
+
+    OK(acio_agen_new(&gen, raising_body, NULL, 0));
+    OK(acio_agen_anext(gen, &v));
+    cr_assert_eq(acio_agen_athrow_msg(gen, -EPIPE, "the consumer went away", &v), -EPIPE);
+    cr_assert_str_eq(body_saw, "the consumer went away", "the body reads the message");
+    cr_assert_str_eq(acio_agen_error_message(gen), "the consumer went away",
+                     "and the consumer reads it when the body re-raises");
+    cr_assert_eq(acio_agen_free(gen), 0);
+
+    /* athrow before the first request: raised at once, message kept. */
+    OK(acio_agen_new(&gen, raising_body, NULL, 0));
+    cr_assert_eq(acio_agen_athrow_msg(gen, -EPIPE, "never started", &v), -EPIPE);
+    cr_assert_str_eq(acio_agen_error_message(gen), "never started");
+    cr_assert_eq(acio_agen_free(gen), 0);
+    return NULL;
+}
+
+Test(agen, error_messages_pass_through)
+{
+    cr_assert_eq(acio_run(agen_messages_main, NULL, NULL), 0);
+}

@@ -51,6 +51,60 @@ Test(queue, fifo_lifo_priority_order)
     cr_assert_eq(acio_queue_free(Q), 0);
 }
 
+/* `prio, item = await q.get()`: get_priority hands back the entry's priority. */
+static void *prio_getter(void *arg)
+{
+    int64_t *got = arg;
+    void *v = NULL;
+    int rc = acio_queue_get_priority(Q, &v, &got[0]);
+    got[1] = rc == 0 ? V(v) : rc;
+    return NULL;
+}
+
+static void *prio_main(void *arg)
+{
+    (void)arg;
+    int64_t got[2] = {0, 0};
+    acio_task_t *t;
+    OK(acio_create_task(&t, prio_getter, got, "getter"));
+    OK(acio_sleep(0)); /* the getter now waits on the empty queue */
+    OK(acio_queue_put_priority(Q, I(42), 7));
+    OK(acio_await(t, NULL));
+    acio_future_unref(t);
+    cr_assert_eq(got[0], 7, "priority %lld", (long long)got[0]);
+    cr_assert_eq(got[1], 42);
+    return NULL;
+}
+
+Test(queue, priority_get_returns_the_priority)
+{
+    void *v = NULL;
+    int64_t prio = 0;
+    cr_assert_eq(acio_priority_queue_new(&Q, 0, NULL, NULL), 0);
+    cr_assert_eq(acio_queue_get_priority_nowait(Q, &v, &prio), ACIO_EQUEUEEMPTY);
+    OK(acio_queue_put_priority_nowait(Q, I(1), 5));
+    OK(acio_queue_put_priority_nowait(Q, I(2), -3));
+    OK(acio_queue_put_nowait(Q, I(3))); /* priority 0 */
+    int64_t want_prio[] = {-3, 0, 5};
+    int want_item[] = {2, 3, 1};
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(acio_queue_get_priority_nowait(Q, &v, &prio), 0);
+        cr_assert_eq(prio, want_prio[i], "#%d: priority %lld", i, (long long)prio);
+        cr_assert_eq(V(v), want_item[i]);
+    }
+    OK(acio_queue_put_priority_nowait(Q, I(4), 1));
+    cr_assert_eq(acio_queue_get_priority_nowait(Q, NULL, NULL), 0, "both outputs optional");
+    cr_assert_eq(acio_run(prio_main, NULL, NULL), 0);
+    cr_assert_eq(acio_queue_free(Q), 0);
+    cr_assert_eq(acio_queue_new(&Q, 0), 0);
+    OK(acio_queue_put_nowait(Q, I(1)));
+    cr_assert_eq(acio_queue_get_priority_nowait(Q, &v, &prio), -EINVAL, "not a PriorityQueue");
+    cr_assert_eq(acio_queue_get_priority(Q, &v, &prio), -EINVAL);
+    cr_assert_eq(acio_queue_qsize(Q), 1, "nothing taken");
+    OK(acio_queue_get_nowait(Q, &v));
+    cr_assert_eq(acio_queue_free(Q), 0);
+}
+
 static int cmp_desc(const void *a, const void *b, void *arg)
 {
     (void)arg;

@@ -85,6 +85,40 @@ static void *await_done_does_not_yield(void *arg)
     return NULL;
 }
 
+/* `except CancelledError as e: e.args[0]` inside the cancelled task itself. */
+static char seen_msg[64];
+
+static void *reads_its_cancel_message(void *arg)
+{
+    (void)arg;
+    cr_assert_null(acio_task_cancel_message(acio_current_task()), "no cancel yet");
+    int rc = acio_sleep(10);
+    cr_assert_eq(rc, -ECANCELED);
+    const char *m = acio_task_cancel_message(acio_current_task());
+    snprintf(seen_msg, sizeof seen_msg, "%s", m ? m : "(null)");
+    return NULL;
+}
+
+static void *cancel_with_message(void *arg)
+{
+    (void)arg;
+    acio_task_t *t;
+    OK(acio_create_task(&t, reads_its_cancel_message, NULL, "victim"));
+    OK(acio_sleep(0));
+    cr_assert_eq(acio_task_cancel(t, "shutting down"), 1);
+    cr_assert_eq(acio_await(t, NULL), -ECANCELED);
+    cr_assert_str_eq(acio_task_cancel_message(t), "shutting down", "from outside, after");
+    acio_future_unref(t);
+    return NULL;
+}
+
+Test(task, cancel_message_readable_inside_the_cancelled_task)
+{
+    cr_assert_eq(acio_run(cancel_with_message, NULL, NULL), 0);
+    cr_assert_str_eq(seen_msg, "shutting down");
+    cr_assert_null(acio_task_cancel_message(NULL));
+}
+
 Test(task, awaiting_a_done_future_does_not_yield)
 {
     OK(acio_run(await_done_does_not_yield, NULL, NULL));

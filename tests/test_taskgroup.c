@@ -254,6 +254,56 @@ Test(taskgroup, errors_in_order_body_last)
     cr_assert_eq(acio_run(body_error_after_child_main, NULL, NULL), 0);
 }
 
+/* The body's error keeps its message (exit_error), and the group's text lists every
+ * sub-error as an ExceptionGroup's traceback would. */
+static void *body_message_main(void *arg)
+{
+    (void)arg;
+    child_t c = {.delay = 0, .fail = -ECONNRESET, .letter = 'x'};
+    acio_taskgroup_t *tg;
+    cr_assert_eq(acio_taskgroup_new(&tg), 0);
+    cr_assert_null(acio_taskgroup_message(tg));
+    cr_assert_eq(acio_taskgroup_enter(tg), 0);
+    cr_assert_eq(acio_taskgroup_create_task(tg, NULL, child, &c, NULL), 0);
+    /* The child fails first and the group cancels this body's wait; the body then
+     * fails in its own way while handling that. */
+    cr_assert_eq(acio_sleep(5), -ECANCELED);
+    int rc = acio_taskgroup_exit_error(tg, -EIO, "body failed on row %d", 7);
+    cr_assert_eq(rc, -ECONNRESET, "the first error: %s", acio_err_name(rc));
+    size_t n;
+    const acio_taskgroup_error_t *e = acio_taskgroup_errors(tg, &n);
+    cr_assert_eq(n, 2);
+    cr_assert_str_eq(e[0].message, "child x failed");
+    cr_assert_null(e[1].task);
+    cr_assert_eq(e[1].code, -EIO);
+    cr_assert_str_eq(e[1].message, "body failed on row 7");
+    cr_assert_str_eq(acio_taskgroup_message(tg),
+                     "unhandled errors in a TaskGroup (2 sub-exceptions): [1] ECONNRESET: "
+                     "child x failed; [2] EIO: body failed on row 7");
+    cr_assert_eq(acio_taskgroup_free(tg), 0);
+
+    /* One error, no message: Python's singular, and the code's own sentence. */
+    cr_assert_eq(acio_taskgroup_new(&tg), 0);
+    cr_assert_eq(acio_taskgroup_enter(tg), 0);
+    cr_assert_eq(acio_taskgroup_exit(tg, -EPIPE), -EPIPE);
+    cr_assert_str_eq(acio_taskgroup_message(tg),
+                     "unhandled errors in a TaskGroup (1 sub-exception): [1] EPIPE: Broken pipe");
+    cr_assert_eq(acio_taskgroup_free(tg), 0);
+
+    /* No error: no message. */
+    cr_assert_eq(acio_taskgroup_new(&tg), 0);
+    cr_assert_eq(acio_taskgroup_enter(tg), 0);
+    cr_assert_eq(acio_taskgroup_exit_error(tg, 0, "ignored"), 0);
+    cr_assert_null(acio_taskgroup_message(tg));
+    cr_assert_eq(acio_taskgroup_free(tg), 0);
+    return NULL;
+}
+
+Test(taskgroup, body_error_message_and_group_text)
+{
+    cr_assert_eq(acio_run(body_message_main, NULL, NULL), 0);
+}
+
 static void *eager_fail(void *arg)
 {
     (void)arg;

@@ -474,6 +474,47 @@ static void *wait_for_call_main(void *arg)
     return NULL;
 }
 
+static void *failing(void *arg)
+{
+    return acio_raise(-EIO, "disk %s is gone", (const char *)arg);
+}
+
+static void *cancelled_inside(void *arg)
+{
+    (void)arg;
+    acio_task_cancel(acio_current_task(), "gave up");
+    if (acio_sleep(5) < 0)
+        return NULL;
+    return NULL;
+}
+
+/* The inner task's message reaches the caller: str(e) of the error wait_for raises. */
+static void *wait_for_call_message_main(void *arg)
+{
+    (void)arg;
+    void *res = NULL;
+    char *msg = (char *)1;
+    cr_assert_eq(acio_wait_for_call_ex(failing, "sdb", NULL, 1, &res, &msg), -EIO);
+    cr_assert_str_eq(msg, "disk sdb is gone");
+    free(msg);
+    cr_assert_eq(acio_wait_for_call_ex(slow, NULL, NULL, 0.02, &res, &msg), -ETIMEDOUT);
+    cr_assert_null(msg, "TimeoutError has no text");
+    cr_assert_eq(acio_wait_for_call_ex(fast, (void *)4, NULL, 1, &res, &msg), 0);
+    cr_assert_null(msg);
+    cr_assert_eq((intptr_t)res, 4);
+    cr_assert_eq(acio_wait_for_call_ex(cancelled_inside, NULL, NULL, 1, &res, &msg), -ECANCELED);
+    cr_assert_str_eq(msg, "gave up");
+    free(msg);
+    cr_assert_eq(acio_wait_for_call_ex(failing, "sdc", NULL, 1, &res, NULL), -EIO,
+                 "message may be NULL");
+    return NULL;
+}
+
+Test(wait_for, call_form_keeps_the_message)
+{
+    cr_assert_eq(acio_run(wait_for_call_message_main, NULL, NULL), 0);
+}
+
 Test(wait_for, call_form)
 {
     cr_assert_eq(acio_wait_for(NULL, 1, NULL), -EINVAL);
@@ -511,6 +552,45 @@ static void *as_completed_main(void *arg)
 Test(as_completed, completion_order)
 {
     cr_assert_eq(acio_run(as_completed_main, NULL, NULL), 0);
+}
+
+/* as_completed(coros): coroutines are wrapped in tasks, handed out as they finish. */
+static void *sleeper(void *arg)
+{
+    if (acio_sleep((double)(intptr_t)arg / 100.0) < 0)
+        return NULL;
+    return arg;
+}
+
+static void *as_completed_calls_main(void *arg)
+{
+    (void)arg;
+    acio_call_t calls[3] = {
+        {sleeper, (void *)5, "five"}, {sleeper, (void *)1, "one"}, {failing, "sdd", NULL}};
+    acio_as_completed_t *ac;
+    acio_future_t *f;
+    void *r;
+    cr_assert_eq(acio_as_completed_new_calls(&ac, calls, 3, NULL, ACIO_NO_TIMEOUT), 0);
+    cr_assert_eq(acio_as_completed_next(ac, &f), 0);
+    cr_assert_eq(acio_future_result(f, &r), -EIO, "the failing call finishes first");
+    cr_assert_str_eq(acio_future_error_message(f), "disk sdd is gone");
+    cr_assert_eq(acio_as_completed_next(ac, &f), 0);
+    cr_assert_str_eq(acio_task_get_name(f), "one");
+    cr_assert_eq(acio_future_result(f, &r), 0);
+    cr_assert_eq((intptr_t)r, 1);
+    cr_assert_eq(acio_as_completed_next(ac, &f), 0);
+    cr_assert_str_eq(acio_task_get_name(f), "five");
+    cr_assert_eq(acio_as_completed_next(ac, &f), ACIO_ESTOPITERATION);
+    cr_assert_eq(acio_as_completed_free(ac), 0);
+    acio_call_t bad = {NULL, NULL, NULL};
+    cr_assert_eq(acio_as_completed_new_calls(&ac, &bad, 1, NULL, 1), -EINVAL);
+    cr_assert_null(ac);
+    return NULL;
+}
+
+Test(as_completed, coroutines_are_wrapped_in_tasks)
+{
+    cr_assert_eq(acio_run(as_completed_calls_main, NULL, NULL), 0);
 }
 
 static void *as_completed_timeout_main(void *arg)

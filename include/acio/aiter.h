@@ -124,6 +124,23 @@ ACIO_EXTERN int acio_agen_aclose(acio_agen_t *gen);
  * Errors: -EINVAL if called outside gen's body, -ENOMEM. */
 ACIO_EXTERN ACIO_NODISCARD int acio_agen_yield(acio_agen_t *gen, void *value, void **sent);
 
+/* `raise SomeError("msg")` inside the body: record the message that goes with code
+ * (printf-style, copied) and return code, so the body can end with
+ * `return acio_agen_raise(gen, -EIO, "bad row %d", n);`. The consumer's request then
+ * returns code and acio_agen_error_message() gives the message. */
+ACIO_EXTERN int acio_agen_raise(acio_agen_t *gen, int code, const char *fmt, ...) ACIO_PRINTF(3, 4);
+/* `await gen.athrow(SomeError("msg"))`: acio_agen_athrow with a message (copied, may be
+ * NULL) that the body reads with acio_agen_error_message() once its yield returned code;
+ * if the body lets the error end it (returns code), the consumer reads the same message. */
+ACIO_EXTERN ACIO_NODISCARD int acio_agen_athrow_msg(acio_agen_t *gen, int code, const char *msg,
+                                                    void **value);
+/* The message that goes with the last error passed through the generator, or NULL: in the
+ * consumer, after a request returned the body's error (acio_agen_raise, or athrow's
+ * message when the body let the thrown error end it); in the body, after
+ * acio_agen_yield() returned athrow's code. Each request clears it first (athrow_msg then
+ * sets its own). Valid until the next request or acio_agen_free. */
+ACIO_EXTERN const char *acio_agen_error_message(const acio_agen_t *gen);
+
 /* True once the body has returned (or the generator was closed). */
 ACIO_EXTERN bool acio_agen_finished(const acio_agen_t *gen);
 

@@ -126,6 +126,13 @@ ACIO_EXTERN ACIO_NODISCARD int acio_wait_for(acio_future_t *fut, double timeout,
 ACIO_EXTERN ACIO_NODISCARD int acio_wait_for_call(acio_coro_fn fn, void *arg,
                                                   const acio_task_opts_t *opts, double timeout,
                                                   void **result);
+/* The same, keeping the task's message: when the task failed (or was cancelled) and its
+ * code is returned, *message (if message is non-NULL) receives a malloc'd copy of its
+ * message (str(e) in Python; free() it), else NULL. For -ETIMEDOUT it is NULL, as
+ * TimeoutError's text is empty. */
+ACIO_EXTERN ACIO_NODISCARD int acio_wait_for_call_ex(acio_coro_fn fn, void *arg,
+                                                     const acio_task_opts_t *opts, double timeout,
+                                                     void **result, char **message);
 
 typedef struct acio_as_completed_s acio_as_completed_t;
 
@@ -137,6 +144,16 @@ typedef struct acio_as_completed_s acio_as_completed_t;
 ACIO_EXTERN ACIO_NODISCARD int acio_as_completed_new(acio_as_completed_t **out,
                                                      acio_future_t *const *futs, size_t n,
                                                      double timeout);
+/* asyncio.as_completed(coros): like acio_as_completed_new over coroutines, which are
+ * wrapped in tasks first, as asyncio does (one task per call on the running loop, with
+ * opts, opts->name ignored; calls[i].name names it). next() then hands out those tasks
+ * (read their outcome with acio_future_result); the iterator holds the references and
+ * the tasks keep running if it is freed first. Errors: as acio_as_completed_new, and
+ * those of acio_loop_create_task (the tasks already created are then cancelled). */
+ACIO_EXTERN ACIO_NODISCARD int acio_as_completed_new_calls(acio_as_completed_t **out,
+                                                           const acio_call_t *calls, size_t n,
+                                                           const acio_task_opts_t *opts,
+                                                           double timeout);
 /* Inside a task: wait for the next future to complete and store it in *fut (borrowed,
  * valid until acio_as_completed_free; read it with acio_future_result). Returns 0,
  * -ETIMEDOUT once the timeout has passed (for each future not yet returned, as asyncio
@@ -233,6 +250,16 @@ ACIO_EXTERN ACIO_NODISCARD int acio_taskgroup_create_task(acio_taskgroup_t *tg, 
  * rc if it is an error other than -ECANCELED): read them all with
  * acio_taskgroup_errors(). Exit must be called exactly once, inside the parent task. */
 ACIO_EXTERN ACIO_NODISCARD int acio_taskgroup_exit(acio_taskgroup_t *tg, int rc);
+/* __aexit__ with the body's error and its message (printf-style, copied; fmt may be
+ * NULL): the same as acio_taskgroup_exit(tg, rc), and the body's entry among the
+ * collected errors carries the message, as the exception the body raised does. */
+ACIO_EXTERN ACIO_NODISCARD int acio_taskgroup_exit_error(acio_taskgroup_t *tg, int rc,
+                                                         const char *fmt, ...) ACIO_PRINTF(3, 4);
+/* The ExceptionGroup's text once exit returned an error: Python's str(eg), "unhandled
+ * errors in a TaskGroup (2 sub-exceptions)", followed by each sub-error as ": [1]
+ * <code name>: <message>; [2] ...". NULL if no error was collected. Valid until
+ * acio_taskgroup_free. */
+ACIO_EXTERN const char *acio_taskgroup_message(const acio_taskgroup_t *tg);
 /* The collected errors (the ExceptionGroup's contents), *n their count. Valid until
  * acio_taskgroup_free. */
 ACIO_EXTERN const acio_taskgroup_error_t *acio_taskgroup_errors(const acio_taskgroup_t *tg,

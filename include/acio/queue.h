@@ -64,6 +64,13 @@ ACIO_EXTERN ACIO_NODISCARD int acio_queue_get(acio_queue_t *q, void **item);
 /* Remove and return an item now. Errors: ACIO_EQUEUEEMPTY, ACIO_EQUEUESHUTDOWN (empty
  * and shut down), -EINVAL. */
 ACIO_EXTERN ACIO_NODISCARD int acio_queue_get_nowait(acio_queue_t *q, void **item);
+/* A PriorityQueue's get / get_nowait handing back the entry's priority too (Python's
+ * `priority, item = await q.get()`); priority may be NULL. -EINVAL on the other kinds;
+ * otherwise the errors of acio_queue_get / acio_queue_get_nowait. */
+ACIO_EXTERN ACIO_NODISCARD int acio_queue_get_priority(acio_queue_t *q, void **item,
+                                                       int64_t *priority);
+ACIO_EXTERN ACIO_NODISCARD int acio_queue_get_priority_nowait(acio_queue_t *q, void **item,
+                                                              int64_t *priority);
 
 /* A consumer's "done with one item I got". Errors: -EOVERFLOW if called more times than
  * items were put (asyncio's ValueError), -EINVAL. */

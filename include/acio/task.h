@@ -52,6 +52,11 @@ typedef struct {
     char origin_text[160];
 } acio_cancel_info_t;
 ACIO_EXTERN int acio_task_cancel_info(const acio_task_t *task, acio_cancel_info_t *out);
+/* The message of the cancellation requested for (or delivered to) task, or NULL: what
+ * `except CancelledError as e: e.args[0]` reads. Inside the cancelled task itself, after
+ * a wait returned -ECANCELED: acio_task_cancel_message(acio_current_task()). Valid while
+ * you hold a reference and until the next cancel. */
+ACIO_EXTERN const char *acio_task_cancel_message(const acio_task_t *task);
 
 /* Number of pending cancellation requests (Task.cancelling()). */
 ACIO_EXTERN int acio_task_cancelling(const acio_task_t *task);

@@ -14,6 +14,7 @@
  * and unfinished generator is on a per-thread list with its loop: acio_run closes those
  * of its loop in its closing round, each from a task of its own, concurrently. */
 #include <errno.h>
+#include <stdarg.h>
 
 #include "loop.h"
 #include "task.h"
@@ -31,6 +32,7 @@ struct acio_agen_s {
     void *sent;      /* for the pending yield: what asend sent */
     int resume_code; /* for the pending yield: 0, athrow's code, ACIO_EGENERATOREXIT */
     int result;      /* the body's return value */
+    char *message;   /* acio_agen_error_message() */
     bool running;    /* a request is in progress */
     bool ended;      /* the body has returned */
     bool finished;   /* no more values: ended, failed or closed */
@@ -122,6 +124,28 @@ bool acio_agen_finished(const acio_agen_t *gen)
     return gen == NULL || gen->finished;
 }
 
+static void set_message(acio_agen_t *gen, char *msg)
+{
+    acio__free(gen->message);
+    gen->message = msg;
+}
+
+const char *acio_agen_error_message(const acio_agen_t *gen)
+{
+    return gen != NULL ? gen->message : NULL;
+}
+
+int acio_agen_raise(acio_agen_t *gen, int code, const char *fmt, ...)
+{
+    if (gen != NULL) {
+        va_list ap;
+        va_start(ap, fmt);
+        set_message(gen, acio__vformat(fmt, ap));
+        va_end(ap);
+    }
+    return code;
+}
+
 /* Resume the body with code/send until it yields or returns. Returns 0 (*value set),
  * ACIO_ESTOPASYNCITERATION, or the body's error. */
 static int request(acio_agen_t *gen, int code, void *send, void **value)
@@ -142,6 +166,8 @@ static int request(acio_agen_t *gen, int code, void *send, void **value)
     gen->resume_code = code;
     gen->sent = send;
     gen->running = true;
+    if (code == 0 || code == ACIO_EGENERATOREXIT)
+        set_message(gen, NULL); /* athrow_msg has set its own */
     (void)acio__task_resume_nested(gen->co, NULL);
     gen->running = false;
     if (gen->ended) {
@@ -173,12 +199,18 @@ int acio_agen_anext(acio_agen_t *gen, void **value)
 
 int acio_agen_athrow(acio_agen_t *gen, int code, void **value)
 {
+    return acio_agen_athrow_msg(gen, code, NULL, value);
+}
+
+int acio_agen_athrow_msg(acio_agen_t *gen, int code, const char *msg, void **value)
+{
     if (gen == NULL || code >= 0)
         return -EINVAL;
     if (gen->running)
         return ACIO_ERUNNING;
     if (gen->finished)
         return ACIO_ESTOPASYNCITERATION;
+    set_message(gen, msg ? acio__strdup(msg) : NULL);
     if (gen->co == NULL) {
         /* Python raises the exception at once; the body never runs. */
         gen->finished = true;
@@ -242,6 +274,7 @@ int acio_agen_free(acio_agen_t *gen)
         gen->running = false;
         agen_drop_body(gen);
     }
+    set_message(gen, NULL);
     acio__free(gen);
     return rc;
 }

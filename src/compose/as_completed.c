@@ -127,6 +127,44 @@ int acio_as_completed_new(acio_as_completed_t **out, acio_future_t *const *futs,
     return 0;
 }
 
+int acio_as_completed_new_calls(acio_as_completed_t **out, const acio_call_t *calls, size_t n,
+                                const acio_task_opts_t *opts, double timeout)
+{
+    acio_loop_t *loop;
+    acio_future_t **tasks;
+    acio_task_opts_t o = {0};
+    size_t made = 0;
+    int rc;
+
+    if (out == NULL || (calls == NULL && n > 0) || isnan(timeout))
+        return -EINVAL;
+    *out = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (calls[i].fn == NULL)
+            return -EINVAL;
+    if ((rc = acio_get_running_loop_checked(&loop)) < 0)
+        return rc;
+    if (n > SIZE_MAX / sizeof(*tasks) || (tasks = acio__calloc(n ? n : 1, sizeof(*tasks))) == NULL)
+        return -ENOMEM;
+    if (opts != NULL)
+        o = *opts;
+    for (; made < n; made++) {
+        o.name = calls[made].name;
+        if ((rc = acio_loop_create_task(loop, &tasks[made], calls[made].fn, calls[made].arg, &o)) <
+            0)
+            break;
+    }
+    if (rc == 0)
+        rc = acio_as_completed_new(out, tasks, n, timeout);
+    for (size_t i = 0; i < made; i++) {
+        if (rc < 0)
+            acio_task_cancel(tasks[i], "as_completed: could not start every call");
+        acio_future_unref(tasks[i]); /* the iterator (or the loop) holds its own */
+    }
+    acio__free(tasks);
+    return rc;
+}
+
 int acio_as_completed_next(acio_as_completed_t *ac, acio_future_t **fut)
 {
     int rc;

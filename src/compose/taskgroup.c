@@ -6,6 +6,8 @@
  * per child, which also carries the done callback's data) so that a finished child is
  * removed in O(1) and the abort walks only live ones, in creation order. */
 #include <errno.h>
+#include <stdarg.h>
+#include <string.h>
 #include <stdio.h>
 
 #include "internal.h"
@@ -26,6 +28,8 @@ struct acio_taskgroup_s {
     acio_future_t *on_completed;
     acio_taskgroup_error_t *errors;
     size_t nerrors, cap;
+    char *body_message; /* acio_taskgroup_exit_error's message */
+    char *message;      /* acio_taskgroup_message(), built at exit */
 };
 
 int acio_taskgroup_new(acio_taskgroup_t **out)
@@ -59,6 +63,28 @@ int acio_taskgroup_enter(acio_taskgroup_t *tg)
     return 0;
 }
 
+/* Python's str(ExceptionGroup) and, after it, each sub-error's code and message (what a
+ * traceback of the group would show). Left NULL if memory runs out. */
+static void build_message(acio_taskgroup_t *tg)
+{
+    size_t cap = 96;
+    for (size_t i = 0; i < tg->nerrors; i++)
+        cap += 48 + strlen(tg->errors[i].message ? tg->errors[i].message
+                                                 : acio_strerror(tg->errors[i].code));
+    char *m = acio__malloc(cap);
+    if (m == NULL)
+        return;
+    size_t o = (size_t)snprintf(m, cap, "unhandled errors in a TaskGroup (%zu sub-exception%s)",
+                                tg->nerrors, tg->nerrors == 1 ? "" : "s");
+    for (size_t i = 0; i < tg->nerrors && o < cap; i++) {
+        const acio_taskgroup_error_t *e = &tg->errors[i];
+        o += (size_t)snprintf(m + o, cap - o, "%s[%zu] %s: %s", i == 0 ? ": " : "; ", i + 1,
+                              acio_err_name(e->code),
+                              e->message ? e->message : acio_strerror(e->code));
+    }
+    tg->message = m;
+}
+
 static void tg_add_error(acio_taskgroup_t *tg, acio_task_t *task, int code)
 {
     if (tg->nerrors == tg->cap) {
@@ -74,7 +100,8 @@ static void tg_add_error(acio_taskgroup_t *tg, acio_task_t *task, int code)
     }
     tg->errors[tg->nerrors].task = task != NULL ? acio_future_ref(task) : NULL;
     tg->errors[tg->nerrors].code = code;
-    tg->errors[tg->nerrors].message = task != NULL ? acio_future_error_message(task) : NULL;
+    tg->errors[tg->nerrors].message =
+        task != NULL ? acio_future_error_message(task) : tg->body_message;
     tg->nerrors++;
 }
 
@@ -222,9 +249,27 @@ int acio_taskgroup_exit(acio_taskgroup_t *tg, int rc)
         return -ECANCELED;
     if (rc < 0 && rc != -ECANCELED)
         tg_add_error(tg, NULL, rc);
-    if (tg->nerrors > 0)
+    if (tg->nerrors > 0) {
+        build_message(tg);
         return tg->errors[0].code;
+    }
     return 0;
+}
+
+int acio_taskgroup_exit_error(acio_taskgroup_t *tg, int rc, const char *fmt, ...)
+{
+    if (tg != NULL && rc < 0 && fmt != NULL && tg->body_message == NULL) {
+        va_list ap;
+        va_start(ap, fmt);
+        tg->body_message = acio__vformat(fmt, ap);
+        va_end(ap);
+    }
+    return acio_taskgroup_exit(tg, rc);
+}
+
+const char *acio_taskgroup_message(const acio_taskgroup_t *tg)
+{
+    return tg != NULL ? tg->message : NULL;
 }
 
 const acio_taskgroup_error_t *acio_taskgroup_errors(const acio_taskgroup_t *tg, size_t *n)
@@ -249,6 +294,8 @@ int acio_taskgroup_free(acio_taskgroup_t *tg)
         acio_future_unref(tg->errors[i].task);
     acio_future_unref(tg->parent);
     acio__free(tg->errors);
+    acio__free(tg->body_message);
+    acio__free(tg->message);
     acio__free(tg);
     return 0;
 }

@@ -8,6 +8,8 @@
  * landed in the same loop iteration as the deadline is returned too. */
 #include <errno.h>
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 #include "compose/waiter.h"
@@ -56,10 +58,18 @@ int acio_wait_for(acio_future_t *fut, double timeout, void **result)
 int acio_wait_for_call(acio_coro_fn fn, void *arg, const acio_task_opts_t *opts, double timeout,
                        void **result)
 {
+    return acio_wait_for_call_ex(fn, arg, opts, timeout, result, NULL);
+}
+
+int acio_wait_for_call_ex(acio_coro_fn fn, void *arg, const acio_task_opts_t *opts, double timeout,
+                          void **result, char **message)
+{
     acio_loop_t *loop;
     acio_task_t *task;
     int rc;
 
+    if (message != NULL)
+        *message = NULL;
     if (fn == NULL || isnan(timeout))
         return -EINVAL;
     if (acio_current_task() == NULL)
@@ -69,6 +79,11 @@ int acio_wait_for_call(acio_coro_fn fn, void *arg, const acio_task_opts_t *opts,
     if ((rc = acio_loop_create_task(loop, &task, fn, arg, opts)) < 0)
         return rc;
     rc = acio_wait_for(task, timeout, result);
+    if (rc < 0 && rc != -ETIMEDOUT && message != NULL && acio_future_done(task) &&
+        acio_future_error_message(task) != NULL) {
+        /* The caller's, released with free(): it outlives the task. */
+        *message = strdup(acio_future_error_message(task));
+    }
     acio_future_unref(task);
     return rc;
 }

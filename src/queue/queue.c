@@ -189,13 +189,14 @@ int acio_queue_put_priority_nowait(acio_queue_t *q, void *item, int64_t priority
     return put_nowait(q, item, priority);
 }
 
-int acio_queue_get_nowait(acio_queue_t *q, void **item)
+/* get_nowait / get; a PriorityQueue's entry also hands back its priority. */
+static int get_nowait(acio_queue_t *q, void **item, int64_t *priority)
 {
     void *it;
-    if (q == NULL)
-        return -EINVAL;
     if (q->store.len == 0)
         return q->is_shutdown ? ACIO_EQUEUESHUTDOWN : ACIO_EQUEUEEMPTY;
+    if (priority != NULL)
+        *priority = q->store.u.entries[0].priority; /* the heap's top is what pop takes */
     it = acio__store_pop(&q->store);
     if (item != NULL)
         *item = it;
@@ -203,18 +204,40 @@ int acio_queue_get_nowait(acio_queue_t *q, void **item)
     return 0;
 }
 
-int acio_queue_get(acio_queue_t *q, void **item)
+static int get(acio_queue_t *q, void **item, int64_t *priority)
 {
     int rc;
-    if (q == NULL)
-        return -EINVAL;
     while (q->store.len == 0) {
         if (q->is_shutdown)
             return ACIO_EQUEUESHUTDOWN;
         if ((rc = wait_turn(q, &q->getters, "queue.get", not_empty)) < 0)
             return rc;
     }
-    return acio_queue_get_nowait(q, item);
+    return get_nowait(q, item, priority);
+}
+
+int acio_queue_get_nowait(acio_queue_t *q, void **item)
+{
+    return q == NULL ? -EINVAL : get_nowait(q, item, NULL);
+}
+
+int acio_queue_get(acio_queue_t *q, void **item)
+{
+    return q == NULL ? -EINVAL : get(q, item, NULL);
+}
+
+int acio_queue_get_priority_nowait(acio_queue_t *q, void **item, int64_t *priority)
+{
+    if (q == NULL || q->store.kind != ACIO__STORE_PRIORITY)
+        return -EINVAL;
+    return get_nowait(q, item, priority);
+}
+
+int acio_queue_get_priority(acio_queue_t *q, void **item, int64_t *priority)
+{
+    if (q == NULL || q->store.kind != ACIO__STORE_PRIORITY)
+        return -EINVAL;
+    return get(q, item, priority);
 }
 
 int acio_queue_task_done(acio_queue_t *q)
