@@ -66,6 +66,72 @@ Test(stream, readline_across_chunks_and_eof, .timeout = 60)
     run(readline_main, NULL);
 }
 
+/* A line that fits the limit but not the caller's buffer: -ENOBUFS, nothing consumed,
+ * a message that names the way out; the _alloc form then returns exactly the line, across
+ * chunks that arrive while it waits. */
+static void *alloc_feeder(void *arg)
+{
+    acio_stream_reader_t *r = arg;
+    OK(acio_sleep(0.001));
+    OK(acio_stream_reader_feed_data(r, "-tail\nnext|", 11));
+    return NULL;
+}
+
+static void *alloc_main(void *arg)
+{
+    (void)arg;
+    acio_stream_reader_t *r;
+    OK(acio_stream_reader_new(&r, 0));
+    char line[200];
+    memset(line, 'x', 100);
+    line[100] = '\n';
+    OK(acio_stream_reader_feed_data(r, line, 101));
+    char small[16];
+    ssize_t n = acio_stream_reader_readline(r, small, sizeof small);
+    CHECK(n == -ENOBUFS, "too small a buffer: %zd", n);
+    CHECK(acio_stream_reader_buffered(r) == 101, "nothing consumed");
+    acio_stream_read_error_t e;
+    CHECK(acio_stream_reader_last_error(r, &e) == -ENOBUFS, "recorded");
+    CHECK(strstr(e.message, "_alloc") != NULL, "message: %s", e.message);
+    char *got = NULL;
+    size_t len = 0;
+    OK(acio_stream_reader_readline_alloc(r, &got, &len));
+    CHECK(len == 101 && got[100] == '\n' && got[101] == '\0', "the whole line: %zu", len);
+    CHECK(acio_stream_reader_last_error(r, &e) == 0 && e.message[0] == '\0', "cleared");
+    free(got);
+    /* readuntil_alloc waits for the separator across chunks. */
+    OK(acio_stream_reader_feed_data(r, "head", 4));
+    acio_task_t *t;
+    OK(acio_create_task(&t, alloc_feeder, r, "feeder"));
+    OK(acio_stream_reader_readuntil_alloc(r, "\n", 1, &got, &len));
+    CHECK(len == 10 && strcmp(got, "head-tail\n") == 0, "chunk %zu '%s'", len, got);
+    free(got);
+    OK(acio_await(t, NULL));
+    acio_future_unref(t);
+    /* At EOF: ACIO_EINCOMPLETEREAD, *out NULL, the partial bytes in the error. */
+    acio_stream_reader_feed_eof(r);
+    got = (char *)1;
+    CHECK(acio_stream_reader_readuntil_alloc(r, "\n", 1, &got, &len) == ACIO_EINCOMPLETEREAD,
+          "EOF first");
+    CHECK(got == NULL && len == 0, "nothing handed out");
+    CHECK(acio_stream_reader_last_error(r, &e) == ACIO_EINCOMPLETEREAD, "recorded");
+    CHECK(e.partial_len == 5 && memcmp(e.partial, "next|", 5) == 0 && e.expected == -1,
+          "partial %zu", e.partial_len);
+    CHECK(acio_stream_reader_buffered(r) == 0, "the buffer was emptied");
+    /* Then EOF: readline_alloc gives an empty line. */
+    OK(acio_stream_reader_readline_alloc(r, &got, &len));
+    CHECK(len == 0 && got != NULL && got[0] == '\0', "empty line at EOF");
+    free(got);
+    CHECK(acio_stream_reader_readline_alloc(r, NULL, &len) == -EINVAL, "NULL out");
+    acio_stream_reader_unref(r);
+    return NULL;
+}
+
+Test(stream, alloc_forms_and_last_error, .timeout = 60)
+{
+    run(alloc_main, NULL);
+}
+
 static void *readuntil_main(void *arg)
 {
     (void)arg;

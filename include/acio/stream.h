@@ -86,24 +86,60 @@ ACIO_EXTERN ACIO_NODISCARD int acio_stream_reader_read_all(acio_stream_reader_t 
  * line's length including '\n'; at EOF the last partial line without it, then 0.
  * Errors: ACIO_ELIMITOVERRUN (the line is longer than the limit: the data up to and
  * including the separator, or the whole buffer if none was found, is discarded, as
- * asyncio's readline does), -ENOBUFS (the line fits the limit but not cap: nothing is
- * consumed; call again with a bigger buffer), and read's errors. */
+ * asyncio's readline does before raising ValueError), -ENOBUFS (the line fits the limit
+ * but not cap: nothing is consumed; call again with a bigger buffer, or use
+ * acio_stream_reader_readline_alloc), and read's errors. */
 ACIO_EXTERN ACIO_NODISCARD ssize_t acio_stream_reader_readline(acio_stream_reader_t *r, void *buf,
                                                                size_t cap);
+/* readline() returning the line as asyncio does: on success *out is a malloc'd block of
+ * exactly the line (free() it), NUL-terminated, and *len its length with the '\n'; at
+ * EOF the last partial line without it, then an empty line (*len 0). The limit still
+ * applies. Errors: ACIO_ELIMITOVERRUN (as readline), -ENOMEM (nothing consumed),
+ * read's errors; *out is NULL then. */
+ACIO_EXTERN ACIO_NODISCARD int acio_stream_reader_readline_alloc(acio_stream_reader_t *r,
+                                                                 char **out, size_t *len);
 /* readuntil(separator): read through sep (seplen > 0) into buf. Returns the length with
  * the separator. Errors: ACIO_EINCOMPLETEREAD (EOF first: the remaining bytes are
- * moved into buf and *partial, if non-NULL, gets their count; -ENOBUFS instead if
- * they do not fit cap),
- * ACIO_ELIMITOVERRUN (not found within the limit; the data stays buffered), -ENOBUFS
- * (found, but longer than cap; nothing consumed), -EINVAL, read's errors. */
+ * moved into buf and *partial, if non-NULL, gets their count; -ENOBUFS instead, nothing
+ * consumed, if they do not fit cap), ACIO_ELIMITOVERRUN (not found within the limit;
+ * the data stays buffered), -ENOBUFS (found, but longer than cap; nothing consumed),
+ * -EINVAL, read's errors. acio_stream_reader_last_error() gives LimitOverrunError's
+ * consumed and IncompleteReadError's partial bytes and message. */
 ACIO_EXTERN ACIO_NODISCARD ssize_t acio_stream_reader_readuntil(acio_stream_reader_t *r,
                                                                 const void *sep, size_t seplen,
                                                                 void *buf, size_t cap,
                                                                 size_t *partial);
+/* readuntil(separator) returning the chunk: on success *out is a malloc'd,
+ * NUL-terminated block of exactly the chunk with its separator (free() it), *len its
+ * length. Errors: ACIO_EINCOMPLETEREAD (EOF first: the buffer is emptied into the
+ * error's partial bytes, read them with acio_stream_reader_last_error), and
+ * ACIO_ELIMITOVERRUN (the data stays buffered), -ENOMEM (nothing consumed), -EINVAL,
+ * read's errors; *out is NULL on every error. */
+ACIO_EXTERN ACIO_NODISCARD int acio_stream_reader_readuntil_alloc(acio_stream_reader_t *r,
+                                                                  const void *sep, size_t seplen,
+                                                                  char **out, size_t *len);
 /* readexactly(n): returns 0 once n bytes are in buf. ACIO_EINCOMPLETEREAD if EOF came
- * first: buf then holds the *partial (may be NULL) bytes that did arrive. */
+ * first: buf then holds the *partial (may be NULL) bytes that did arrive (and
+ * acio_stream_reader_last_error gives them with expected = n). */
 ACIO_EXTERN ACIO_NODISCARD int acio_stream_reader_readexactly(acio_stream_reader_t *r, void *buf,
                                                               size_t n, size_t *partial);
+
+/* What the last read call on a reader returned, with the attributes asyncio's exception
+ * carries and its str(e). Filled by acio_stream_reader_last_error(); the pointers are the
+ * reader's, valid until its next read call or its release. */
+typedef struct {
+    int code;            /* the read's error, or 0 if it succeeded */
+    size_t consumed;     /* ACIO_ELIMITOVERRUN: LimitOverrunError.consumed */
+    const void *partial; /* ACIO_EINCOMPLETEREAD: IncompleteReadError.partial (may be NULL */
+    size_t partial_len;  /*   when empty) and its length */
+    long long expected;  /* ACIO_EINCOMPLETEREAD: .expected (readexactly's n), -1 for None */
+    const char *message; /* str(e), e.g. "3 bytes read on a total of 8 expected bytes",
+                            "Separator is not found, and chunk exceed the limit"; "" if none */
+} acio_stream_read_error_t;
+/* Fill *out with the details of the last read call's outcome (read, read_all,
+ * readline, readuntil, readexactly and the _alloc forms). Returns out->code, or -EINVAL. */
+ACIO_EXTERN int acio_stream_reader_last_error(const acio_stream_reader_t *r,
+                                              acio_stream_read_error_t *out);
 /* True when EOF was fed and the buffer is empty. */
 ACIO_EXTERN bool acio_stream_reader_at_eof(const acio_stream_reader_t *r);
 ACIO_EXTERN size_t acio_stream_reader_get_limit(const acio_stream_reader_t *r);

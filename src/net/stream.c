@@ -1,5 +1,6 @@
 /* StreamReader, StreamWriter and the protocol joining them to a transport (asyncio's
- * StreamReaderProtocol), in one object per connection.
+ * StreamReaderProtocol), in one object per connection. The reader's reading coroutines
+ * are in stream_read.c.
  *
  * The protocol is a buffered one: the transport receives straight into the reader's
  * buffer (get_buffer / buffer_updated), so bytes are copied once, from the buffer into
@@ -28,6 +29,7 @@ static void stream_release(acio__stream_t *s)
     if (--s->refs > 0)
         return;
     acio__free(s->buf);
+    acio__free(s->rerr.partial);
     if (s->transport)
         acio_transport_unref(s->transport);
     if (s->closed_fut)
@@ -35,11 +37,6 @@ static void stream_release(acio__stream_t *s)
     if (s->drain_fut)
         acio_future_unref(s->drain_fut);
     acio__free(s);
-}
-
-static acio__stream_t *of_reader(const acio_stream_reader_t *r)
-{
-    return acio_container_of(r, acio__stream_t, reader);
 }
 
 static acio__stream_t *of_writer(const acio_stream_writer_t *w)
@@ -57,6 +54,12 @@ int acio__stream_new(acio_loop_t *loop, size_t limit, acio__stream_t **out)
     s->refs = 1;
     *out = s;
     return 0;
+}
+
+int acio__stream_new_running(size_t limit, acio__stream_t **out)
+{
+    acio_loop_t *loop = acio_get_running_loop();
+    return loop ? acio__stream_new(loop, limit, out) : ACIO_ENOLOOP;
 }
 
 void acio__stream_drop_connection(acio__stream_t *s)
@@ -77,10 +80,18 @@ void acio__stream_give_handles(acio__stream_t *s, bool reader, bool writer)
     }
 }
 
+/* A reader or writer handle reference: one on the handle, one on the object. */
+static void handle_ref(int *refs, acio__stream_t *s)
+{
+    (*refs)++;
+    s->refs++;
+}
+
 /* Releasing the last handle closes the connection: nobody could use it any more
  * (asyncio closes it when the writer is garbage collected). */
-static void handle_released(acio__stream_t *s)
+static void handle_unref(int *refs, acio__stream_t *s)
 {
+    (*refs)--;
     if (s->reader.refs == 0 && s->writer.refs == 0 && s->transport)
         acio_transport_close(s->transport);
     stream_release(s);
@@ -136,7 +147,7 @@ static void after_feed(acio__stream_t *s)
     }
 }
 
-static void maybe_resume_transport(acio__stream_t *s)
+void acio__stream_maybe_resume(acio__stream_t *s)
 {
     if (s->paused && s->end - s->start <= s->limit) {
         s->paused = false;
@@ -278,11 +289,8 @@ int acio_stream_reader_new(acio_stream_reader_t **out, size_t limit)
 {
     if (!out)
         return -EINVAL;
-    acio_loop_t *loop = acio_get_running_loop();
-    if (!loop)
-        return ACIO_ENOLOOP;
     acio__stream_t *s;
-    int rc = acio__stream_new(loop, limit, &s);
+    int rc = acio__stream_new_running(limit, &s);
     if (rc < 0)
         return rc;
     s->reader.refs = 1; /* the struct's initial reference is the reader's */
@@ -292,22 +300,18 @@ int acio_stream_reader_new(acio_stream_reader_t **out, size_t limit)
 
 acio_stream_reader_t *acio_stream_reader_ref(acio_stream_reader_t *r)
 {
-    if (r) {
-        r->refs++;
-        of_reader(r)->refs++;
-    }
+    if (r)
+        handle_ref(&r->refs, acio__stream_of_reader(r));
     return r;
 }
 
 void acio_stream_reader_unref(acio_stream_reader_t *r)
 {
-    if (!r)
-        return;
-    r->refs--;
-    handle_released(of_reader(r));
+    if (r)
+        handle_unref(&r->refs, acio__stream_of_reader(r));
 }
 
-static int wait_for_data(acio__stream_t *s)
+int acio__stream_wait_for_data(acio__stream_t *s)
 {
     if (s->waiter)
         return -EBUSY; /* asyncio: "read() called while another coroutine is already waiting" */
@@ -330,212 +334,20 @@ static int wait_for_data(acio__stream_t *s)
     return rc;
 }
 
-ssize_t acio_stream_reader_read(acio_stream_reader_t *r, void *buf, size_t n)
-{
-    if (!r || (!buf && n))
-        return -EINVAL;
-    acio__stream_t *s = of_reader(r);
-    if (s->exc)
-        return s->exc;
-    if (n == 0)
-        return 0;
-    while (s->end == s->start && !s->eof) {
-        int rc = wait_for_data(s);
-        if (rc < 0)
-            return rc;
-        if (s->exc)
-            return s->exc;
-    }
-    size_t avail = s->end - s->start;
-    size_t take = avail < n ? avail : n;
-    if (take) /* at EOF before any data, s->buf is still NULL */
-        memcpy(buf, s->buf + s->start, take);
-    s->start += take;
-    maybe_resume_transport(s);
-    return (ssize_t)take;
-}
-
-int acio_stream_reader_read_all(acio_stream_reader_t *r, void **out, size_t *len)
-{
-    if (!r || !out || !len)
-        return -EINVAL;
-    acio__stream_t *s = of_reader(r);
-    *out = NULL;
-    *len = 0;
-    size_t cap = 0, used = 0;
-    char *acc = NULL;
-    for (;;) {
-        if (s->exc) {
-            free(acc); /* read_all's buffer is the caller's, from malloc */
-            return s->exc;
-        }
-        size_t avail = s->end - s->start;
-        if (avail) {
-            if (used + avail + 1 > cap) {
-                size_t nc = cap ? cap : 4096;
-                while (nc < used + avail + 1)
-                    nc *= 2;
-                char *na = realloc(acc, nc);
-                if (!na) {
-                    free(acc);
-                    return -ENOMEM;
-                }
-                acc = na;
-                cap = nc;
-            }
-            memcpy(acc + used, s->buf + s->start, avail);
-            used += avail;
-            s->start = s->end = 0;
-            maybe_resume_transport(s);
-        }
-        if (s->eof)
-            break;
-        int rc = wait_for_data(s);
-        if (rc < 0) {
-            free(acc);
-            return rc;
-        }
-    }
-    if (!acc && !(acc = malloc(1)))
-        return -ENOMEM;
-    acc[used] = '\0';
-    *out = acc;
-    *len = used;
-    return 0;
-}
-
-/* readuntil's core. On ACIO_ELIMITOVERRUN *consumed says where asyncio's readline
- * would cut. */
-static ssize_t readuntil_impl(acio__stream_t *s, const void *sep, size_t seplen, void *buf,
-                              size_t cap, size_t *partial, size_t *consumed)
-{
-    if (partial)
-        *partial = 0;
-    if (s->exc)
-        return s->exc;
-    size_t offset = 0;
-    for (;;) {
-        size_t avail = s->end - s->start;
-        if (avail >= seplen) {
-            const char *base = s->buf + s->start;
-            const char *hit = memmem(base + offset, avail - offset, sep, seplen);
-            if (hit) {
-                size_t isep = (size_t)(hit - base);
-                if (isep > s->limit) {
-                    *consumed = isep;
-                    return ACIO_ELIMITOVERRUN; /* found, but the chunk is too long */
-                }
-                size_t len = isep + seplen;
-                if (len > cap)
-                    return -ENOBUFS;
-                memcpy(buf, base, len);
-                s->start += len;
-                maybe_resume_transport(s);
-                return (ssize_t)len;
-            }
-            offset = avail + 1 - seplen;
-            if (offset > s->limit) {
-                *consumed = offset;
-                return ACIO_ELIMITOVERRUN; /* not found within the limit */
-            }
-        }
-        if (s->eof) {
-            if (avail > cap)
-                return -ENOBUFS;
-            if (avail)
-                memcpy(buf, s->buf + s->start, avail);
-            s->start = s->end = 0;
-            if (partial)
-                *partial = avail;
-            maybe_resume_transport(s);
-            return ACIO_EINCOMPLETEREAD;
-        }
-        int rc = wait_for_data(s);
-        if (rc < 0)
-            return rc;
-        if (s->exc)
-            return s->exc;
-    }
-}
-
-ssize_t acio_stream_reader_readuntil(acio_stream_reader_t *r, const void *sep, size_t seplen,
-                                     void *buf, size_t cap, size_t *partial)
-{
-    if (!r || !sep || seplen == 0 || (!buf && cap))
-        return -EINVAL;
-    size_t consumed = 0;
-    return readuntil_impl(of_reader(r), sep, seplen, buf, cap, partial, &consumed);
-}
-
-ssize_t acio_stream_reader_readline(acio_stream_reader_t *r, void *buf, size_t cap)
-{
-    if (!r || (!buf && cap))
-        return -EINVAL;
-    acio__stream_t *s = of_reader(r);
-    size_t partial = 0, consumed = 0;
-    ssize_t n = readuntil_impl(s, "\n", 1, buf, cap, &partial, &consumed);
-    if (n == ACIO_EINCOMPLETEREAD)
-        return (ssize_t)partial;
-    if (n == ACIO_ELIMITOVERRUN) {
-        /* asyncio's readline drops the overlong line (through its separator if it was
-         * found, else everything buffered) and raises ValueError. */
-        size_t avail = s->end - s->start;
-        if (consumed < avail && s->buf[s->start + consumed] == '\n')
-            s->start += consumed + 1;
-        else
-            s->start = s->end;
-        maybe_resume_transport(s);
-    }
-    return n;
-}
-
-int acio_stream_reader_readexactly(acio_stream_reader_t *r, void *buf, size_t n, size_t *partial)
-{
-    if (!r || (!buf && n))
-        return -EINVAL;
-    acio__stream_t *s = of_reader(r);
-    if (partial)
-        *partial = 0;
-    if (s->exc)
-        return s->exc;
-    while (s->end - s->start < n) {
-        if (s->eof) {
-            size_t avail = s->end - s->start;
-            if (avail)
-                memcpy(buf, s->buf + s->start, avail);
-            s->start = s->end = 0;
-            if (partial)
-                *partial = avail;
-            maybe_resume_transport(s);
-            return ACIO_EINCOMPLETEREAD;
-        }
-        int rc = wait_for_data(s);
-        if (rc < 0)
-            return rc;
-        if (s->exc)
-            return s->exc;
-    }
-    if (n)
-        memcpy(buf, s->buf + s->start, n);
-    s->start += n;
-    maybe_resume_transport(s);
-    return 0;
-}
-
 bool acio_stream_reader_at_eof(const acio_stream_reader_t *r)
 {
-    const acio__stream_t *s = of_reader(r);
+    const acio__stream_t *s = acio__stream_of_reader(r);
     return s->eof && s->end == s->start;
 }
 
 size_t acio_stream_reader_get_limit(const acio_stream_reader_t *r)
 {
-    return of_reader(r)->limit;
+    return acio__stream_of_reader(r)->limit;
 }
 
 size_t acio_stream_reader_buffered(const acio_stream_reader_t *r)
 {
-    const acio__stream_t *s = of_reader(r);
+    const acio__stream_t *s = acio__stream_of_reader(r);
     return s->end - s->start;
 }
 
@@ -543,7 +355,7 @@ int acio_stream_reader_feed_data(acio_stream_reader_t *r, const void *buf, size_
 {
     if (!r || (!buf && len))
         return -EINVAL;
-    acio__stream_t *s = of_reader(r);
+    acio__stream_t *s = acio__stream_of_reader(r);
     if (s->eof)
         return -EPIPE; /* asyncio asserts: feed_data after feed_eof */
     if (len == 0)
@@ -559,35 +371,35 @@ int acio_stream_reader_feed_data(acio_stream_reader_t *r, const void *buf, size_
 
 void acio_stream_reader_feed_eof(acio_stream_reader_t *r)
 {
-    acio__stream_t *s = of_reader(r);
+    acio__stream_t *s = acio__stream_of_reader(r);
     s->eof = true;
     wakeup_waiter(s);
 }
 
 void acio_stream_reader_set_exception(acio_stream_reader_t *r, int code)
 {
-    acio__stream_t *s = of_reader(r);
+    acio__stream_t *s = acio__stream_of_reader(r);
     s->exc = code < 0 ? code : -EINVAL;
     wakeup_waiter(s);
 }
 
 int acio_stream_reader_exception(const acio_stream_reader_t *r)
 {
-    return of_reader(r)->exc;
+    return acio__stream_of_reader(r)->exc;
 }
 
 /* ---- for subprocess pipes ---- */
 
 void acio__stream_reader_close(acio_stream_reader_t *r)
 {
-    acio__stream_t *s = of_reader(r);
+    acio__stream_t *s = acio__stream_of_reader(r);
     if (s->transport)
         acio_transport_close(s->transport);
 }
 
 void acio__stream_reader_set_unlimited(acio_stream_reader_t *r, bool unlimited)
 {
-    acio__stream_t *s = of_reader(r);
+    acio__stream_t *s = acio__stream_of_reader(r);
     s->unlimited = unlimited;
     if (unlimited && s->paused && s->transport) {
         s->paused = false;
@@ -597,9 +409,9 @@ void acio__stream_reader_set_unlimited(acio_stream_reader_t *r, bool unlimited)
 
 int acio__stream_reader_wait_eof(acio_stream_reader_t *r)
 {
-    acio__stream_t *s = of_reader(r);
+    acio__stream_t *s = acio__stream_of_reader(r);
     while (!s->eof && !s->exc) {
-        int rc = wait_for_data(s);
+        int rc = acio__stream_wait_for_data(s);
         if (rc < 0)
             return rc;
     }
@@ -608,7 +420,7 @@ int acio__stream_reader_wait_eof(acio_stream_reader_t *r)
 
 int acio__stream_reader_take_all(acio_stream_reader_t *r, void **out, size_t *len)
 {
-    acio__stream_t *s = of_reader(r);
+    acio__stream_t *s = acio__stream_of_reader(r);
     if (s->exc)
         return s->exc;
     size_t avail = s->end - s->start;
@@ -619,7 +431,7 @@ int acio__stream_reader_take_all(acio_stream_reader_t *r, void **out, size_t *le
         memcpy(acc, s->buf + s->start, avail);
     acc[avail] = '\0';
     s->start = s->end = 0;
-    maybe_resume_transport(s);
+    acio__stream_maybe_resume(s);
     *out = acc;
     *len = avail;
     return 0;
@@ -629,19 +441,15 @@ int acio__stream_reader_take_all(acio_stream_reader_t *r, void **out, size_t *le
 
 acio_stream_writer_t *acio_stream_writer_ref(acio_stream_writer_t *w)
 {
-    if (w) {
-        w->refs++;
-        of_writer(w)->refs++;
-    }
+    if (w)
+        handle_ref(&w->refs, of_writer(w));
     return w;
 }
 
 void acio_stream_writer_unref(acio_stream_writer_t *w)
 {
-    if (!w)
-        return;
-    w->refs--;
-    handle_released(of_writer(w));
+    if (w)
+        handle_unref(&w->refs, of_writer(w));
 }
 
 int acio_stream_writer_write(acio_stream_writer_t *w, const void *buf, size_t len)

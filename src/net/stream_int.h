@@ -1,6 +1,6 @@
 /* The object behind a StreamReader / StreamWriter pair and its protocol (stream.c), for
- * the functions that create streams over connections, servers and pipes
- * (stream_open.c) and for the TLS layer. */
+ * the reading coroutines (stream_read.c), the functions that create streams over
+ * connections, servers and pipes (stream_open.c) and for the TLS layer. */
 #ifndef ACIO_NET_STREAM_INT_H
 #define ACIO_NET_STREAM_INT_H
 
@@ -41,13 +41,34 @@ typedef struct acio__stream_s {
     /* start_server: run client_cb(reader, writer, client_arg) in a task per connection */
     acio_client_connected_cb client_cb;
     void *client_arg;
+    /* The last read's outcome, for acio_stream_reader_last_error (stream_read.c). */
+    struct {
+        int code;
+        size_t consumed;
+        char *partial; /* acio__malloc'd copy of IncompleteReadError.partial */
+        size_t partial_len;
+        long long expected;
+        char message[192];
+    } rerr;
 } acio__stream_t;
 
 extern const acio_protocol_t acio__stream_protocol;
 
+static inline acio__stream_t *acio__stream_of_reader(const acio_stream_reader_t *r)
+{
+    return acio_container_of(r, acio__stream_t, reader);
+}
+
 /* A stream with one reference, the connection's; the protocol data for
  * acio__stream_protocol. limit 0: the default. */
 int acio__stream_new(acio_loop_t *loop, size_t limit, acio__stream_t **out);
+/* The same on the running loop; ACIO_ENOLOOP without one. */
+int acio__stream_new_running(size_t limit, acio__stream_t **out);
+/* For the reading coroutines (stream_read.c): wait until data, EOF or an error arrives
+ * (0, -ECANCELED, -EBUSY, ACIO_ENOTASK, -ENOMEM); resume a paused transport once the
+ * buffer is back to the limit. */
+int acio__stream_wait_for_data(acio__stream_t *s);
+void acio__stream_maybe_resume(acio__stream_t *s);
 /* Drop the connection's reference (when no connection was made after all). */
 void acio__stream_drop_connection(acio__stream_t *s);
 /* Add one reader and/or one writer handle reference for the caller. */

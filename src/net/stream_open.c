@@ -34,69 +34,63 @@ static int connected(acio__stream_t *s, int rc, acio_stream_reader_t **reader,
     return 0;
 }
 
+/* open_connection / open_unix_connection: a TCP connection to host:port, or a Unix one
+ * to path. */
+static int open_stream(acio_stream_reader_t **reader, acio_stream_writer_t **writer,
+                       const char *host, int port, const char *path, size_t limit,
+                       const acio_connection_opts_t *opts)
+{
+    if (!reader || !writer)
+        return -EINVAL;
+    acio__stream_t *s;
+    int rc = acio__stream_new_running(limit, &s);
+    if (rc < 0)
+        return rc;
+    s->over_tls = opts && opts->ssl;
+    rc = path ? acio_loop_create_unix_connection(s->loop, NULL, &acio__stream_protocol, s, path,
+                                                 opts)
+              : acio_loop_create_connection(s->loop, NULL, &acio__stream_protocol, s, host, port,
+                                            opts);
+    return connected(s, rc, reader, writer);
+}
+
 int acio_open_connection(acio_stream_reader_t **reader, acio_stream_writer_t **writer,
                          const char *host, int port, size_t limit,
                          const acio_connection_opts_t *opts)
 {
-    if (!reader || !writer)
-        return -EINVAL;
-    acio_loop_t *loop = acio_get_running_loop();
-    if (!loop)
-        return ACIO_ENOLOOP;
-    acio__stream_t *s;
-    int rc = acio__stream_new(loop, limit, &s);
-    if (rc < 0)
-        return rc;
-    s->over_tls = opts && opts->ssl;
-    rc = acio_loop_create_connection(loop, NULL, &acio__stream_protocol, s, host, port, opts);
-    return connected(s, rc, reader, writer);
+    return open_stream(reader, writer, host, port, NULL, limit, opts);
 }
 
 int acio_open_unix_connection(acio_stream_reader_t **reader, acio_stream_writer_t **writer,
                               const char *path, size_t limit, const acio_connection_opts_t *opts)
 {
-    if (!reader || !writer)
+    if (!path)
         return -EINVAL;
-    acio_loop_t *loop = acio_get_running_loop();
-    if (!loop)
-        return ACIO_ENOLOOP;
+    return open_stream(reader, writer, NULL, 0, path, limit, opts);
+}
+
+/* A stream over one end of a pipe (a reader on the read end, or a writer on the write
+ * end). */
+static int open_pipe(acio_stream_reader_t **reader, acio_stream_writer_t **writer, int fd,
+                     size_t limit)
+{
     acio__stream_t *s;
-    int rc = acio__stream_new(loop, limit, &s);
+    int rc = acio__stream_new_running(limit, &s);
     if (rc < 0)
         return rc;
-    s->over_tls = opts && opts->ssl;
-    rc = acio_loop_create_unix_connection(loop, NULL, &acio__stream_protocol, s, path, opts);
+    rc = reader ? acio_loop_connect_read_pipe(s->loop, NULL, &acio__stream_protocol, s, fd)
+                : acio_loop_connect_write_pipe(s->loop, NULL, &acio__stream_protocol, s, fd);
     return connected(s, rc, reader, writer);
 }
 
 int acio_open_pipe_reader(acio_stream_reader_t **reader, int fd, size_t limit)
 {
-    if (!reader)
-        return -EINVAL;
-    acio_loop_t *loop = acio_get_running_loop();
-    if (!loop)
-        return ACIO_ENOLOOP;
-    acio__stream_t *s;
-    int rc = acio__stream_new(loop, limit, &s);
-    if (rc < 0)
-        return rc;
-    rc = acio_loop_connect_read_pipe(loop, NULL, &acio__stream_protocol, s, fd);
-    return connected(s, rc, reader, NULL);
+    return reader ? open_pipe(reader, NULL, fd, limit) : -EINVAL;
 }
 
 int acio_open_pipe_writer(acio_stream_writer_t **writer, int fd)
 {
-    if (!writer)
-        return -EINVAL;
-    acio_loop_t *loop = acio_get_running_loop();
-    if (!loop)
-        return ACIO_ENOLOOP;
-    acio__stream_t *s;
-    int rc = acio__stream_new(loop, 0, &s);
-    if (rc < 0)
-        return rc;
-    rc = acio_loop_connect_write_pipe(loop, NULL, &acio__stream_protocol, s, fd);
-    return connected(s, rc, NULL, writer);
+    return writer ? open_pipe(NULL, writer, fd, 0) : -EINVAL;
 }
 
 int acio__stream_open_pipe(acio_loop_t *loop, int fd, size_t limit, acio_stream_reader_t **reader,

@@ -1779,6 +1779,75 @@ def run_shutdown_error():
     say("after run")
 
 
+# ---------------------------------------------------------------- streams
+
+
+def show_bytes(label, data):
+    say(f"{label} -> {data!r}")
+
+
+async def stream_try(label, reader, coro):
+    """Run one read and print its outcome the way the C side prints it, then what
+    stays buffered."""
+    try:
+        show_bytes(label, await coro)
+    except asyncio.LimitOverrunError as e:
+        say(f"{label} -> LimitOverrunError consumed={e.consumed}: {e}")
+    except asyncio.IncompleteReadError as e:
+        say(f"{label} -> IncompleteReadError partial={e.partial!r} expected={e.expected}: {e}")
+    except ValueError as e:
+        say(f"{label} -> ValueError: {e}")
+    say(f"  buffered {len(reader._buffer)}")
+
+
+@scenario
+def stream_reader_errors():
+    """What readline / readuntil / readexactly return or raise, the exceptions'
+    attributes and str(), and what stays in the buffer after each (limit 8)."""
+
+    async def main():
+        r = asyncio.StreamReader(limit=8)
+        r.feed_data(b"abc\n0123456789\nxy")
+        await stream_try("readline", r, r.readline())
+        await stream_try("readline (line over the limit)", r, r.readline())
+        r.feed_data(b"0123456789")
+        await stream_try("readuntil ! (not found)", r, r.readuntil(b"!"))
+        await stream_try("readexactly 5", r, r.readexactly(5))
+        r.feed_data(b"AB")
+        r.feed_eof()
+        await stream_try("readuntil ! (9 buffered)", r, r.readuntil(b"!"))
+        await stream_try("read 5", r, r.read(5))
+        await stream_try("readuntil ! (at EOF)", r, r.readuntil(b"!"))
+        await stream_try("readline (empty, EOF)", r, r.readline())
+
+        r = asyncio.StreamReader(limit=8)
+        r.feed_data(b"hello")
+        r.feed_eof()
+        await stream_try("readexactly 8", r, r.readexactly(8))
+
+        r = asyncio.StreamReader(limit=8)
+        r.feed_data(b"line one\n12345678901")
+        await stream_try("readline (8 + newline)", r, r.readline())
+        await stream_try("readline (no newline, over)", r, r.readline())
+        r.feed_data(b"ab\ncd")
+        r.feed_eof()
+        await stream_try("readline", r, r.readline())
+        await stream_try("readline (partial)", r, r.readline())
+        await stream_try("readline (EOF)", r, r.readline())
+
+        r = asyncio.StreamReader(limit=8)
+        r.feed_data(b"abc\r")
+        r.feed_eof()
+        await stream_try("readuntil CRLF (half a separator)", r, r.readuntil(b"\r\n"))
+
+        r = asyncio.StreamReader(limit=8)
+        r.feed_data(b"0123456789ab\r\n")
+        await stream_try("readuntil CRLF (found past the limit)", r, r.readuntil(b"\r\n"))
+        await stream_try("readexactly 14", r, r.readexactly(14))
+
+    asyncio.run(main())
+
+
 def main(argv):
     if len(argv) == 2 and argv[1] == "--list":
         for name in SCENARIOS:
