@@ -6,7 +6,8 @@
  * populating a chunk in one system call costs a small fraction of that per page, which
  * is what makes spawning a million tasks cheap. Memory is kept for reuse, never
  * returned (like Go's heap); docs/memory.md says so. Under AddressSanitizer the pools
- * are bypassed so every object is a separate malloc and use-after-free is caught. */
+ * are bypassed so every object is a separate malloc and use-after-free is caught; under
+ * Valgrind a pooled object is marked inaccessible (objpool.c). */
 #ifndef ACIO_OBJPOOL_H
 #define ACIO_OBJPOOL_H
 
