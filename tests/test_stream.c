@@ -132,6 +132,39 @@ Test(stream, alloc_forms_and_last_error, .timeout = 60)
     run(alloc_main, NULL);
 }
 
+/* The library's allocator failing (src/alloc.c's test hook): IncompleteReadError's copy
+ * of the partial bytes cannot be made, so readuntil returns -ENOMEM and consumes nothing;
+ * the next call, with memory, gets the bytes. No byte is lost on the error path. */
+void acio__alloc_fail_after(long n);
+
+static void *partial_oom_main(void *arg)
+{
+    (void)arg;
+    acio_stream_reader_t *r;
+    OK(acio_stream_reader_new(&r, 0));
+    OK(acio_stream_reader_feed_data(r, "no newline", 10));
+    acio_stream_reader_feed_eof(r);
+    char *got = NULL;
+    size_t len = 0;
+    acio__alloc_fail_after(1);
+    int rc = acio_stream_reader_readuntil_alloc(r, "\n", 1, &got, &len);
+    acio__alloc_fail_after(0);
+    CHECK(rc == -ENOMEM, "out of memory: %s", acio_err_name(rc));
+    CHECK(got == NULL && acio_stream_reader_buffered(r) == 10, "nothing consumed");
+    rc = acio_stream_reader_readuntil_alloc(r, "\n", 1, &got, &len);
+    CHECK(rc == ACIO_EINCOMPLETEREAD, "then: %s", acio_err_name(rc));
+    acio_stream_read_error_t e;
+    CHECK(acio_stream_reader_last_error(r, &e) == ACIO_EINCOMPLETEREAD, "recorded");
+    CHECK(e.partial_len == 10 && memcmp(e.partial, "no newline", 10) == 0, "the bytes");
+    acio_stream_reader_unref(r);
+    return NULL;
+}
+
+Test(stream, partial_copy_out_of_memory_loses_nothing, .timeout = 60)
+{
+    run(partial_oom_main, NULL);
+}
+
 static void *readuntil_main(void *arg)
 {
     (void)arg;
