@@ -184,7 +184,7 @@ static const char hexdig[] = "0123456789ABCDEF";
 /* Section 6.2.2.1-2: uppercase hex in percent-encodings, decode those of unreserved
  * characters, encode what must be encoded. A '%' not followed by two hex digits is kept
  * (browsers send it so). Writes at most 3*n bytes. */
-static size_t pct_normalize(char *dst, const char *s, size_t n, bool fragment)
+size_t acio__url_pct_normalize(char *dst, const char *s, size_t n, bool fragment)
 {
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
@@ -270,7 +270,7 @@ static char *put(char **w, const char *s, size_t n)
 static char *put_norm(char **w, const acio__span_t *sp, bool fragment)
 {
     char *start = *w;
-    size_t n = pct_normalize(start, sp->p, sp->n, fragment);
+    size_t n = acio__url_pct_normalize(start, sp->p, sp->n, fragment);
     start[n] = '\0';
     *w = start + n + 1;
     return start;
@@ -311,7 +311,7 @@ static int build(acio_url_t *url, const acio__url_parts_t *pp, unsigned flags, b
     char *path = w;
     size_t pn;
     if (norm) {
-        pn = pct_normalize(path, pp->path.p, pp->path.n, false);
+        pn = acio__url_pct_normalize(path, pp->path.p, pp->path.n, false);
         pn = remove_dot_segments(path, pn);
         if (pn == 0 && pp->has_authority)
             path[pn++] = '/';

@@ -52,6 +52,12 @@ static inline int acio__hexval(unsigned char c)
  * if it has non-ASCII bytes. Returns 0, ACIO_EURL_HOST or ACIO_EURL_IDNA. */
 int acio__url_host(acio__url_parts_t *pp, const char *raw, size_t n);
 
+/* RFC 3986 6.2.2.1-2 percent-encoding normalisation of n bytes into dst (3 * n bytes):
+ * hex digits uppercased, encodings of unreserved characters decoded, bytes RFC 3986
+ * never allows encoded (and '#' when fragment). Returns the length written. Shared with
+ * robots.txt matching (RFC 9309 2.2.2). */
+size_t acio__url_pct_normalize(char *dst, const char *s, size_t n, bool fragment);
+
 /* The default port of a (lowercase) scheme, or -1. */
 int acio__url_default_port(const char *scheme, size_t n);
 
