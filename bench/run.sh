@@ -38,7 +38,7 @@ set -uo pipefail
 
 ALL_BENCHES="switch spawn timers idle_task_memory gather queue lock to_thread
     echo_protocol_64B echo_protocol_16KiB echo_streams_64B echo_streams_16KiB
-    idle_connection_memory redis_get_set"
+    idle_connection_memory redis_get_set html_links crawl_seen_memory"
 
 if [ $# -lt 1 ] || [ ! -d "$1" ]; then
     echo "usage: $0 <cmake build directory>" >&2
@@ -586,6 +586,24 @@ bench_redis_get_set() {
     kill "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
     rm -rf "$dir"
+}
+
+bench_html_links() {
+    local dir=$HERE/../tests/html_corpus/gen rounds
+    rounds=$((N / 10000))
+    [ "$rounds" -ge 5 ] || rounds=5
+    header html_links "a[href]/area[href] of the $(ls "$dir" | wc -l) real-world-shaped pages of tests/html_corpus/gen, $rounds rounds; CPU per KB of HTML"
+    run_one html_links acio cpu_ns_per_kb ns/KB "$BIN/bench_html_links" "$dir" "$rounds"
+    run_one html_links gumbo cpu_ns_per_kb ns/KB "$BIN/html_gumbo_links" "$dir" "$rounds"
+    compare html_links gumbo
+    target html_links - '<' 1000 "link extraction < 1 us/KB"
+}
+
+bench_crawl_seen_memory() {
+    header crawl_seen_memory "seen-set holding 1,000,000 URL fingerprints: bytes per URL"
+    run_impl crawl_seen_memory acio "$BIN/bench_crawl_seen_memory" 1000000 || return 0
+    record crawl_seen_memory acio "$(kv "$LINE" bytes_per_url)" bytes/url \
+        "(sized ahead; grown from empty: $(kv "$LINE" grown_bytes_per_url); fingerprint+add $(kv "$LINE" add_cpu_ns) ns, lookup $(kv "$LINE" lookup_cpu_ns) ns)"
 }
 
 # ---- main ------------------------------------------------------------------------------
