@@ -28,6 +28,9 @@ extern "C" {
 #include "acio/tls.h"
 #include "acio/url.h"
 #include "acio/redis.h"
+#include "acio/html.h"
+#include "acio/robots.h"
+#include "acio/seen.h"
 
 #ifdef __cplusplus
 }
