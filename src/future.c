@@ -40,11 +40,52 @@ int acio_future_new(acio_loop_t *loop, acio_future_t **out)
     return 0;
 }
 
+/* A future or task whose count is 0 has had its last unref: its memory sits in a pool
+ * (or, in debug mode, in the quarantine below). Touching it again is the C form of a
+ * use after free; say which object and where it was made rather than corrupt the pool. */
+void acio__future_misuse(const acio_future_t *f, const char *what)
+{
+    char where[256];
+    acio__fatal("%s of a %s%s%s after its last unref (a double unref, or a pointer kept "
+                "after releasing it); it was created at %s",
+                what, f->is_task ? "task" : "future", f->label ? " labelled " : "",
+                f->label ? f->label : "", acio__describe_address(f->origin, where, sizeof where));
+}
+
 acio_future_t *acio_future_ref(acio_future_t *f)
 {
-    if (f)
+    if (f) {
+        if (ACIO_UNLIKELY(f->refcnt == 0))
+            acio__future_misuse(f, "acio_future_ref");
         f->refcnt++;
+    }
     return f;
+}
+
+/* Debug mode (ACIO_DEBUG=1, acio_loop_set_debug): freed futures and tasks wait in a
+ * per-thread quarantine of QUARANTINE objects before going back to their pool, so a late
+ * use finds a count of 0 and is reported, instead of landing on a new object that
+ * reused the memory. */
+#define QUARANTINE 1024
+static __thread acio_future_t *quarantine[QUARANTINE];
+static __thread unsigned quarantine_next;
+
+static void release_memory(acio_future_t *f)
+{
+    if (f->ops)
+        f->ops->free(f);
+    else
+        acio__objpool_put(&pool, f);
+}
+
+void acio__futures_quarantine_flush(void)
+{
+    for (unsigned i = 0; i < QUARANTINE; i++) {
+        if (quarantine[i]) {
+            release_memory(quarantine[i]);
+            quarantine[i] = NULL;
+        }
+    }
 }
 
 void acio__future_report_unretrieved(acio_future_t *f)
@@ -64,9 +105,76 @@ void acio__future_report_unretrieved(acio_future_t *f)
     acio_loop_call_exception_handler(f->loop, &ctx);
 }
 
+/* Failed futures are listed on their loop from the moment they fail until they are
+ * freed, so a future whose last reference leaked can still be reported when the loop
+ * closes: asyncio relies on the garbage collector for that report, C has none. Only the
+ * failure path pays (the list is not touched for results or cancellations). If the list
+ * cannot grow, the future is simply not listed: it is still reported when freed. */
+static void list_failed(acio_future_t *f)
+{
+    acio_loop_t *loop = f->loop;
+    if (f->failed_slot)
+        return;
+    if (loop->nfailed == loop->failed_cap) {
+        uint32_t ncap = loop->failed_cap ? loop->failed_cap * 2 : 16;
+        acio_future_t **n = acio__realloc(loop->failed, ncap * sizeof(*n));
+        if (!n)
+            return;
+        loop->failed = n;
+        loop->failed_cap = ncap;
+    }
+    loop->failed[loop->nfailed++] = f;
+    f->failed_slot = loop->nfailed;
+}
+
+static void unlist_failed(acio_future_t *f)
+{
+    acio_loop_t *loop = f->loop;
+    uint32_t i = f->failed_slot - 1;
+    acio_future_t *last = loop->failed[--loop->nfailed];
+    loop->failed[i] = last;
+    last->failed_slot = i + 1;
+    f->failed_slot = 0;
+}
+
+void acio__futures_report_failed_at_close(acio_loop_t *loop)
+{
+    char where[256], msg[200];
+    /* Reporting may run user code (the exception handler), which may release futures:
+     * take them one at a time from the end, each kept alive while it is reported. */
+    while (loop->nfailed > 0) {
+        acio_future_t *f = loop->failed[loop->nfailed - 1];
+        unlist_failed(f);
+        if (f->retrieved)
+            continue;
+        f->retrieved = true;
+        snprintf(msg, sizeof msg,
+                 "%s exception was never retrieved, and the %s is still referenced at loop "
+                 "close (a reference was never released)",
+                 f->is_task ? "Task" : "Future", f->is_task ? "task" : "future");
+        f->refcnt++;
+        acio_error_context_t ctx = {
+            .message = msg,
+            .code = f->err,
+            .error_message = f->message,
+            .future = f,
+            .origin = acio__describe_address(f->origin, where, sizeof where),
+        };
+        acio_loop_call_exception_handler(loop, &ctx);
+        acio_future_unref(f);
+    }
+    acio__free(loop->failed);
+    loop->failed = NULL;
+    loop->failed_cap = 0;
+}
+
 void acio_future_unref(acio_future_t *f)
 {
-    if (!f || --f->refcnt)
+    if (!f)
+        return;
+    if (ACIO_UNLIKELY(f->refcnt == 0))
+        acio__future_misuse(f, "acio_future_unref");
+    if (--f->refcnt)
         return;
     if (ACIO_UNLIKELY(f->err && !f->retrieved)) {
         /* Keep it alive while the handler looks at it. */
@@ -76,14 +184,22 @@ void acio_future_unref(acio_future_t *f)
             return;
     }
     acio_loop_t *loop = f->loop;
+    if (ACIO_UNLIKELY(f->failed_slot))
+        unlist_failed(f);
     if (f->message)
         acio__free(f->message);
     if (f->cbs)
         acio__free(f->cbs);
-    if (f->ops)
-        f->ops->free(f);
-    else
-        acio__objpool_put(&pool, f);
+    f->message = NULL;
+    f->cbs = NULL;
+    if (ACIO_UNLIKELY(loop->debug)) {
+        unsigned i = quarantine_next++ % QUARANTINE;
+        if (quarantine[i])
+            release_memory(quarantine[i]);
+        quarantine[i] = f;
+    } else {
+        release_memory(f);
+    }
     acio__loop_unref(loop);
 }
 
@@ -147,6 +263,8 @@ void acio__future_finish(acio_future_t *f, int err, void *result, char *message)
         acio__free(f->message);
     f->message = message;
     f->retrieved = err == 0 || err == -ECANCELED;
+    if (ACIO_UNLIKELY(!f->retrieved))
+        list_failed(f);
     acio__future_schedule_callbacks(f);
 }
 
@@ -166,6 +284,8 @@ static char *vformat(const char *fmt, va_list ap)
 
 int acio_future_set_result(acio_future_t *f, void *result)
 {
+    if (ACIO_UNLIKELY(f && f->refcnt == 0))
+        acio__future_misuse(f, "acio_future_set_result");
     if (!f || f->is_task)
         return -EINVAL;
     if (f->state != ACIO_FUTURE_PENDING)
@@ -193,6 +313,8 @@ int acio_future_set_error(acio_future_t *f, int code, const char *fmt, ...)
 
 int acio_future_cancel(acio_future_t *f, const char *msg)
 {
+    if (ACIO_UNLIKELY(f && f->refcnt == 0))
+        acio__future_misuse(f, "acio_future_cancel");
     if (!f)
         return 0;
     if (f->ops)

@@ -27,6 +27,9 @@ struct acio_future_s {
     bool is_task;
     bool retrieved; /* the error was looked at (or nobody needs to hear about it) */
     int err;        /* 0, an error code, or -ECANCELED */
+    /* 1 + its index in the loop's list of failed futures (0: not listed); it lives in
+     * what was padding after err, so listing costs no memory. */
+    uint32_t failed_slot;
     void *result;
     char *message;       /* the error's or cancellation's message (owned) */
     acio_cb_entry_t cb0; /* the first done callback lives inline: most futures have one */
@@ -49,5 +52,12 @@ void acio__future_schedule_callbacks(acio_future_t *f);
 void acio__task_wakeup(acio_future_t *fut, void *task);
 void acio__task_schedule_wakeup(void *task);
 void acio__future_report_unretrieved(acio_future_t *f);
+/* Loop close: report every future still referenced whose error nobody retrieved (a
+ * leaked reference would otherwise hide it for ever), then forget the list. */
+void acio__futures_report_failed_at_close(acio_loop_t *loop);
+/* Abort with a message naming the misused future (see acio_future_ref). */
+_Noreturn void acio__future_misuse(const acio_future_t *f, const char *what);
+/* Give the debug-mode quarantine's objects back to their pools (loop close). */
+void acio__futures_quarantine_flush(void);
 
 #endif

@@ -111,6 +111,9 @@ struct acio_loop_s {
     size_t ntasks;
     uint64_t task_counter;
     acio_task_impl_t *current_task;
+    /* futures that finished with an error, until freed (see future.c) */
+    acio_future_t **failed;
+    uint32_t nfailed, failed_cap;
     size_t task_stack_size;
     /* debugging */
     acio_exception_handler exc_handler;

@@ -275,6 +275,8 @@ void *acio__task_resume_nested(acio_coro_t *co, void *value)
 
 int acio_await(acio_future_t *fut, void **result)
 {
+    if (ACIO_UNLIKELY(fut && fut->refcnt == 0))
+        acio__future_misuse(fut, "acio_await");
     if (result)
         *result = NULL;
     acio_task_impl_t *t = acio__running_task();
