@@ -312,7 +312,7 @@ void *acio__coro_yield(void *value)
 
 int acio_coro_new(acio_coro_t **out, acio_coro_fn fn, void *arg, size_t stack_size)
 {
-    if (!out || !fn)
+    if (!out || !fn || stack_size > ACIO_STACK_MAX)
         return -EINVAL;
     *out = acio__coro_new(fn, arg, stack_size);
     return *out ? 0 : -ENOMEM;

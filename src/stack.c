@@ -80,6 +80,8 @@ size_t acio__stack_round(size_t size)
     pthread_once(&once, init_once);
     if (size == 0)
         size = default_size;
+    if (size > ACIO_STACK_MAX)
+        return 0; /* callers reject it; rounding it up would wrap around */
     return (size + page_size - 1) & ~(page_size - 1);
 }
 
@@ -87,7 +89,7 @@ int acio_coro_set_default_stack_size(size_t size)
 {
     if (size == 0)
         size = ACIO_STACK_DEFAULT;
-    if (size < ACIO_STACK_MIN)
+    if (size < ACIO_STACK_MIN || size > ACIO_STACK_MAX)
         return -EINVAL;
     default_size = size;
     return 0;
@@ -194,6 +196,10 @@ static int carve_slab(pool_t *p, size_t size)
 acio_stack_t *acio__stack_get(size_t size)
 {
     size = acio__stack_round(size);
+    if (size == 0) {
+        errno = EINVAL;
+        return NULL;
+    }
     if (!tls_registered) {
         tls_registered = true;
         pthread_setspecific(exit_key, (void *)1);

@@ -24,6 +24,9 @@ struct acio_stack_s {
  * (a 64 KiB buffer and its neighbours) cannot jump it into the stack below, even in code
  * built without -fstack-clash-protection. A multiple of every page size Linux uses. */
 #define ACIO_STACK_GUARD (256u * 1024u)
+/* The largest stack acio maps (1 GiB): larger requests get -EINVAL, so that rounding to
+ * pages and multiplying by a slab's stack count cannot overflow. */
+#define ACIO_STACK_MAX ((size_t)1 << 30)
 /* Bytes below lo that must stay zero on an unguarded stack (checked at every switch). */
 #define ACIO_STACK_CANARY_BYTES 64
 

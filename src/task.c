@@ -79,7 +79,7 @@ int acio_loop_create_task(acio_loop_t *loop, acio_task_t **out, acio_coro_fn fn,
     int rc = acio__loop_check(loop);
     if (rc)
         return rc;
-    if (!fn)
+    if (!fn || (opts && opts->stack_size > ACIO_STACK_MAX))
         return -EINVAL;
     acio_task_impl_t *t = acio__objpool_get(&pool);
     if (!t)
@@ -128,7 +128,7 @@ int acio_create_task(acio_task_t **out, acio_coro_fn fn, void *arg, const char *
 
 int acio_loop_set_task_stack_size(acio_loop_t *loop, size_t size)
 {
-    if (!loop || (size && size < ACIO_STACK_MIN))
+    if (!loop || (size && size < ACIO_STACK_MIN) || size > ACIO_STACK_MAX)
         return -EINVAL;
     loop->task_stack_size = size;
     return 0;

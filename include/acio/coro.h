@@ -23,7 +23,7 @@ typedef enum {
  * Its parent (where control goes when it finishes after acio_coro_switch) is the
  * coroutine that is running now, or the thread's main context.
  * Ownership: *out belongs to the caller, released with acio_coro_free().
- * Errors: -EINVAL (NULL out or fn), -ENOMEM. */
+ * Errors: -EINVAL (NULL out or fn, stack_size above 1 GiB), -ENOMEM. */
 ACIO_EXTERN ACIO_NODISCARD int acio_coro_new(acio_coro_t **out, acio_coro_fn fn, void *arg,
                                              size_t stack_size);
 
@@ -66,7 +66,7 @@ ACIO_EXTERN acio_coro_t *acio_coro_current(void);
 ACIO_EXTERN int acio_coro_free(acio_coro_t *co);
 
 /* Default stack size for new coroutines and tasks (process-wide); 0 restores the
- * built-in default. Returns -EINVAL if size is too small (< 16 KiB). */
+ * built-in default. Returns -EINVAL if size is too small (< 16 KiB) or too large (> 1 GiB). */
 ACIO_EXTERN ACIO_NODISCARD int acio_coro_set_default_stack_size(size_t size);
 ACIO_EXTERN size_t acio_coro_default_stack_size(void);
 

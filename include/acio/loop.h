@@ -111,7 +111,7 @@ ACIO_EXTERN int acio_loop_remove_writer(acio_loop_t *loop, int fd);
 
 typedef struct {
     const char *name;  /* copied; NULL gives "Task-N" like asyncio */
-    size_t stack_size; /* 0: the loop's default */
+    size_t stack_size; /* 0: the loop's default; at most 1 GiB (else -EINVAL) */
     bool eager;        /* run the first step now, inside create_task (3.12 eager tasks) */
 } acio_task_opts_t;
 
@@ -125,7 +125,8 @@ ACIO_EXTERN ACIO_NODISCARD int acio_loop_create_task(acio_loop_t *loop, acio_tas
                                                      acio_coro_fn fn, void *arg,
                                                      const acio_task_opts_t *opts);
 
-/* Stack size for this loop's tasks (0: the process default). -EINVAL if < 16 KiB. */
+/* Stack size for this loop's tasks (0: the process default). -EINVAL if < 16 KiB or
+ * > 1 GiB. */
 ACIO_EXTERN ACIO_NODISCARD int acio_loop_set_task_stack_size(acio_loop_t *loop, size_t size);
 
 /* ---- debugging ---- */

@@ -180,12 +180,19 @@ typedef struct {
     double accept_retry_delay;
     acio_ssl_context_t *ssl; /* a server context serves TLS */
     double ssl_handshake_timeout;
+    /* Called with what the factory returned when that connection could not be set up
+     * after the factory ran (see acio_protocol_release); NULL: nothing to release.
+     * start_server sets its own (the stream it made) and ignores this one. */
+    acio_protocol_release factory_release;
 } acio_server_opts_t;
 
 /* loop.create_server: listen on every address host resolves to (NULL: all interfaces,
  * IPv4 and IPv6) at port (0: a free port, the same one for every address when
  * possible), and for each connection get a protocol from factory. Coroutine (it may
- * resolve host). *out is the caller's: release it with acio_server_free().
+ * resolve host). *out is the caller's: release it with acio_server_free(). A protocol
+ * the factory returned gets connection_made and connection_lost, or, if its connection
+ * could not be set up, only opts->factory_release (the factory's data would otherwise
+ * leak: set it whenever the factory allocates).
  * Errors: -EADDRINUSE, -EACCES, resolution errors, -EINVAL. */
 ACIO_EXTERN ACIO_NODISCARD int acio_loop_create_server(acio_loop_t *loop, acio_server_t **out,
                                                        acio_protocol_factory factory,

@@ -30,8 +30,9 @@
 typedef enum { ACIO_SSL_CLIENT = 0, ACIO_SSL_SERVER = 1 } acio_ssl_purpose_t;
 
 /* A new context (ssl.create_default_context(purpose)): TLS 1.2 or newer; a client
- * context loads the system CA store and verifies peer and host name. Errors: -ENOMEM,
- * -ENOTSUP (acio built without OpenSSL), -EPROTO. */
+ * context loads the system CA store and verifies peer and host name. Errors: -EINVAL
+ * (NULL out, or purpose neither ACIO_SSL_CLIENT nor ACIO_SSL_SERVER), -ENOMEM, -ENOTSUP
+ * (acio built without OpenSSL), -EPROTO. */
 ACIO_EXTERN ACIO_NODISCARD int acio_ssl_context_new(acio_ssl_context_t **out,
                                                     acio_ssl_purpose_t purpose);
 ACIO_EXTERN acio_ssl_context_t *acio_ssl_context_ref(acio_ssl_context_t *ctx);

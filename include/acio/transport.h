@@ -78,6 +78,12 @@ typedef struct acio_datagram_protocol_s {
  * connection is then closed and the error reported to the loop's exception handler). */
 typedef int (*acio_protocol_factory)(void *factory_data, const acio_protocol_t **proto,
                                      void **data);
+/* Gives back what a factory returned when the connection it was made for could not be
+ * set up after all (creating or starting its transport failed, e.g. out of memory), so
+ * connection_made, and so connection_lost, will never be called with data. It is the
+ * only callback data then gets: free it here. Once connection_made ran, connection_lost
+ * is the place to free it, and this is never called. Set it in acio_server_opts_t. */
+typedef void (*acio_protocol_release)(void *factory_data, const acio_protocol_t *proto, void *data);
 
 ACIO_EXTERN acio_transport_t *acio_transport_ref(acio_transport_t *t);
 /* Drop a reference. The last one frees the transport (an open transport is never freed:

@@ -100,7 +100,8 @@ int acio_agen_new(acio_agen_t **out, acio_agen_fn fn, void *arg, size_t stack_si
     if (out == NULL)
         return -EINVAL;
     *out = NULL;
-    if (fn == NULL || (stack_size != 0 && stack_size < ACIO_STACK_MIN))
+    if (fn == NULL || (stack_size != 0 && stack_size < ACIO_STACK_MIN) ||
+        stack_size > ACIO_STACK_MAX)
         return -EINVAL;
     gen = acio__calloc(1, sizeof(*gen));
     if (gen == NULL)

@@ -32,6 +32,7 @@ struct acio_server_s {
     int *fds;
     size_t nfds;
     acio_protocol_factory factory;
+    acio_protocol_release factory_release;
     void *factory_data;
     int backlog;
     double retry_delay;
@@ -103,6 +104,7 @@ static void new_client(acio_server_t *s, int c)
     rc = acio__sock_transport_new(s->loop, c, ACIO__ST_SOCKET, proto, pdata, &t);
     if (rc < 0) {
         close(c);
+        acio__server_release_protocol(s, proto, pdata);
         report(s, "server: could not create a transport for an accepted connection", rc);
         return;
     }
@@ -173,13 +175,43 @@ static int readers_on(acio_server_t *s)
     return 0;
 }
 
+static void retry_cb(void *arg);
+
+/* Stop watching the listening sockets for retry_delay seconds. The timer is armed first:
+ * if that fails (out of memory too), the sockets stay watched and accepting carries on
+ * rather than stopping for good (the next readiness event tries again), and the
+ * exception handler hears why. Returns the timer's error. */
+static int pause_accepting(acio_server_t *s)
+{
+    int rc = acio_loop_call_later(s->loop, s->retry_delay, retry_cb, s, &s->retry);
+    if (rc < 0) {
+        s->retry = NULL;
+        report(s, "server: could not arm the accept retry timer; accepting continues", rc);
+        return rc;
+    }
+    readers_off(s);
+    return 0;
+}
+
 static void retry_cb(void *arg)
 {
     acio_server_t *s = arg;
     acio_handle_unref(s->retry);
     s->retry = NULL;
-    if (s->serving && !s->closed)
-        readers_on(s);
+    if (!s->serving || s->closed)
+        return;
+    int rc = readers_on(s);
+    if (rc < 0) {
+        /* Registering the sockets again failed (out of memory, the epoll watch limit):
+         * say so and try again after another delay rather than stop silently. */
+        report(s, "server: could not resume accepting; retrying later", rc);
+        if (pause_accepting(s) < 0) {
+            /* Out of memory twice over: nothing is watching the sockets any more. Say so,
+             * and let is_serving() tell the truth; start_serving() tries again. */
+            s->serving = false;
+            report(s, "server: stopped accepting; call acio_server_start_serving() to resume", rc);
+        }
+    }
 }
 
 static void accept_ready(int fd, int events, void *arg)
@@ -201,9 +233,7 @@ static void accept_ready(int fd, int events, void *arg)
             /* Out of fds or memory: stop watching the listening sockets for a while
              * (they would stay readable and spin the loop) and try again later. */
             report(s, "server: accept() ran out of system resources; pausing accepting", -e);
-            readers_off(s);
-            if (acio_loop_call_later(s->loop, s->retry_delay, retry_cb, s, &s->retry) < 0)
-                s->retry = NULL;
+            pause_accepting(s);
             return;
         }
         report(s, "server: accept() failed", -e);
@@ -227,6 +257,7 @@ static int server_new(acio_loop_t *loop, acio_protocol_factory factory, void *fd
     s->loop = loop;
     s->refs = 1;
     s->factory = factory;
+    s->factory_release = opts->factory_release;
     s->factory_data = fdata;
     s->backlog = opts->backlog > 0 ? opts->backlog : 100;
     s->retry_delay = opts->accept_retry_delay > 0 ? opts->accept_retry_delay : 1.0;
@@ -580,6 +611,12 @@ void acio_server_free(acio_server_t *s)
         return;
     acio_server_close(s);
     server_unref(s);
+}
+
+void acio__server_release_protocol(acio_server_t *s, const acio_protocol_t *proto, void *data)
+{
+    if (s->factory_release)
+        s->factory_release(s->factory_data, proto, data);
 }
 
 void acio__server_set_free_hook(acio_server_t *s, void (*fn)(void *), void *arg)

@@ -245,7 +245,20 @@ static void p_connection_lost(acio_transport_t *t, int error, void *data)
     wakeup_waiter(s);
     wake_future(&s->drain_fut, error);
     wake_future(&s->closed_fut, error);
-    acio__stream_drop_connection(s);
+    if (s->opening)
+        s->lost_deferred = true; /* the opener drops it once it has its handles */
+    else
+        acio__stream_drop_connection(s);
+}
+
+void acio__stream_creator_gone(void *proto_data)
+{
+    acio__stream_t *s = proto_data;
+    s->opening = false;
+    if (s->lost_deferred) {
+        s->lost_deferred = false;
+        acio__stream_drop_connection(s);
+    }
 }
 
 void acio__stream_loop_closed(void *proto_data)
@@ -256,6 +269,9 @@ void acio__stream_loop_closed(void *proto_data)
     s->eof = true;
     /* The waiting task (if any) is discarded with the loop; never touch its future. */
     s->waiter = NULL;
+    s->opening = false;
+    if (s->lost_deferred)
+        s->lost_deferred = false; /* the reference is dropped just below, once */
     acio__stream_drop_connection(s);
 }
 

@@ -38,6 +38,12 @@ typedef struct acio__stream_s {
     int lost_error;
     acio_future_t *drain_fut;
     acio_future_t *closed_fut;
+    /* open_connection and friends wait for connection_made: while they do (opening),
+     * connection_lost keeps the connection's reference for them (lost_deferred) instead of
+     * dropping it, so the stream they are about to hand out cannot be freed under them
+     * (the transport may fail to start right after connection_made). */
+    bool opening;
+    bool lost_deferred;
     /* start_server: run client_cb(reader, writer, client_arg) in a task per connection */
     acio_client_connected_cb client_cb;
     void *client_arg;
@@ -77,6 +83,9 @@ void acio__stream_give_handles(acio__stream_t *s, bool reader, bool writer);
  * ACIO_ECLOSED and drop the connection's reference, as connection_lost would, without
  * waking anyone. */
 void acio__stream_loop_closed(void *proto_data);
+/* The task that was opening the stream will never resume (its loop closed): drop the
+ * connection's reference if connection_lost kept it for that task. */
+void acio__stream_creator_gone(void *proto_data);
 
 /* ---- for subprocess pipes (src/os/) ---- */
 

@@ -14,15 +14,29 @@ typedef struct {
     size_t limit;
 } server_ctx_t;
 
+/* A new stream on the running loop for open_connection & co, marked as being opened
+ * (see stream_int.h). */
+static int opening(size_t limit, acio__stream_t **out)
+{
+    int rc = acio__stream_new_running(limit, out);
+    if (rc == 0)
+        (*out)->opening = true;
+    return rc;
+}
+
 static int connected(acio__stream_t *s, int rc, acio_stream_reader_t **reader,
                      acio_stream_writer_t **writer)
 {
+    s->opening = false;
+    bool lost = s->lost_deferred;
+    s->lost_deferred = false;
     if (rc < 0) {
         /* Unless connection_made ran (it sets s->transport) before a cancellation reached
          * the task, no protocol callback ran and the connection's share is still ours.
-         * If it did, the transport was aborted, and its connection_lost (or the loop's
-         * close) drops that share: dropping it here too would free the stream under it. */
-        if (!s->transport)
+         * If it did, the transport was aborted: its connection_lost either ran already
+         * and left the share to us (lost), or will drop it later (or the loop's close
+         * will): dropping it here too would free the stream under it. */
+        if (!s->transport || lost)
             acio__stream_drop_connection(s);
         return rc;
     }
@@ -31,6 +45,10 @@ static int connected(acio__stream_t *s, int rc, acio_stream_reader_t **reader,
         *reader = &s->reader;
     if (writer)
         *writer = &s->writer;
+    /* The connection ended right after connection_made (its transport could not start
+     * reading, say): the handles now keep the stream, and report that end. */
+    if (lost)
+        acio__stream_drop_connection(s);
     return 0;
 }
 
@@ -43,7 +61,7 @@ static int open_stream(acio_stream_reader_t **reader, acio_stream_writer_t **wri
     if (!reader || !writer)
         return -EINVAL;
     acio__stream_t *s;
-    int rc = acio__stream_new_running(limit, &s);
+    int rc = opening(limit, &s);
     if (rc < 0)
         return rc;
     s->over_tls = opts && opts->ssl;
@@ -75,7 +93,7 @@ static int open_pipe(acio_stream_reader_t **reader, acio_stream_writer_t **write
                      size_t limit)
 {
     acio__stream_t *s;
-    int rc = acio__stream_new_running(limit, &s);
+    int rc = opening(limit, &s);
     if (rc < 0)
         return rc;
     rc = reader ? acio_loop_connect_read_pipe(s->loop, NULL, &acio__stream_protocol, s, fd)
@@ -136,6 +154,14 @@ static int stream_factory(void *arg, const acio_protocol_t **proto, void **data)
     return 0;
 }
 
+/* A stream the factory made whose connection could not be set up: nothing else will
+ * drop the connection's reference, its only one. */
+static void stream_release(void *arg, const acio_protocol_t *proto, void *data)
+{
+    (void)arg, (void)proto;
+    acio__stream_drop_connection(data);
+}
+
 static int start(acio_server_t **out, acio_client_connected_cb cb, void *arg, const char *host,
                  int port, const char *path, size_t limit, const acio_server_opts_t *opts)
 {
@@ -151,8 +177,12 @@ static int start(acio_server_t **out, acio_client_connected_cb cb, void *arg, co
     ctx->cb = cb;
     ctx->arg = arg;
     ctx->limit = limit;
-    int rc = path ? acio_loop_create_unix_server(loop, out, stream_factory, ctx, path, opts)
-                  : acio_loop_create_server(loop, out, stream_factory, ctx, host, port, opts);
+    acio_server_opts_t o = {0};
+    if (opts)
+        o = *opts;
+    o.factory_release = stream_release;
+    int rc = path ? acio_loop_create_unix_server(loop, out, stream_factory, ctx, path, &o)
+                  : acio_loop_create_server(loop, out, stream_factory, ctx, host, port, &o);
     if (rc < 0) {
         acio__free(ctx);
         return rc;

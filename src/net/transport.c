@@ -167,6 +167,10 @@ static void transport_loop_closed(acio__net_node_t *n)
     }
     if (t->waiter_ref) {
         t->waiter_ref = false;
+        /* connection_lost ran before the waiting task resumed and left a stream's share
+         * to that task, which will never run again. */
+        if (t->proto == &acio__stream_protocol)
+            acio__stream_creator_gone(t->proto_data);
         acio_transport_unref(t);
     }
     acio_transport_unref(t);

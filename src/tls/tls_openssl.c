@@ -85,7 +85,7 @@ static void set_last_error(const char *what, unsigned long e)
 
 int acio_ssl_context_new(acio_ssl_context_t **out, acio_ssl_purpose_t purpose)
 {
-    if (!out)
+    if (!out || (purpose != ACIO_SSL_CLIENT && purpose != ACIO_SSL_SERVER))
         return -EINVAL;
     acio_ssl_context_t *c = acio__calloc(1, sizeof(*c));
     if (!c)
@@ -288,6 +288,15 @@ static void handshake_done(tls_t *t)
     }
     /* connection_made through call_soon, like every transport. */
     if (acio__transport_schedule_start(&t->base) < 0) {
+        /* connection_made will not run, so neither may connection_lost: a server gives
+         * the factory's object back to it, a client's creator releases its own. */
+        if (t->factory && t->base.server) {
+            acio__server_release_protocol(t->base.server, t->base.proto, t->base.proto_data);
+            t->base.proto = NULL;
+            t->base.proto_data = NULL;
+        } else {
+            detach_protocol(t);
+        }
         tls_fail(t, -ENOMEM);
         return;
     }
@@ -397,8 +406,17 @@ static void raw_lost(acio_transport_t *raw, int err, void *data)
     tls_t *t = data;
     t->base.fd = -1; /* the raw transport closed it */
     int e = t->base.lost_error ? t->base.lost_error : err;
-    if (t->state == ST_HANDSHAKING && !e)
-        e = -ECONNRESET;
+    if (t->state == ST_HANDSHAKING) {
+        /* The connection below ended (a reset, a read error) before the handshake did:
+         * the application's protocol never had connection_made, so it must not get
+         * connection_lost either; its creator, waiting for the handshake, hears the
+         * error and releases it. */
+        detach_protocol(t);
+        if (!e)
+            e = -ECONNRESET;
+        if (t->factory == NULL && !t->base.lost_error)
+            set_last_error("TLS handshake: the connection was lost", 0);
+    }
     t->state = ST_CLOSED;
     acio__transport_schedule_lost(&t->base, e);
 }
@@ -697,6 +715,8 @@ static void tls_loop_closed(acio__net_node_t *n)
         t->waiting = false;
         if (t->detached_proto == &acio__stream_protocol)
             acio__stream_loop_closed(t->detached_data);
+        else if (b->proto == &acio__stream_protocol)
+            acio__stream_creator_gone(b->proto_data); /* see transport_loop_closed */
         t->detached_proto = NULL;
         t->detached_data = NULL;
         acio_transport_unref(b);
