@@ -20,14 +20,9 @@
 #include <unistd.h>
 
 #include "acio.h"
+#include "support/check.h"
 #include "support/fault.h"
 #include "support/fds.h"
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            return acio_raise(-EPROTO, __VA_ARGS__);                                               \
-    } while (0)
 
 static void run(acio_coro_fn fn, void *arg)
 {
