@@ -21,6 +21,7 @@
 
 #include "acio.h"
 #include "support/check.h"
+#include "support/rc.h"
 #include "support/fault.h"
 #include "support/fds.h"
 
@@ -114,7 +115,10 @@ static acio_ssl_context_t *insecure_client(void)
     acio_ssl_context_t *c = NULL;
     if (acio_ssl_context_new(&c, ACIO_SSL_CLIENT) < 0)
         return NULL;
-    acio_ssl_context_set_verify(c, false);
+    if (acio_ssl_context_set_verify(c, false) < 0) {
+        acio_ssl_context_unref(c);
+        return NULL;
+    }
     return c;
 }
 
@@ -156,7 +160,7 @@ static void *tls_rst_main(void *arg)
     CHECK(rc == -ECONNRESET || rc == -EPROTO, "handshake against a reset: %s", acio_err_name(rc));
     /* Let anything wrongly queued run. */
     for (int i = 0; i < 5; i++)
-        acio_sleep(0);
+        UNCHECKED(acio_sleep(0));
     CHECK(r.made == 0 && r.lost == 0 && r.data == 0,
           "the protocol of a connection never made heard made=%d lost=%d data=%d", r.made, r.lost,
           r.data);
@@ -216,7 +220,7 @@ static void *epoll_fail_main(void *arg)
     fault_stop();
     CHECK(rc == 0, "open_connection: %s", acio_strerror(rc));
     acio_stream_writer_close(w);
-    acio_stream_writer_wait_closed(w);
+    UNCHECKED(acio_stream_writer_wait_closed(w));
     acio_stream_reader_unref(r);
     acio_stream_writer_unref(w);
     CHECK(adds >= 1, "open_connection registered nothing with the poller");
@@ -252,14 +256,14 @@ static void *epoll_fail_main(void *arg)
                 continue;
             }
             if (c < 0)
-                acio_sleep(0.005);
+                UNCHECKED(acio_sleep(0.005));
         }
         CHECK(c >= 0, "accept");
         close(c);
         ssize_t got = acio_stream_reader_read(r, buf, sizeof(buf));
         CHECK(got <= 0, "read: %zd", got);
         acio_stream_writer_close(w);
-        acio_stream_writer_wait_closed(w);
+        UNCHECKED(acio_stream_writer_wait_closed(w));
         acio_stream_reader_unref(r);
         acio_stream_writer_unref(w);
     }
@@ -321,17 +325,17 @@ static void *accept_retry_main(void *arg)
         fault_arm(FAULT_ACCEPT, 1);
         acio__alloc_fail_after(n);
         for (int i = 0; i < 200 && nsrv == before; i++)
-            acio_sleep(0.005);
+            UNCHECKED(acio_sleep(0.005));
         fault_stop();
         CHECK(nsrv == before + 1, "alloc %ld in the retry path: the server stopped accepting", n);
         CHECK(reports >= 1, "alloc %ld: EMFILE reported", n);
         CHECK(acio_server_is_serving(srv), "still serving");
         close(c);
         acio_server_abort_clients(srv);
-        acio_sleep(0);
+        UNCHECKED(acio_sleep(0));
     }
     acio_server_close(srv);
-    acio_server_wait_closed(srv);
+    UNCHECKED(acio_server_wait_closed(srv));
     acio_server_free(srv);
     return NULL;
 }
@@ -391,12 +395,12 @@ static void *factory_release_main(void *arg)
          * the counting factory uses malloc), then the transport is allocated. */
         fault_arm_after(FAULT_ACCEPT, FAULT_ALLOC, streams ? 2 : 1);
         for (int i = 0; i < 100 && reports == 0; i++)
-            acio_sleep(0.005);
+            UNCHECKED(acio_sleep(0.005));
         fault_stop();
         CHECK(reports >= 1, "the failure was reported");
         close(c);
         acio_server_close(srv);
-        acio_server_wait_closed(srv);
+        UNCHECKED(acio_server_wait_closed(srv));
         acio_server_free(srv);
     }
     /* The stream start_server's factory made is released by start_server itself (the

@@ -640,7 +640,7 @@ int fault_sweep(const char *name, fault_scenario_fn scenario, void *arg,
     double timeout = opts->timeout > 0 ? opts->timeout : 20;
     const char *mode = getenv("ACIO_FAULT_SWEEP");
     bool full = mode && strcmp(mode, "full") == 0;
-    long max_points = full ? LONG_MAX : opts->max_points > 0 ? opts->max_points : 12;
+    long max_points = full ? LONG_MAX : opts->max_points > 0 ? opts->max_points : 10;
     bool verbose = getenv("ACIO_FAULT_VERBOSE") != NULL;
 
     /* One point in this process, for a debugger: ACIO_FAULT_ONLY=kind:n */

@@ -79,7 +79,7 @@ typedef int (*fault_scenario_fn)(void *arg);
 
 typedef struct {
     unsigned kinds;  /* FAULT_BIT()s to sweep; 0: FAULT_ALL */
-    long max_points; /* per kind in the bounded sweep; 0: 12 (env ACIO_FAULT_SWEEP=full: all) */
+    long max_points; /* per kind in the bounded sweep; 0: 10 (env ACIO_FAULT_SWEEP=full: all) */
     double timeout;  /* seconds per run before it counts as a hang; 0: 20 */
     bool allow_hang; /* not used by default: a hang is a failure */
 } fault_sweep_opts_t;
