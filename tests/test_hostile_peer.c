@@ -7,10 +7,10 @@
  * buffer the peer does not read); during shutdown (after acio closed its side).
  *
  * Each case checks that acio's side ends with one of the documented codes (-ECONNRESET,
- * -EPIPE, -EPROTO, -ETIMEDOUT for a stall, EOF), that nothing hangs (stalls are bounded
- * by a timeout scope or the handshake timeout), and that no fd is left open; the _asan
- * build checks memory. The TLS peer drives OpenSSL by hand over memory BIOs so it can
- * stop anywhere in its handshake. */
+ * -EPIPE, ACIO_ETLSHANDSHAKE / ACIO_ETLS for garbage over TLS, -ETIMEDOUT for a stall,
+ * EOF), that nothing hangs (stalls are bounded by a timeout scope or the handshake
+ * timeout), and that no fd is left open; the _asan build checks memory. The TLS peer
+ * drives OpenSSL by hand over memory BIOs so it can stop anywhere in its handshake. */
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -202,7 +202,7 @@ static bool code_in(int rc, const int *ok, size_t n)
 static bool acceptable(const peer_t *p, int rc)
 {
     static const int reset[] = {-ECONNRESET, -EPIPE};
-    static const int hs_fail[] = {-ECONNRESET, -EPROTO};
+    static const int hs_fail[] = {-ECONNRESET, ACIO_ETLSHANDSHAKE};
     if (p->act == STALL) {
         static const int ok[] = {-ETIMEDOUT, 0, 1};
         /* A stalled peer: acio gives up after its timeout (the handshake's or ours), or,
@@ -232,7 +232,7 @@ static bool acceptable(const peer_t *p, int rc)
     case GARBAGE:
         /* Plain: garbage is data, then EOF. TLS: a protocol error. */
         if (p->tls)
-            return rc == -EPROTO || (p->phase == P_SHUTDOWN && rc == 0) ||
+            return rc == ACIO_ETLS || (p->phase == P_SHUTDOWN && rc == 0) ||
                    (p->phase == P_WRITE && (rc == -ETIMEDOUT || rc == 0));
         return rc == 1 || rc == 0 || (p->phase == P_WRITE && rc == -ETIMEDOUT);
     }
