@@ -211,12 +211,13 @@ static bool acceptable(const peer_t *p, int rc)
     }
     if (p->tls && p->phase <= P_HANDSHAKE_FLIGHT) {
         /* The handshake fails: reset, or a protocol error for garbage; a whole server
-         * flight followed by RST/FIN can let a TLS 1.3 client finish first, and then
-         * its read sees the reset or the end. */
+         * flight followed by RST/FIN/garbage can let a TLS 1.3 client finish first, and
+         * then its read sees the reset, the end or a bad record. */
         if (code_in(rc, hs_fail, 2))
             return true;
         return p->phase == P_HANDSHAKE_FLIGHT &&
-               (rc == 1 || code_in(rc, reset, 2) || (p->act == FIN && rc == -ENOTCONN));
+               (rc == 1 || code_in(rc, reset, 2) || (p->act == FIN && rc == -ENOTCONN) ||
+                (p->act == GARBAGE && rc == ACIO_ETLS));
     }
     switch (p->act) {
     case RST:
