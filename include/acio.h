@@ -31,6 +31,8 @@ extern "C" {
 #include "acio/html.h"
 #include "acio/robots.h"
 #include "acio/seen.h"
+#include "acio/http_parser.h"
+#include "acio/http_headers.h"
 
 #ifdef __cplusplus
 }

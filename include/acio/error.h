@@ -55,11 +55,81 @@
 /* HTTP (acio/http*.h): offsets 200-399. The parser's verdicts 200-299, the client's and
  * server's 300-399. */
 #define ACIO_HTTP_ERRORS(XX)                                                                       \
-    XX(EURL_INVALID, 380, "malformed URL (RFC 3986): check the characters and delimiters")       \
-    XX(EURL_RELATIVE, 381, "the URL has no scheme: give an absolute URL such as http://host/")   \
-    XX(EURL_SCHEME, 382, "unsupported URL scheme: only http: and https: are accepted here")      \
-    XX(EURL_HOST, 383, "the URL's host is empty or has characters a host name cannot have")      \
-    XX(EURL_PORT, 384, "the URL's port is not a number from 0 to 65535")                         \
+    XX(EHTTP_BAD_METHOD, 200,                                                                      \
+       "malformed request line: the method is not a token (RFC 9110 token characters only)")       \
+    XX(EHTTP_BAD_TARGET, 201,                                                                      \
+       "malformed request line: empty request target, or a byte outside visible ASCII in it")      \
+    XX(EHTTP_BAD_REQUEST_LINE, 202,                                                                \
+       "malformed request line: expected METHOD SP target SP HTTP/1.x CRLF with single spaces")    \
+    XX(EHTTP_BAD_VERSION, 203,                                                                     \
+       "unsupported or malformed HTTP version: only HTTP/1.0 and HTTP/1.1 are accepted")           \
+    XX(EHTTP_BAD_STATUS_LINE, 204,                                                                 \
+       "malformed status line: expected HTTP/1.x SP 3-digit status SP reason CRLF")                \
+    XX(EHTTP_BAD_STATUS, 205, "malformed status code: expected three digits, 100 to 999")          \
+    XX(EHTTP_START_LINE_TOO_LONG, 206,                                                             \
+       "the request line or status line is longer than the limit (max_start_line; a server "       \
+       "answers 414)")                                                                             \
+    XX(EHTTP_BAD_HEADER_NAME, 207,                                                                 \
+       "invalid header field name: empty, or a byte that is not a token character")                \
+    XX(EHTTP_BAD_HEADER_VALUE, 208,                                                                \
+       "invalid header field value: a control byte (NUL, DEL, ...) other than tab in it")          \
+    XX(EHTTP_HEADER_WS, 209,                                                                       \
+       "whitespace between a header field name and the colon (rejected: request smuggling risk, "  \
+       "RFC 9112 5.1)")                                                                            \
+    XX(EHTTP_MISSING_COLON, 210, "a header field line without a colon")                            \
+    XX(EHTTP_OBS_FOLD, 211,                                                                        \
+       "obsolete line folding (a field line starting with space or tab) is rejected (RFC 9112 "    \
+       "5.2)")                                                                                     \
+    XX(EHTTP_BARE_CR, 212,                                                                         \
+       "a CR not followed by LF in the message framing (rejected, RFC 9112 2.2)")                  \
+    XX(EHTTP_BARE_LF, 213, "a line ended by LF without CR (acio requires CRLF line endings)")      \
+    XX(EHTTP_HEADER_LINE_TOO_LONG, 214,                                                            \
+       "a header field line is longer than the limit (max_header_line; a server answers 431)")     \
+    XX(EHTTP_TOO_MANY_HEADERS, 215,                                                                \
+       "more header fields than the limit (max_headers or the caller's array; a server answers "   \
+       "431)")                                                                                     \
+    XX(EHTTP_HEAD_TOO_LARGE, 216,                                                                  \
+       "the message head is larger than the limit (max_head_bytes; a server answers 431)")         \
+    XX(EHTTP_CL_AND_TE, 217,                                                                       \
+       "both Content-Length and Transfer-Encoding present (request smuggling shape, rejected)")    \
+    XX(EHTTP_BAD_CONTENT_LENGTH, 218,                                                              \
+       "malformed Content-Length: not a non-negative decimal integer, or too large")               \
+    XX(EHTTP_CL_CONFLICT, 219,                                                                     \
+       "several Content-Length values that differ (request smuggling shape, rejected)")            \
+    XX(EHTTP_TE_NOT_CHUNKED, 220,                                                                  \
+       "a request's Transfer-Encoding does not end in chunked, so its length is unknown (a "       \
+       "server answers 400)")                                                                      \
+    XX(EHTTP_TE_UNSUPPORTED, 221,                                                                  \
+       "unsupported Transfer-Encoding: acio accepts exactly one coding, chunked (a server "        \
+       "answers 501)")                                                                             \
+    XX(EHTTP_TE_HTTP10, 222,                                                                       \
+       "Transfer-Encoding in an HTTP/1.0 message (its framing cannot be trusted, RFC 9112 6.1)")   \
+    XX(EHTTP_HOST, 223,                                                                            \
+       "an HTTP/1.1 request must carry exactly one Host field (RFC 9112 3.2; a server answers "    \
+       "400)")                                                                                     \
+    XX(EHTTP_BAD_CHUNK_SIZE, 224,                                                                  \
+       "malformed chunk size line: expected hex digits, optional ;extensions, then CRLF")          \
+    XX(EHTTP_CHUNK_SIZE_OVERFLOW, 225,                                                             \
+       "the chunk size is too large (more than 2^63 - 1, or more than 32 digits)")                 \
+    XX(EHTTP_BAD_CHUNK_EXT, 226,                                                                   \
+       "malformed chunk extension (expected ;name or ;name=token or ;name=\"quoted\")")            \
+    XX(EHTTP_CHUNK_EXT_TOO_LONG, 227,                                                              \
+       "the chunk extensions on one chunk are longer than the limit (max_chunk_ext)")              \
+    XX(EHTTP_BAD_CHUNK_END, 228,                                                                   \
+       "chunk data not followed by CRLF (the chunk is longer than its size said)")                 \
+    XX(EHTTP_TRAILER_TOO_LARGE, 229,                                                               \
+       "the chunked body's trailer fields are larger than the limit (max_trailer_bytes)")          \
+    XX(EHTTP_TRUNCATED, 230, "the connection closed before the message body was complete")         \
+    XX(EHTTP_INVALID_NAME, 231,                                                                    \
+       "refusing to send a header whose name is empty or not a token (header injection guard)")    \
+    XX(EHTTP_INVALID_VALUE, 232,                                                                   \
+       "refusing to send a header value with CR, LF, NUL or another control byte (header "         \
+       "injection guard)")                                                                         \
+    XX(EURL_INVALID, 380, "malformed URL (RFC 3986): check the characters and delimiters")         \
+    XX(EURL_RELATIVE, 381, "the URL has no scheme: give an absolute URL such as http://host/")     \
+    XX(EURL_SCHEME, 382, "unsupported URL scheme: only http: and https: are accepted here")        \
+    XX(EURL_HOST, 383, "the URL's host is empty or has characters a host name cannot have")        \
+    XX(EURL_PORT, 384, "the URL's port is not a number from 0 to 65535")                           \
     XX(EURL_IDNA, 385, "the URL's international host name cannot be converted to IDNA ASCII")
 
 /* Database clients (Redis, MariaDB, PostgreSQL): offsets 400-599. */

@@ -108,6 +108,7 @@ typedef struct {
     size_t line_len;    /* internal */
     const acio_http_limits_t *lim;
     bool done; /* the whole body (and trailers) has been seen */
+    int error; /* internal: the first error, returned again by later calls */
 } acio_http_body_t;
 
 ACIO_EXTERN void acio_http_body_init(acio_http_body_t *b, const acio_http_head_t *head,
