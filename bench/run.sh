@@ -38,7 +38,7 @@ set -uo pipefail
 
 ALL_BENCHES="switch spawn timers idle_task_memory gather queue lock to_thread
     echo_protocol_64B echo_protocol_16KiB echo_streams_64B echo_streams_16KiB
-    idle_connection_memory redis_get_set html_links crawl_seen_memory"
+    idle_connection_memory redis_get_set html_links crawl_seen_memory http_parse"
 
 if [ $# -lt 1 ] || [ ! -d "$1" ]; then
     echo "usage: $0 <cmake build directory>" >&2
@@ -323,6 +323,19 @@ bench_queue() {
     compare queue asyncio uvloop go
     target queue asyncio '<=' 0.05 "queue <= 1/20 asyncio"
     target queue go '<=' 1 "queue <= Go"
+}
+
+bench_http_parse() {
+    # picohttpparser (the model) is not in Debian; http-parser 2.9 is Node.js's old one.
+    header http_parse "parse $N HTTP/1.1 request heads (four realistic requests in turn) to method, target, fields and framing"
+    if [ ! -x "$BIN/bench_http_parse" ]; then
+        echo "  skipped: bench_http_parse not built (libhttp-parser-dev missing)"
+        return 0
+    fi
+    run_one http_parse acio cpu_ns_per_op ns/request "$BIN/bench_http_parse" acio "$N"
+    run_one http_parse http-parser cpu_ns_per_op ns/request "$BIN/bench_http_parse" http-parser "$N"
+    compare http_parse http-parser
+    target http_parse http-parser '<=' 1 "http_parse <= http-parser"
 }
 
 bench_lock() {
