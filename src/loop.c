@@ -421,8 +421,10 @@ int acio_loop_close(acio_loop_t *loop)
     acio__timers_clear(loop);
     acio__io_close(loop);
     acio__futures_report_failed_at_close(loop);
-    if (loop->debug)
+    if (loop->debug) {
         acio__futures_quarantine_flush();
+        acio__handles_quarantine_flush();
+    }
     /* Only now: the reports above still go to the user's exception handler. */
     loop->closed = true;
     for (acio_ts_node_t *n = loop->ts_head; n;) {

@@ -17,6 +17,7 @@ enum {
     HANDLE_IN_HEAP = 16,    /* still in the timer heap */
     HANDLE_IN_WHEEL = 32,   /* in the timer wheel (see timer.c) */
     HANDLE_THREADSAFE = 64, /* placed by call_soon_threadsafe (not counted in sched_count) */
+    HANDLE_DEBUG = 128,     /* made by a loop in debug mode: quarantined when freed */
 };
 
 struct acio_handle_s {
@@ -139,6 +140,8 @@ static inline int64_t acio__loop_now(acio_loop_t *loop)
 }
 /* A handle from the thread's pool with one reference. NULL on ENOMEM. */
 acio_handle_t *acio__handle_new(acio_loop_t *loop, acio_handle_cb cb, void *data);
+/* Give the debug-mode quarantine's handles back to their pool (loop close). */
+void acio__handles_quarantine_flush(void);
 void acio__handle_release(acio_handle_t *h);
 /* Append h to the ready FIFO; the FIFO takes its own reference (except embedded). */
 void acio__loop_schedule(acio_loop_t *loop, acio_handle_t *h);

@@ -195,3 +195,30 @@ Test(misuse, the_message_names_the_object)
         "stderr: %s", buf);
     cr_assert(strstr(buf, "created at"), "stderr: %s", buf);
 }
+
+static void noop(void *data)
+{
+    (void)data;
+}
+
+static void *handle_double_unref(void *arg)
+{
+    (void)arg;
+    acio_loop_t *loop = acio_get_running_loop();
+    acio_loop_set_debug(loop, true);
+    acio_handle_t *h;
+    if (acio_loop_call_later(loop, 10, noop, NULL, &h) < 0)
+        return acio_raise(-ENOMEM, "setup");
+    acio_handle_cancel(h);
+    acio_handle_unref(h);
+    if (acio_sleep(0) < 0) /* the loop drops its own reference to the cancelled timer */
+        return NULL;
+    acio_handle_unref(h); /* the bug */
+    return NULL;
+}
+
+Test(misuse, handle_double_unref_aborts, .signal = SIGABRT)
+{
+    cr_assert_fail("acio_run returned %d instead of aborting",
+                   acio_run(handle_double_unref, NULL, NULL));
+}
