@@ -13,6 +13,7 @@ CMAKE_ARGS  ?=
 BUILD_DEPS := build-essential cmake pkg-config libcriterion-dev libssl-dev openssl python3 procps valgrind \
               zlib1g-dev libbrotli-dev libzstd-dev libjansson-dev libidn2-dev \
               liburiparser-dev libgumbo-dev redis-server libhttp-parser-dev python3-h11 clang \
+              postgresql libpq-dev \
               gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 BENCH_DEPS := golang-go libuv1-dev python3-uvloop time util-linux python3-redis
 

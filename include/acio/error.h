@@ -143,7 +143,17 @@
     XX(EREDIS_PUBSUB, 405,                                                                         \
        "a subscribed Redis connection accepts only (P|S)(UN)SUBSCRIBE, PING and QUIT; use "       \
        "another connection for commands")                                                          \
-    XX(EREDIS_WATCH, 406, "the transaction was aborted: a WATCHed key changed (retry it)")
+    XX(EREDIS_WATCH, 406, "the transaction was aborted: a WATCHed key changed (retry it)")         \
+    XX(EPG_CONNECT, 420,                                                                           \
+       "could not connect to the PostgreSQL server (see acio_pg_connect_error())")                 \
+    XX(EPG_SERVER, 421,                                                                            \
+       "the PostgreSQL server refused the statement (see acio_pg_error_sqlstate())")               \
+    XX(EPG_CONNECTION, 422, "the PostgreSQL connection is lost or was closed; open a new one")     \
+    XX(EPG_BUSY, 423, "another query is in progress on this PostgreSQL connection; use a pool")    \
+    XX(EPG_TYPE, 424, "the PostgreSQL value cannot be read as the type asked for")                 \
+    XX(EPG_NULL, 425, "the PostgreSQL value is NULL")                                              \
+    XX(EPG_UNSUPPORTED, 426,                                                                       \
+       "acio does not support this PostgreSQL operation (COPY); the connection was closed")
 
 /* acio-crawl: offsets 600-699. */
 #define ACIO_CRAWL_ERRORS(XX)
