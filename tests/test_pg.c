@@ -2,7 +2,8 @@
  * on a free port with a temporary directory): connecting over TCP and a Unix socket,
  * parameters (text, binary, NULL), typed results in text and binary format, errors with
  * their SQLSTATE, one query at a time, query and connect timeouts, cancellation mid-query,
- * a backend killed mid-query, and failing allocations. */
+ * a backend killed mid-query, failing allocations, and the pool under contention with
+ * random cancellation. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <string.h>
@@ -387,4 +388,120 @@ Test(pg, every_allocation_failure_is_clean, .init = start, .fini = stop)
         succeeded = rc == 0 && qrc == 0;
     }
     cr_assert(succeeded, "never got through");
+}
+
+/* ---- the pool ---- */
+
+typedef struct {
+    acio_pg_pool_t *pool;
+    int i;
+} pool_job_t;
+
+static void *pool_worker(void *arg)
+{
+    pool_job_t *j = arg;
+    acio_pg_t *c;
+    int rc = acio_pg_pool_acquire(j->pool, &c);
+    if (rc < 0)
+        return rc == -ECANCELED ? NULL : acio_raise(rc, "acquire %d", j->i);
+    /* Some leave their connection dirty: in a transaction, a session setting changed. */
+    if (j->i % 3 == 0)
+        rc = acio_pg_execute(c, "BEGIN");
+    if (rc == 0 && j->i % 2 == 0)
+        rc = acio_pg_execute(c, "SET application_name = 'dirty'");
+    if (rc == 0) {
+        char sql[64];
+        snprintf(sql, sizeof(sql), "SELECT pg_sleep(%g)", 0.002 * (j->i % 5));
+        rc = acio_pg_execute(c, sql);
+    }
+    acio_pg_pool_release(j->pool, c);
+    return rc == 0 || rc == -ECANCELED ? NULL : acio_raise(rc, "worker %d", j->i);
+}
+
+static void *pool_contention(void *arg)
+{
+    (void)arg;
+    acio_pg_pool_opts_t po = {.min_size = 1, .max_size = 3};
+    acio_pg_pool_t *pool;
+    int rc = acio_pg_pool_new(&pool, srv.conninfo, NULL, &po);
+    CHECK(rc == 0, "pool: %s (%s)", acio_err_name(rc), acio_pg_connect_error());
+    CHECK(acio_pg_pool_size(pool) == 1 && acio_pg_pool_freesize(pool) == 1, "min_size");
+    enum { N = 30 };
+    static pool_job_t jobs[N];
+    acio_task_t *t[N];
+    unsigned seed = 11;
+    for (int i = 0; i < N; i++) {
+        jobs[i] = (pool_job_t){pool, i};
+        CHECK(acio_create_task(&t[i], pool_worker, &jobs[i], NULL) == 0, "task");
+    }
+    for (int round = 0; round < 12; round++) {
+        CHECK(acio_sleep(0.003) == 0, "sleep");
+        CHECK(acio_pg_pool_size(pool) <= 3, "size %zu", acio_pg_pool_size(pool));
+        acio_task_cancel(t[rand_r(&seed) % N], NULL);
+    }
+    for (int i = 0; i < N; i++) {
+        rc = acio_await(t[i], NULL);
+        CHECK(rc == 0 || rc == -ECANCELED, "worker %d: %s", i, acio_err_name(rc));
+        acio_future_unref(t[i]);
+    }
+    size_t size = acio_pg_pool_size(pool);
+    CHECK(size >= 1 && size <= 3, "size %zu", size);
+    CHECK(acio_pg_pool_freesize(pool) == size, "all back: %zu of %zu", acio_pg_pool_freesize(pool),
+          size);
+    /* Every connection is clean: not in a transaction, its session reset. */
+    acio_pg_t *held[3];
+    for (size_t i = 0; i < size; i++) {
+        CHECK(acio_pg_pool_acquire(pool, &held[i]) == 0, "acquire");
+        CHECK(!acio_pg_in_transaction(held[i]), "not in a transaction");
+        acio_pg_result_t *r = NULL;
+        CHECK(acio_pg_query(held[i], "SHOW application_name", 0, NULL, &r) == 0, "show");
+        CHECK(strcmp(acio_pg_result_text(r, 0, 0, NULL), "dirty") != 0, "session reset");
+        acio_pg_result_free(r);
+    }
+    CHECK(acio_pg_pool_size(pool) == size, "no new connection was needed");
+    for (size_t i = 0; i < size; i++)
+        acio_pg_pool_release(pool, held[i]);
+    /* The server sees no more connections than the pool has (none leaked). A closed
+     * connection's backend exits a moment after the close: ask again until it is gone. */
+    acio_pg_t *c;
+    CHECK(acio_pg_pool_acquire(pool, &c) == 0, "acquire");
+    int64_t n = -1;
+    for (int tries = 0; tries < 200 && n != (int64_t)acio_pg_pool_size(pool); tries++) {
+        acio_pg_result_t *r = NULL;
+        CHECK(acio_pg_query(c,
+                            "SELECT count(*) FROM pg_stat_activity WHERE backend_type = "
+                            "'client backend'",
+                            0, NULL, &r) == 0,
+              "count");
+        CHECK(acio_pg_result_int(r, 0, 0, &n) == 0, "count value");
+        acio_pg_result_free(r);
+        if (n != (int64_t)acio_pg_pool_size(pool))
+            CHECK(acio_sleep(0.01) == 0, "sleep");
+    }
+    CHECK(n == (int64_t)acio_pg_pool_size(pool), "server has %lld connections, pool %zu",
+          (long long)n, acio_pg_pool_size(pool));
+    acio_pg_pool_release(pool, c);
+
+    /* An acquire that cannot be served in time; a broken connection is not reused. */
+    acio_pg_pool_opts_t po1 = {.min_size = 1, .max_size = 1, .acquire_timeout = 0.05};
+    acio_pg_pool_t *small;
+    CHECK(acio_pg_pool_new(&small, srv.conninfo, NULL, &po1) == 0, "small pool");
+    acio_pg_t *first, *second;
+    CHECK(acio_pg_pool_acquire(small, &first) == 0, "first");
+    CHECK(acio_pg_pool_acquire(small, &second) == -ETIMEDOUT, "second times out");
+    int pid = acio_pg_backend_pid(first);
+    CHECK(acio_pg_execute(first, "COPY (SELECT 1) TO STDOUT") == ACIO_EPG_UNSUPPORTED, "broken");
+    acio_pg_pool_release(small, first);
+    CHECK(acio_pg_pool_size(small) == 0, "the broken one was closed");
+    CHECK(acio_pg_pool_acquire(small, &second) == 0 && acio_pg_backend_pid(second) != pid,
+          "a new one");
+    acio_pg_pool_release(small, second);
+    acio_pg_pool_close(small);
+    acio_pg_pool_close(pool);
+    return NULL;
+}
+
+Test(pg, pool_under_contention_with_cancellation, .init = start, .fini = stop)
+{
+    run_ok(pool_contention, NULL);
 }

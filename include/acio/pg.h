@@ -163,4 +163,40 @@ ACIO_EXTERN ACIO_NODISCARD int acio_pg_result_bool(const acio_pg_result_t *r, in
 ACIO_EXTERN ACIO_NODISCARD int acio_pg_result_bytea(const acio_pg_result_t *r, int row, int col,
                                                     unsigned char **out, size_t *len);
 
+/* ---- pool (asyncpg.create_pool) ---- */
+
+typedef struct acio_pg_pool_s acio_pg_pool_t;
+typedef struct {
+    size_t min_size;        /* connections opened by pool_new: default 1 */
+    size_t max_size;        /* most connections open at once: default 10 */
+    double acquire_timeout; /* seconds acquire waits for a connection; <= 0: forever */
+    /* Run by release to reset the session: NULL gives "DISCARD ALL"; "" runs nothing. A
+     * connection released inside a transaction gets ROLLBACK first. */
+    const char *reset_query;
+} acio_pg_pool_opts_t;
+
+/* Create a pool and open min_size connections. Coroutine. conninfo and reset_query are
+ * copied. opts (per connection) and popts may be NULL.
+ * Errors: acio_pg_connect's, -EINVAL (max_size 0, min_size > max_size), -ENOMEM. */
+ACIO_EXTERN ACIO_NODISCARD int acio_pg_pool_new(acio_pg_pool_t **out, const char *conninfo,
+                                                const acio_pg_opts_t *opts,
+                                                const acio_pg_pool_opts_t *popts);
+/* Pool.acquire(): an idle connection, a new one while fewer than max_size are open, or
+ * wait (first come, first served) for one to be released. Coroutine.
+ * Errors: acio_pg_connect's, -ETIMEDOUT (acquire_timeout), -ECANCELED, ACIO_ECLOSED (the
+ * pool is closing), -EINVAL. */
+ACIO_EXTERN ACIO_NODISCARD int acio_pg_pool_acquire(acio_pg_pool_t *p, acio_pg_t **conn);
+/* Pool.release(): reset the session (ROLLBACK if in a transaction, then reset_query) and
+ * give the connection to the oldest waiter or keep it idle. A connection that is lost,
+ * busy, or whose reset fails (or is cancelled) is closed instead and its slot freed; so
+ * is every connection when release is called outside a task. A coroutine that never
+ * fails; conn must not be used afterwards. */
+ACIO_EXTERN void acio_pg_pool_release(acio_pg_pool_t *p, acio_pg_t *conn);
+/* Connections open (idle + acquired + being opened), and idle ones. */
+ACIO_EXTERN size_t acio_pg_pool_size(const acio_pg_pool_t *p);
+ACIO_EXTERN size_t acio_pg_pool_freesize(const acio_pg_pool_t *p);
+/* Pool.terminate(): close idle connections, fail waiters with ACIO_ECLOSED; connections
+ * still acquired are closed when released, and the pool is freed after the last one. */
+ACIO_EXTERN void acio_pg_pool_close(acio_pg_pool_t *p);
+
 #endif
