@@ -34,6 +34,7 @@ extern "C" {
 #include "acio/seen.h"
 #include "acio/http_parser.h"
 #include "acio/http_headers.h"
+#include "acio/http_server.h"
 
 #ifdef __cplusplus
 }

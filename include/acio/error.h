@@ -130,7 +130,18 @@
     XX(EURL_SCHEME, 382, "unsupported URL scheme: only http: and https: are accepted here")        \
     XX(EURL_HOST, 383, "the URL's host is empty or has characters a host name cannot have")        \
     XX(EURL_PORT, 384, "the URL's port is not a number from 0 to 65535")                           \
-    XX(EURL_IDNA, 385, "the URL's international host name cannot be converted to IDNA ASCII")
+    XX(EURL_IDNA, 385, "the URL's international host name cannot be converted to IDNA ASCII")      \
+    ACIO_HTTP_SERVER_ERRORS(XX)
+
+/* The HTTP server's (acio/http_server.h): offsets 300-339. */
+#define ACIO_HTTP_SERVER_ERRORS(XX)                                                                \
+    XX(EHTTP_RESPONDED, 300, "this request already has a response; a handler answers once")        \
+    XX(EHTTP_NOT_STARTED, 301, "no streamed response was started; call acio_http_respond_start")   \
+    XX(EHTTP_BODY_TOO_LARGE, 302,                                                                  \
+       "the request body is over the cap (max_body); the client gets 413")                         \
+    XX(EHTTP_BODY_TIMEOUT, 303, "the client stopped sending the request body (body_timeout); 408") \
+    XX(EHTTP_BODY_STREAMED, 304,                                                                   \
+       "the request body was already read the other way (whole vs streamed)")
 
 /* Database clients (Redis, MariaDB, PostgreSQL): offsets 400-599. */
 #define ACIO_DB_ERRORS(XX)                                                                         \
