@@ -40,6 +40,7 @@
 #include <sys/types.h>
 
 #include "common.h"
+#include "http_headers.h"
 #include "http_parser.h"
 #include "net.h"
 

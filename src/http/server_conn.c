@@ -298,10 +298,23 @@ static bool line_too_long(const char *p, size_t len, size_t max)
     return len > max && !memchr(p, '\n', max);
 }
 
+/* The status a parser verdict earns (RFC 9110 15.5 / RFC 6585). */
 static int status_for_parse_error(ssize_t code)
 {
-    (void)code;
-    return 400;
+    switch (code) {
+    case ACIO_EHTTP_START_LINE_TOO_LONG:
+        return 414;
+    case ACIO_EHTTP_HEADER_LINE_TOO_LONG:
+    case ACIO_EHTTP_TOO_MANY_HEADERS:
+    case ACIO_EHTTP_HEAD_TOO_LARGE:
+        return 431;
+    case ACIO_EHTTP_TE_UNSUPPORTED:
+        return 501;
+    case ACIO_EHTTP_BAD_VERSION:
+        return 505;
+    default:
+        return 400;
+    }
 }
 
 /* Answer a request the server refuses (or a broken head) and close. */
@@ -735,23 +748,35 @@ static const acio_protocol_t conn_protocol = {
     .resume_writing = resume_writing,
 };
 
-int acio__http_conn_factory(void *data, const acio_protocol_t **proto, void **pdata)
+/* The factory hands out a bootstrap protocol whose connection_made allocates the
+ * connection: memory taken in the factory itself would leak if the transport could not
+ * be created afterwards (no protocol callback ever runs then). */
+static void boot_connection_made(acio_transport_t *t, void *data)
 {
     acio_http_server_t *srv = data;
     srv_conn_t *c = acio__calloc(1, sizeof *c);
-    if (!c)
-        return -ENOMEM;
+    if (!c || acio_transport_set_protocol(t, &conn_protocol, c) < 0) {
+        acio__free(c);
+        acio_transport_abort(t);
+        return;
+    }
     c->srv = srv;
     c->tlist = TL_NONE;
     c->is_tls = srv->cfg.ssl != NULL;
     list_append(&srv->conns, c, all_link);
     srv->nconns++;
     srv->nalive++;
-    *proto = &conn_protocol;
-    *pdata = c;
-    return 0;
+    connection_made(t, c);
 }
 
+static const acio_protocol_t boot_protocol = {.connection_made = boot_connection_made};
+
+int acio__http_conn_factory(void *data, const acio_protocol_t **proto, void **pdata)
+{
+    *proto = &boot_protocol;
+    *pdata = data;
+    return 0;
+}
 /* ---- timeouts ---- */
 
 void acio__http_request_fail(acio_http_request_t *req, int status)

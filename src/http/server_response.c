@@ -5,6 +5,8 @@
  * The access log line is written here too, when the request is over. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,16 +30,9 @@ const char *acio__http_date_line(size_t *len)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME_COARSE, &ts);
     if (ts.tv_sec != date_sec) {
-        static const char *const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-        static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                             "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-        struct tm tm;
-        gmtime_r(&ts.tv_sec, &tm);
-        int n =
-            snprintf(date_line, sizeof date_line, "Date: %s, %02d %s %04d %02d:%02d:%02d GMT\r\n",
-                     days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour,
-                     tm.tm_min, tm.tm_sec);
-        date_len = (size_t)n;
+        char d[ACIO_HTTP_DATE_SIZE];
+        acio_http_date(ts.tv_sec, d);
+        date_len = (size_t)snprintf(date_line, sizeof date_line, "Date: %s\r\n", d);
         date_sec = ts.tv_sec;
     }
     *len = date_len;
@@ -46,72 +41,7 @@ const char *acio__http_date_line(size_t *len)
 
 const char *acio__http_reason(int status)
 {
-    switch (status) {
-    case 100:
-        return "Continue";
-    case 200:
-        return "OK";
-    case 201:
-        return "Created";
-    case 202:
-        return "Accepted";
-    case 204:
-        return "No Content";
-    case 206:
-        return "Partial Content";
-    case 301:
-        return "Moved Permanently";
-    case 302:
-        return "Found";
-    case 303:
-        return "See Other";
-    case 304:
-        return "Not Modified";
-    case 307:
-        return "Temporary Redirect";
-    case 308:
-        return "Permanent Redirect";
-    case 400:
-        return "Bad Request";
-    case 401:
-        return "Unauthorized";
-    case 403:
-        return "Forbidden";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 408:
-        return "Request Timeout";
-    case 409:
-        return "Conflict";
-    case 411:
-        return "Length Required";
-    case 413:
-        return "Content Too Large";
-    case 414:
-        return "URI Too Long";
-    case 415:
-        return "Unsupported Media Type";
-    case 422:
-        return "Unprocessable Content";
-    case 429:
-        return "Too Many Requests";
-    case 431:
-        return "Request Header Fields Too Large";
-    case 500:
-        return "Internal Server Error";
-    case 501:
-        return "Not Implemented";
-    case 502:
-        return "Bad Gateway";
-    case 503:
-        return "Service Unavailable";
-    case 504:
-        return "Gateway Timeout";
-    default:
-        return "";
-    }
+    return acio_http_reason(status);
 }
 
 /* ---- headers ---- */
@@ -463,6 +393,26 @@ static const char *guess_type(const char *path)
     return "application/octet-stream";
 }
 
+/* sendfile(2) has no MSG_NOSIGNAL: a peer that reset would raise SIGPIPE and kill the
+ * process. Block it on this thread around the call and consume the one raised, as
+ * libcurl does. */
+static ssize_t sendfile_nosignal(int sock, int fd, off_t *off, size_t count)
+{
+    sigset_t pipe_set, old;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+    ssize_t n = sendfile(sock, fd, off, count);
+    int saved = errno;
+    if (n < 0 && errno == EPIPE) {
+        struct timespec zero = {0, 0};
+        sigtimedwait(&pipe_set, NULL, &zero);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    errno = saved;
+    return n;
+}
+
 /* sendfile(2) straight to the socket: the transport's own buffer is empty and reading
  * is paused, so nothing else touches the socket meanwhile. Returns bytes sent or a
  * negative code (-ENOTSUP: not usable here, nothing sent). */
@@ -480,7 +430,7 @@ static ssize_t send_file_direct(acio_http_request_t *req, int fd, size_t size)
     off_t off = 0;
     ssize_t rc = 0;
     while ((size_t)off < size) {
-        ssize_t n = sendfile(sock, fd, &off, size - (size_t)off);
+        ssize_t n = sendfile_nosignal(sock, fd, &off, size - (size_t)off);
         if (n > 0)
             continue;
         if (n == 0)
