@@ -24,7 +24,8 @@
 # ACIO_BENCH_CPU (the core to pin to, default 1, or 0 on a one-core machine), ACIO_BENCH_REPEAT (runs per figure, the
 # best kept; default 3; the memory benches run once), ACIO_BENCH_ECHO_SECONDS (the measured
 # window of each echo run, default 2, after a 0.5 s warm-up), ACIO_BENCH_CONNS (idle
-# connections, default 10000).
+# connections, default 10000), ACIO_BENCH_HTTP_SECONDS (the measured window of each wrk
+# run, default 2, after a 1 s warm-up).
 #
 # The echo benches (bench/echo/) run a server pinned to ACIO_BENCH_CPU and the load
 # generator bench/echo/loadgen.c pinned to the other core; the server's CPU time per
@@ -38,7 +39,8 @@ set -uo pipefail
 
 ALL_BENCHES="switch spawn timers idle_task_memory gather queue lock to_thread
     echo_protocol_64B echo_protocol_16KiB echo_streams_64B echo_streams_16KiB
-    idle_connection_memory redis_get_set html_links crawl_seen_memory http_parse"
+    idle_connection_memory redis_get_set html_links crawl_seen_memory http_parse
+    http_hello_c100 http_hello_c1000"
 
 if [ $# -lt 1 ] || [ ! -d "$1" ]; then
     echo "usage: $0 <cmake build directory>" >&2
@@ -618,6 +620,104 @@ bench_crawl_seen_memory() {
     record crawl_seen_memory acio "$(kv "$LINE" bytes_per_url)" bytes/url \
         "(sized ahead; grown from empty: $(kv "$LINE" grown_bytes_per_url); fingerprint+add $(kv "$LINE" add_cpu_ns) ns, lookup $(kv "$LINE" lookup_cpu_ns) ns)"
 }
+
+# ---- the HTTP server bench (bench/http/) ----------------------------------------------
+
+# The same keep-alive hello-world route ("Hello, World!", text/plain) in acio, nginx (one
+# worker, `return 200`), Go net/http (GOMAXPROCS=1), uvicorn (uvloop and httptools when
+# installed) and aiohttp.web on uvloop; each server pinned to core $CPU, wrk to core
+# $LOADCPU (bench/http/wrk_load.sh), the server's CPU per request from /proc/PID/stat.
+HTTP_IMPLS="acio nginx go uvicorn aiohttp"
+HTTP_SECONDS=${ACIO_BENCH_HTTP_SECONDS:-2}
+HTTP_WARMUP=1
+
+free_port() { $PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# http_server_cmd IMPL: IMPL's hello-world server command line into SRV_CMD.
+http_server_cmd() {
+    local dir port
+    case $1 in
+    acio) SRV_CMD=("$BIN/http_acio_hello" 0) ;;
+    go) SRV_CMD=(env GOMAXPROCS=1 "$GOBIN" http_server) ;;
+    uvicorn) SRV_CMD=("$PY" "$HERE/http/hello_uvicorn.py" 0) ;;
+    aiohttp) SRV_CMD=("$PY" "$HERE/http/hello_aiohttp.py" 0) ;;
+    nginx)
+        dir=$BIN/nginx port=$(free_port)
+        mkdir -p "$dir"
+        sed "s#@DIR@#$dir#g; s#@PORT@#$port#g" "$HERE/http/nginx.conf.in" >"$dir/nginx.conf"
+        SRV_CMD=(/bin/sh -c "echo Serving on 127.0.0.1:$port; exec nginx -q -c $dir/nginx.conf -p $dir")
+        ;;
+    esac
+}
+
+# http_bench CONNS: wrk with CONNS keep-alive connections against every server, in turn,
+# $REPEAT rounds (every server meets the same machine load); each keeps its best figures.
+http_bench() {
+    local conns=$1 bench=http_hello_c$1 impl r q c p
+    local -A pid port wrap out best_q best_c best_p note
+    header "$bench" "wrk -t1 -c$conns on a keep-alive GET / answering 'Hello, World!';
+   servers on core $CPU, wrk on core $LOADCPU; ${HTTP_WARMUP} s warm-up, ${HTTP_SECONDS} s window, best of $REPEAT"
+    if ! command -v wrk >/dev/null; then
+        echo "  FAILED: wrk not installed (make bench-deps installs it)"
+        FAILURES=$((FAILURES + 1))
+        return 0
+    fi
+    ulimit -n "$(ulimit -Hn)" 2>/dev/null
+    for impl in $HTTP_IMPLS; do
+        http_server_cmd "$impl"
+        start_server "$impl" "${SRV_CMD[@]}" || continue
+        pid[$impl]=$SRV_PID port[$impl]=$SRV_PORT wrap[$impl]=$SRV_WRAP out[$impl]=$SRV_OUT
+    done
+    for ((r = 0; r < REPEAT; r++)); do
+        for impl in $HTTP_IMPLS; do
+            [ -n "${pid[$impl]:-}" ] || continue
+            if ! client "$impl" "$HERE/http/wrk_load.sh" "${port[$impl]}" "$conns" "$HTTP_SECONDS" \
+                "$HTTP_WARMUP" "${pid[$impl]}"; then
+                pid[$impl]=""
+                continue
+            fi
+            q=$(kv "$LINE" reqs_per_s) c=$(kv "$LINE" cpu_ns_per_req) p=$(kv "$LINE" p99_us)
+            if [ -z "$q" ] || [ -z "$c" ] || [ -z "$p" ]; then
+                printf '  %-12s FAILED: bad wrk_load output: %s\n' "$impl" "$LINE"
+                FAILURES=$((FAILURES + 1))
+                pid[$impl]=""
+                continue
+            fi
+            if [ -z "${best_q[$impl]:-}" ] || [ "$(calc "$q > ${best_q[$impl]}")" = 1 ]; then
+                best_q[$impl]=$q
+                note[$impl]="p50 $(kv "$LINE" p50_us) us; server CPU $(kv "$LINE" server_cpu_pct)%; errors: $(sed -n 's/.*errors=//p' <<<"$LINE")"
+            fi
+            [ -z "${best_c[$impl]:-}" ] || [ "$(calc "$c < ${best_c[$impl]}")" = 1 ] && best_c[$impl]=$c
+            [ -z "${best_p[$impl]:-}" ] || [ "$(calc "$p < ${best_p[$impl]}")" = 1 ] && best_p[$impl]=$p
+        done
+    done
+    for impl in $HTTP_IMPLS; do
+        [ -n "${wrap[$impl]:-}" ] || continue
+        SRV_PID=$(pgrep -P "${wrap[$impl]}" | head -1) SRV_WRAP=${wrap[$impl]} SRV_OUT=${out[$impl]}
+        stop_server
+    done
+    echo "  throughput (higher is better):"
+    for impl in $HTTP_IMPLS; do
+        [ -n "${best_q[$impl]:-}" ] && record "$bench" "$impl" "${best_q[$impl]}" req/s "(${note[$impl]})"
+    done
+    compare "$bench" nginx go uvicorn aiohttp
+    echo "  server CPU time per request (user + sys):"
+    for impl in $HTTP_IMPLS; do
+        [ -n "${best_c[$impl]:-}" ] && record "${bench}_cpu" "$impl" "${best_c[$impl]}" ns/req
+    done
+    compare "${bench}_cpu" nginx go uvicorn aiohttp
+    echo "  99th percentile latency (wrk):"
+    for impl in $HTTP_IMPLS; do
+        [ -n "${best_p[$impl]:-}" ] && record "${bench}_p99" "$impl" "${best_p[$impl]}" us_p99 "" "$bench"
+    done
+    compare "${bench}_p99" nginx go uvicorn aiohttp
+    target "${bench}_cpu" nginx '<=' 1 "CPU/req <= nginx"
+    target "$bench" uvicorn '>=' 3 "req/s >= 3x uvicorn"
+    target "$bench" aiohttp '>=' 3 "req/s >= 3x aiohttp.web"
+}
+
+bench_http_hello_c100() { http_bench 100; }
+bench_http_hello_c1000() { http_bench 1000; }
 
 # ---- main ------------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@
 //
 //	gobench switch|spawn|timers|idle_task_memory|gather|queue|lock|to_thread [N]
 //	gobench echo_server [PORT]     (echo.go)
+//	gobench http_server [PORT]     (http.go)
 //
 // Each workload prints one line of key=value figures; bench/run.sh turns them into JSON
 // lines and ratios. No dependencies beyond the standard library.
@@ -232,13 +233,14 @@ func main() {
 		"switch": switchBench, "spawn": spawnBench, "timers": timersBench,
 		"idle_task_memory": idleBench, "gather": gatherBench, "queue": queueBench,
 		"lock": lockBench, "to_thread": toThreadBench, "echo_server": echoServer,
+		"http_server": httpServer,
 	}
 	if len(os.Args) < 2 || benches[os.Args[1]] == nil {
-		fmt.Fprintln(os.Stderr, "usage: gobench switch|spawn|timers|idle_task_memory|gather|queue|lock|to_thread [N] | echo_server [PORT]")
+		fmt.Fprintln(os.Stderr, "usage: gobench switch|spawn|timers|idle_task_memory|gather|queue|lock|to_thread [N] | echo_server [PORT] | http_server [PORT]")
 		os.Exit(2)
 	}
 	n := 1000000
-	if os.Args[1] == "echo_server" {
+	if os.Args[1] == "echo_server" || os.Args[1] == "http_server" {
 		n = 0 // the port: the kernel picks one
 	}
 	if len(os.Args) > 2 {
