@@ -863,3 +863,62 @@ Test(http_server, allocation_failures_do_not_crash_or_leak)
      * the behaviour under test, not a problem. */
     problems = 0;
 }
+
+/* ---- limits and half-close ---- */
+
+static int c_limit(fixture_t *f)
+{
+    int a = raw_connect_port(f->port), b = raw_connect_port(f->port);
+    EXPECT(a >= 0 && b >= 0, "connect");
+    usleep(50000);
+    int c = raw_connect_port(f->port);
+    static char all[4096];
+    raw_read_all(c, all, sizeof all);
+    close(c);
+    EXPECT(strncmp(all, "HTTP/1.1 503 ", 13) == 0, "third connection: %s", all);
+    /* The two admitted ones are served. */
+    raw_response_t r;
+    static raw_reader_t rd;
+    raw_reader_init(&rd, a);
+    raw_send_str(a, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT(raw_read_response(&rd, &r, false, false) == 0 && r.status == 200, "admitted");
+    raw_response_free(&r);
+    close(a);
+    close(b);
+    return 0;
+}
+
+Test(http_server, connection_limit_503)
+{
+    fx.cfg.max_connections = 2;
+    run_fixture(c_limit);
+}
+
+static int c_halfclose(fixture_t *f)
+{
+    /* Requests, then shutdown(SHUT_WR) at once (as `printf ... | nc` does): every
+     * complete request is answered, the awaiting one included, then the close. */
+    int s = raw_connect_port(f->port);
+    raw_send_str(s, "GET /items/1 HTTP/1.1\r\nHost: x\r\n\r\n"
+                    "GET /sleep/2?s=0.05 HTTP/1.1\r\nHost: x\r\n\r\n"
+                    "GET /items/3 HTTP/1.1\r\nHost: x\r\n\r\n"
+                    "GET /items/4 HTTP/1.1\r\nHo");
+    shutdown(s, SHUT_WR);
+    static raw_reader_t rd;
+    raw_reader_init(&rd, s);
+    raw_response_t r;
+    const char *want[] = {"{\"item_id\":\"1\"}", "/sleep/2", "{\"item_id\":\"3\"}"};
+    for (int i = 0; i < 3; i++) {
+        EXPECT(raw_read_response(&rd, &r, false, false) == 0, "answer %d missing", i);
+        EXPECT(strcmp(r.body, want[i]) == 0, "answer %d: %s", i, r.body);
+        raw_response_free(&r);
+    }
+    EXPECT(raw_closed(s), "not closed after the answers");
+    close(s);
+    return 0;
+}
+
+Test(http_server, half_close_answers_what_is_complete)
+{
+    run_fixture(c_halfclose);
+}

@@ -585,7 +585,7 @@ static void process(srv_conn_t *c)
     acio__http_conn_flush(c);
     if (c->lost)
         return;
-    if (c->closing && !c->req) {
+    if ((c->closing || c->peer_eof) && !c->req) {
         acio__http_conn_close(c, false);
         return;
     }
@@ -644,18 +644,22 @@ static bool eof_received(acio_transport_t *t, void *data)
 {
     (void)t;
     srv_conn_t *c = data;
+    c->peer_eof = true;
     acio_http_request_t *req = c->req;
-    if (req && !req->done) {
-        /* Let the handler answer; a body cut short is an error for its reader. */
-        if (!req->body.done && !req->body_error)
-            req->body_error = acio_http_body_eof(&req->body) ? -ECONNRESET : 0;
-        if (!req->body.done)
-            req->body.done = req->body_error == 0;
-        acio__http_wake(&req->body_waiter, 0);
-        c->closing = true;
-        return true;
+    if (!req)
+        return false; /* every complete request was answered; a partial head is dropped */
+    /* Keep the write side open: the request in flight, and those pipelined behind it,
+     * are answered before the close (process() closes once they are). A body cut
+     * short is an error for its reader. */
+    if (!req->body.done && !req->body_error) {
+        int rc = acio_http_body_eof(&req->body);
+        if (rc < 0)
+            req->body_error = -ECONNRESET;
+        else
+            req->body.done = true;
     }
-    return false;
+    acio__http_wake(&req->body_waiter, 0);
+    return true;
 }
 
 static void conn_free(srv_conn_t *c)

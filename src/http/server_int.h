@@ -140,6 +140,7 @@ struct srv_conn_s {
     bool peer_done;
     bool in_process;      /* inside process(): flush at its end */
     bool closing;         /* no more requests: close once the output is sent */
+    bool peer_eof;        /* the client closed its side: answer what is complete, then close */
     bool lost;            /* connection_lost ran */
     bool wpaused;         /* the transport asked us to stop writing */
     bool rpaused;         /* we paused reading */
