@@ -835,7 +835,7 @@ static int c_oom(fixture_t *f)
 {
     /* Fail the nth allocation from here, for every n the request cycle makes; the client
      * side here makes no acio allocation. */
-    for (long n = 1; n <= 40; n++) {
+    for (long n = 1; n <= 60; n++) {
         acio__alloc_fail_after(n);
         int s = raw_connect_port(f->port);
         if (s < 0)
@@ -921,4 +921,39 @@ static int c_halfclose(fixture_t *f)
 Test(http_server, half_close_answers_what_is_complete)
 {
     run_fixture(c_halfclose);
+}
+
+static int h_hdr(acio_http_request_t *req, void *arg)
+{
+    (void)arg;
+    int bad1 = acio_http_response_header(req, "X-Ok", "a\r\nSet-Cookie: evil=1");
+    int bad2 = acio_http_response_header(req, "Bad Name", "v");
+    int bad3 = acio_http_response_header(req, "Content-Length", "3");
+    int ok = acio_http_response_header(req, "X-Ok", "fine");
+    char out[128];
+    snprintf(out, sizeof out, "%s %s %d %d", acio_err_name(bad1), acio_err_name(bad2), bad3, ok);
+    acio_http_respond_text(req, 200, out);
+    return acio_http_response_header(req, "X-Late", "x") == ACIO_EHTTP_RESPONDED ? 0 : -EPROTO;
+}
+
+static int c_hdr(fixture_t *f)
+{
+    raw_response_t r;
+    int s = one(f, "GET /hdr HTTP/1.1\r\nHost: x\r\n\r\n", &r, false);
+    EXPECT(s >= 0, "hdr");
+    close(s);
+    char v[64];
+    EXPECT(r.status == 200 && raw_header(&r, "X-Ok", v, sizeof v) && strcmp(v, "fine") == 0 &&
+               !strstr(r.head, "evil"),
+           "head: %s", r.head);
+    EXPECT(strcmp(r.body, "ACIO_EHTTP_INVALID_VALUE ACIO_EHTTP_INVALID_NAME -22 0") == 0, "body %s",
+           r.body);
+    raw_response_free(&r);
+    return 0;
+}
+
+Test(http_server, response_headers_refuse_injection)
+{
+    cr_assert_eq(acio_http_app_route(fx.app, "GET", "/hdr", h_hdr, NULL), 0);
+    run_fixture(c_hdr);
 }

@@ -135,8 +135,9 @@ ACIO_EXTERN int acio_http_error(acio_http_request_t *req, int code, const char *
 /* ---- the response: one per request ---- */
 
 /* Add a response header (before the response starts). Content-Length, Transfer-Encoding,
- * Date and Connection are the server's: setting them gives -EINVAL. Strings are copied;
- * CR and LF are refused (-EINVAL). Errors: ACIO_EHTTP_RESPONDED, -ENOMEM. */
+ * Date and Connection are the server's: setting them gives -EINVAL. Strings are copied.
+ * Errors: ACIO_EHTTP_INVALID_NAME (not a token), ACIO_EHTTP_INVALID_VALUE (CR, LF, NUL
+ * or another control byte: header injection), ACIO_EHTTP_RESPONDED, -ENOMEM. */
 ACIO_EXTERN int acio_http_response_header(acio_http_request_t *req, const char *name,
                                           const char *value);
 
