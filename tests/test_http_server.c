@@ -957,3 +957,42 @@ Test(http_server, response_headers_refuse_injection)
     cr_assert_eq(acio_http_app_route(fx.app, "GET", "/hdr", h_hdr, NULL), 0);
     run_fixture(c_hdr);
 }
+
+/* A long pipeline behind a handler that awaits: the read buffer cannot grow under a
+ * running handler, so reading pauses, then resumes; every answer comes, in order. */
+static int c_flood(fixture_t *f)
+{
+    int s = raw_connect_port(f->port);
+    EXPECT(s >= 0, "connect");
+    enum { N = 2000 };
+    size_t cap = 64 + N * 48;
+    char *all = malloc(cap);
+    size_t len = (size_t)sprintf(all, "GET /sleep/0?s=0.05 HTTP/1.1\r\nHost: x\r\n\r\n");
+    for (int i = 1; i <= N; i++)
+        len += (size_t)sprintf(all + len, "GET /items/%d HTTP/1.1\r\nHost: x\r\n\r\n", i);
+    int rc = raw_send(s, all, len);
+    free(all);
+    EXPECT(rc == 0, "send");
+    static raw_reader_t rd;
+    raw_reader_init(&rd, s);
+    raw_response_t r;
+    EXPECT(raw_read_response(&rd, &r, false, false) == 0 && strcmp(r.body, "/sleep/0") == 0,
+           "first answer");
+    raw_response_free(&r);
+    for (int i = 1; i <= N; i++) {
+        char want[64];
+        snprintf(want, sizeof want, "{\"item_id\":\"%d\"}", i);
+        EXPECT(raw_read_response(&rd, &r, false, false) == 0, "answer %d missing", i);
+        bool same = strcmp(r.body, want) == 0;
+        raw_response_free(&r);
+        EXPECT(same, "answer %d out of order", i);
+    }
+    close(s);
+    return 0;
+}
+
+Test(http_server, long_pipeline_behind_an_awaiting_handler)
+{
+    fx.cfg.access_log = false;
+    run_fixture(c_flood);
+}

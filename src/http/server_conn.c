@@ -589,6 +589,12 @@ static void process(srv_conn_t *c)
         acio__http_conn_close(c, false);
         return;
     }
+    /* A request in flight with the buffer full of what follows it: stop reading until it
+     * is done (the buffer cannot grow under a running handler). */
+    if (c->req && c->rlen == c->rcap && !c->rpaused) {
+        acio_transport_pause_reading(c->t);
+        c->rpaused = true;
+    }
     if (!c->req && c->tlist == TL_NONE)
         acio__http_conn_timed(c, c->rlen > c->rstart ? TL_HEADER : TL_IDLE);
 }
