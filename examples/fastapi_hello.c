@@ -67,12 +67,15 @@ static void *fetch(void *arg)
     char req[256];
     int n = snprintf(req, sizeof req,
                      "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", f->path);
-    acio_stream_writer_write(w, req, (size_t)n);
     void *all = NULL;
     size_t len = 0;
-    rc = acio_stream_reader_read_all(r, &all, &len);
+    rc = acio_stream_writer_write(w, req, (size_t)n);
+    if (rc == 0)
+        rc = acio_stream_reader_read_all(r, &all, &len);
     acio_stream_writer_close(w);
-    acio_stream_writer_wait_closed(w);
+    int crc = acio_stream_writer_wait_closed(w);
+    if (rc == 0)
+        rc = crc;
     acio_stream_reader_unref(r);
     acio_stream_writer_unref(w);
     if (rc < 0)
@@ -100,22 +103,30 @@ static void *demo(void *arg)
     int port = acio_http_server_port(srv);
 
     fetch_t one = {port, "/", ""};
-    fetch(&one);
-    printf("%s\n", one.out);
+    if (fetch(&one) == NULL && one.out[0])
+        printf("%s\n", one.out);
 
     /* Two slow requests at once: both handlers print, then both answer a second later. */
     fetch_t a = {port, "/red", ""}, b = {port, "/red", ""};
-    acio_task_t *ta, *tb;
-    acio_create_task(&ta, fetch, &a, NULL);
-    acio_create_task(&tb, fetch, &b, NULL);
-    acio_await(ta, NULL);
-    acio_await(tb, NULL);
+    acio_task_t *ta = NULL, *tb = NULL;
+    rc = acio_create_task(&ta, fetch, &a, NULL);
+    if (rc == 0)
+        rc = acio_create_task(&tb, fetch, &b, NULL);
+    if (rc == 0)
+        rc = acio_await(ta, NULL);
+    if (rc == 0)
+        rc = acio_await(tb, NULL);
     acio_future_unref(ta);
     acio_future_unref(tb);
-    printf("%s\n%s\n", a.out, b.out);
+    if (rc == 0)
+        printf("%s\n%s\n", a.out, b.out);
 
-    acio_http_server_shutdown(srv, 5);
+    int src = acio_http_server_shutdown(srv, 5);
     acio_http_server_free(srv);
+    if (rc < 0)
+        return acio_raise(rc, "the /red requests failed: %s", acio_strerror(rc));
+    if (src < 0)
+        return acio_raise(src, "shutdown: %s", acio_strerror(src));
     return NULL;
 }
 

@@ -131,7 +131,9 @@ static int h_file(acio_http_request_t *req, void *arg)
 static int h_fail(acio_http_request_t *req, void *arg)
 {
     (void)arg;
-    acio_sleep(0);
+    int rc = acio_sleep(0);
+    if (rc < 0)
+        return rc;
     return acio_http_error(req, -EIO, "the database said secret-xyzzy");
 }
 
@@ -184,7 +186,8 @@ struct fixture_s {
 #define EXPECT(cond, ...)                                                                          \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            snprintf(f->fail, sizeof f->fail, __VA_ARGS__) < 0 ? (void)0 : (void)0;                \
+            if (snprintf(f->fail, sizeof f->fail, __VA_ARGS__) < 0)                                \
+                f->fail[0] = '\0';                                                                 \
             return -1;                                                                             \
         }                                                                                          \
     } while (0)
@@ -210,9 +213,10 @@ static void *fixture_main(void *arg)
     char text[600];
     snprintf(text, sizeof text, "%s", msg ? msg : "");
     free(msg);
-    acio_http_server_shutdown(srv, 1.0);
+    int src = acio_http_server_shutdown(srv, 1.0);
     acio_http_server_free(srv);
     CHECK(rc == 0, "client: %s", text);
+    CHECK(src == 0, "shutdown: %s", acio_strerror(src));
     return NULL;
 }
 

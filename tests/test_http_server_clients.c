@@ -120,12 +120,11 @@ static void *with_server(void *arg)
     CHECK(rc == 0, "server_start: %s", acio_strerror(rc));
     f->port = acio_http_server_port(srv);
     void *res = f->body(f);
-    int err = acio_task_cancelling(acio_current_task());
-    acio_http_server_shutdown(srv, 2);
-    CHECK(acio_http_server_connections(srv) == 0, "connections left: %zu",
-          acio_http_server_connections(srv));
+    int src = acio_http_server_shutdown(srv, 2);
+    size_t left = acio_http_server_connections(srv);
     acio_http_server_free(srv);
-    (void)err;
+    CHECK(src == 0, "shutdown: %s", acio_strerror(src));
+    CHECK(left == 0, "connections left: %zu", left);
     return res;
 }
 
@@ -381,12 +380,15 @@ static void *get_root(void *arg)
     if (rc < 0)
         return acio_raise(rc, "connect: %s", acio_strerror(rc));
     static const char req[] = "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
-    acio_stream_writer_write(w, req, sizeof req - 1);
     void *all = NULL;
     size_t len = 0;
-    rc = acio_stream_reader_read_all(r, &all, &len);
+    rc = acio_stream_writer_write(w, req, sizeof req - 1);
+    if (rc == 0)
+        rc = acio_stream_reader_read_all(r, &all, &len);
     acio_stream_writer_close(w);
-    acio_stream_writer_wait_closed(w);
+    int crc = acio_stream_writer_wait_closed(w);
+    if (rc == 0)
+        rc = crc;
     acio_stream_reader_unref(r);
     acio_stream_writer_unref(w);
     bool ok = rc == 0 && len > 12 && memcmp(all, "HTTP/1.1 200", 12) == 0;
@@ -407,16 +409,20 @@ static void *loris_body(void *arg)
     int served = 0;
     for (int i = 0; i < 30; i++) {
         acio_task_t *t;
-        acio_create_task(&t, get_root, &f->port, NULL);
-        rc = acio_await(t, NULL);
-        acio_future_unref(t);
+        rc = acio_create_task(&t, get_root, &f->port, NULL);
+        if (rc == 0) {
+            rc = acio_await(t, NULL);
+            acio_future_unref(t);
+        }
+        if (rc == 0)
+            rc = acio_sleep(0.02);
         if (rc < 0)
             break;
         served++;
-        acio_sleep(0.02);
     }
-    acio_await(crowd, NULL);
+    int crc = acio_await(crowd, NULL);
     acio_future_unref(crowd);
+    CHECK(crc == 0, "the crowd failed: %s", acio_strerror(crc));
     CHECK(served == 30, "only %d of 30 normal requests served", served);
     CHECK(l.dropped == LORIS, "%d of %d trickling clients dropped", l.dropped, LORIS);
     CHECK(l.got408 > LORIS / 2, "only %d of them were told 408", l.got408);

@@ -57,7 +57,7 @@ typedef int (*acio_http_handler)(acio_http_request_t *req, void *arg);
 
 /* A new app with no routes. Errors: -ENOMEM. Free it with acio_http_app_free() after
  * every server using it is gone. */
-ACIO_EXTERN int acio_http_app_new(acio_http_app_t **out);
+ACIO_EXTERN ACIO_NODISCARD int acio_http_app_new(acio_http_app_t **out);
 ACIO_EXTERN void acio_http_app_free(acio_http_app_t *app);
 
 typedef struct {
@@ -113,13 +113,15 @@ ACIO_EXTERN int64_t acio_http_request_content_length(const acio_http_request_t *
  * body_timeout: the server answers 408), -ECONNRESET (the client went away), a parser
  * code (ACIO_EHTTP_*) for malformed chunked framing (the server answers 400),
  * -ECANCELED. */
-ACIO_EXTERN int acio_http_request_body(acio_http_request_t *req, const char **data, size_t *len);
+ACIO_EXTERN ACIO_NODISCARD int acio_http_request_body(acio_http_request_t *req, const char **data,
+                                                      size_t *len);
 /* Stream the body: up to len bytes into buf. Coroutine. Returns the count, 0 at the end
  * of the body, or a negative code as acio_http_request_body (the cap applies too). */
-ACIO_EXTERN ssize_t acio_http_request_read(acio_http_request_t *req, void *buf, size_t len);
+ACIO_EXTERN ACIO_NODISCARD ssize_t acio_http_request_read(acio_http_request_t *req, void *buf,
+                                                          size_t len);
 /* The body parsed as JSON (jansson). Coroutine. *out is a new reference (json_decref).
  * Errors: as acio_http_request_body, or -EBADMSG (not JSON: the message says where). */
-ACIO_EXTERN int acio_http_request_json(acio_http_request_t *req, json_t **out);
+ACIO_EXTERN ACIO_NODISCARD int acio_http_request_json(acio_http_request_t *req, json_t **out);
 
 /* The user slot, and the loop the request runs on. */
 ACIO_EXTERN void acio_http_request_set_data(acio_http_request_t *req, void *data);
@@ -157,8 +159,8 @@ ACIO_EXTERN int acio_http_respond_error(acio_http_request_t *req, int status, co
  * in chunks over TLS. content_type NULL: guessed from the extension. Coroutine.
  * Errors: -ENOENT / -EACCES / -EISDIR (nothing was sent: the handler can answer 404),
  * ACIO_EHTTP_RESPONDED, -ECONNRESET, -ECANCELED. */
-ACIO_EXTERN int acio_http_respond_file(acio_http_request_t *req, int status, const char *path,
-                                       const char *content_type);
+ACIO_EXTERN ACIO_NODISCARD int acio_http_respond_file(acio_http_request_t *req, int status,
+                                                      const char *path, const char *content_type);
 
 /* A streamed response (StreamingResponse): start it, write pieces, end it. On HTTP/1.1
  * the body is sent with chunked encoding; to an HTTP/1.0 client it is delimited by
@@ -169,7 +171,8 @@ ACIO_EXTERN int acio_http_respond_file(acio_http_request_t *req, int status, con
  * acio_http_write_end, the server ends the body itself. */
 ACIO_EXTERN int acio_http_respond_start(acio_http_request_t *req, int status,
                                         const char *content_type);
-ACIO_EXTERN int acio_http_write(acio_http_request_t *req, const void *buf, size_t len);
+ACIO_EXTERN ACIO_NODISCARD int acio_http_write(acio_http_request_t *req, const void *buf,
+                                               size_t len);
 ACIO_EXTERN int acio_http_write_end(acio_http_request_t *req);
 
 /* ---- the server ---- */
@@ -207,19 +210,20 @@ ACIO_EXTERN void acio_http_config_init(acio_http_config_t *cfg);
  * http://HOST:PORT" on the log first. cfg NULL: defaults. Errors: -EADDRINUSE and other
  * listen errors, ACIO_ERUNNING (called inside a running loop: use
  * acio_http_server_start there). */
-ACIO_EXTERN int acio_http_serve(acio_http_app_t *app, const acio_http_config_t *cfg);
+ACIO_EXTERN ACIO_NODISCARD int acio_http_serve(acio_http_app_t *app, const acio_http_config_t *cfg);
 
 /* Embed a server in a running loop: listen and serve app until shut down. Coroutine
  * (it may resolve cfg->host). *out is the caller's. Errors: as acio_loop_create_server. */
-ACIO_EXTERN int acio_http_server_start(acio_loop_t *loop, acio_http_app_t *app,
-                                       const acio_http_config_t *cfg, acio_http_server_t **out);
+ACIO_EXTERN ACIO_NODISCARD int acio_http_server_start(acio_loop_t *loop, acio_http_app_t *app,
+                                                      const acio_http_config_t *cfg,
+                                                      acio_http_server_t **out);
 /* The listening port (after port 0), or a negative code. */
 ACIO_EXTERN int acio_http_server_port(const acio_http_server_t *srv);
 /* Graceful shutdown: stop accepting, close idle connections, let requests in flight
  * finish for up to timeout seconds (< 0: cfg->shutdown_timeout), then cancel the
  * handlers still running and close what is left. Coroutine. Returns 0, or -ETIMEDOUT if
  * some requests had to be cancelled, -ECANCELED. */
-ACIO_EXTERN int acio_http_server_shutdown(acio_http_server_t *srv, double timeout);
+ACIO_EXTERN ACIO_NODISCARD int acio_http_server_shutdown(acio_http_server_t *srv, double timeout);
 /* Connections open now, and requests answered so far. */
 ACIO_EXTERN size_t acio_http_server_connections(const acio_http_server_t *srv);
 ACIO_EXTERN uint64_t acio_http_server_requests(const acio_http_server_t *srv);

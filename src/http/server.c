@@ -96,12 +96,7 @@ int acio_http_server_start(acio_loop_t *loop, acio_http_app_t *app, const acio_h
         acio__free(srv);
         return rc;
     }
-    rc = acio_loop_call_later(loop, srv->tick_interval, acio__http_tick, srv, &srv->tick);
-    if (rc < 0) {
-        acio_server_free(srv->listener);
-        acio__free(srv);
-        return rc;
-    }
+    acio__http_tick_arm(srv);
     *out = srv;
     return 0;
 }
@@ -129,7 +124,9 @@ static void close_idle(acio_http_server_t *srv)
     srv_conn_t *c = srv->conns.head;
     while (c) {
         srv_conn_t *next = c->all.next;
-        if (!c->req && !c->closing)
+        if (c->tlist == TL_LINGER)
+            acio_transport_close(c->t); /* its answer is out: no more lingering */
+        else if (!c->req && !c->closing)
             acio__http_conn_close(c, false);
         c = next;
     }
@@ -263,16 +260,33 @@ static void *worker_main(void *arg)
         fflush(log);
     }
     rc = acio_future_new(loop, &w->stop);
+    if (rc == 0)
+        rc = acio_loop_add_signal_handler(loop, SIGINT, on_signal, w);
+    if (rc == 0)
+        rc = acio_loop_add_signal_handler(loop, SIGTERM, on_signal, w);
     if (rc == 0) {
-        acio_loop_add_signal_handler(loop, SIGINT, on_signal, w);
-        acio_loop_add_signal_handler(loop, SIGTERM, on_signal, w);
-        acio_await(w->stop, NULL);
-        acio_loop_remove_signal_handler(loop, SIGINT);
-        acio_loop_remove_signal_handler(loop, SIGTERM);
-        acio_future_unref(w->stop);
-        w->stop = NULL;
+        /* Until a signal; a cancellation of this task (acio_run's own Ctrl-C) counts
+         * as one too. */
+        int wrc = acio_await(w->stop, NULL);
+        if (wrc < 0 && wrc != -ECANCELED)
+            rc = wrc;
+    } else {
+        FILE *log = w->cfg.log ? w->cfg.log : stderr;
+        fprintf(log, "acio http: cannot wait for signals: %s\n", acio_strerror(rc));
     }
-    acio_http_server_shutdown(srv, -1);
+    acio_loop_remove_signal_handler(loop, SIGINT);
+    acio_loop_remove_signal_handler(loop, SIGTERM);
+    if (w->stop)
+        acio_future_unref(w->stop);
+    w->stop = NULL;
+    /* The shutdown's verdict (-ETIMEDOUT when handlers had to be cancelled) is logged by
+     * the requests themselves; serving ended as asked, so it is not an error. */
+    int src = acio_http_server_shutdown(srv, -1);
+    if (src == -ETIMEDOUT) {
+        FILE *log = w->cfg.log ? w->cfg.log : stderr;
+        fprintf(log,
+                "acio http: shutdown deadline passed; requests still running were cancelled\n");
+    }
     acio_http_server_free(srv);
     w->rc = rc;
     return NULL;

@@ -72,6 +72,8 @@ void acio__http_conn_timed(srv_conn_t *c, int list)
         return;
     c->tlist = list;
     c->deadline_base = acio_loop_time(srv->loop);
+    if (ACIO_UNLIKELY(!srv->tick))
+        acio__http_tick_arm(srv);
     list_append(&srv->timed[list], c, timed_link);
 }
 
@@ -104,7 +106,13 @@ void acio__http_conn_flush(srv_conn_t *c)
     c->olen = 0;
     if (c->lost)
         return;
-    acio_transport_write(c->t, c->obuf, n);
+    int rc = acio_transport_write(c->t, c->obuf, n);
+    if (rc < 0 && rc != -ENOTCONN && !acio_transport_is_closing(c->t)) {
+        /* Not accepted (no memory): the answers cannot reach the client in order any
+         * more, so the connection ends rather than skip them. */
+        c->closing = true;
+        acio_transport_abort(c->t);
+    }
     /* Keep a modest buffer for the next batch; give back a large one. */
     if (c->ocap > 64 * 1024) {
         acio__free(c->obuf);
@@ -128,7 +136,7 @@ void acio__http_conn_close(srv_conn_t *c, bool abort)
     /* Unread input makes the kernel answer our close with a reset, which can destroy
      * the response in flight to the client: shut down our side and read until the
      * client closes (or a short linger passes), as nginx's lingering close does. */
-    if (c->rlen > c->rstart && acio_transport_can_write_eof(c->t) &&
+    if (c->rlen > c->rstart && !c->peer_eof && acio_transport_can_write_eof(c->t) &&
         acio_transport_write_eof(c->t) == 0) {
         c->rstart = c->rlen = 0;
         if (c->rpaused) {
@@ -824,6 +832,16 @@ static void expire(srv_conn_t *c, int list)
     }
 }
 
+/* (Re)arm the timeout tick. If no timer could be made (no memory), the next call of
+ * acio__http_conn_timed tries again, so timeouts are late, never lost. */
+void acio__http_tick_arm(acio_http_server_t *srv)
+{
+    if (srv->tick || srv->freed)
+        return;
+    if (acio_loop_call_later(srv->loop, srv->tick_interval, acio__http_tick, srv, &srv->tick) < 0)
+        srv->tick = NULL;
+}
+
 void acio__http_tick(void *data)
 {
     acio_http_server_t *srv = data;
@@ -840,5 +858,5 @@ void acio__http_tick(void *data)
             expire(c, l);
     }
     if (!srv->freed)
-        acio_loop_call_later(srv->loop, srv->tick_interval, acio__http_tick, srv, &srv->tick);
+        acio__http_tick_arm(srv);
 }

@@ -178,6 +178,7 @@ void acio__http_conn_flush(srv_conn_t *c);
 int acio__http_conn_out(srv_conn_t *c, const void *buf, size_t len);
 void acio__http_conn_timed(srv_conn_t *c, int list);
 void acio__http_tick(void *data);
+void acio__http_tick_arm(acio_http_server_t *srv);
 void acio__http_server_maybe_release(acio_http_server_t *srv);
 /* Make room for need more bytes after rlen; 0 or -ENOMEM / -E2BIG (limit). */
 int acio__http_conn_reserve(srv_conn_t *c, size_t need, size_t limit);
