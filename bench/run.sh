@@ -673,7 +673,9 @@ http_bench() {
             [ -n "${pid[$impl]:-}" ] || continue
             if ! client "$impl" "$HERE/http/wrk_load.sh" "${port[$impl]}" "$conns" "$HTTP_SECONDS" \
                 "$HTTP_WARMUP" "${pid[$impl]}"; then
-                pid[$impl]=""
+                # A slow server can still be busy with the warm-up's connections: it gets
+                # the other rounds, unless its process is gone.
+                kill -0 "${pid[$impl]}" 2>/dev/null || pid[$impl]=""
                 continue
             fi
             q=$(kv "$LINE" reqs_per_s) c=$(kv "$LINE" cpu_ns_per_req) p=$(kv "$LINE" p99_us)
