@@ -38,17 +38,24 @@ static void *serve(void *arg)
         return acio_raise(rc, "cannot listen: %s", acio_strerror(rc));
     printf("Serving on 127.0.0.1:%d\n", acio_http_server_port(srv));
     fflush(stdout);
-    acio_future_t *stop;
+    acio_future_t *stop = NULL;
     acio_loop_t *loop = acio_get_running_loop();
-    acio_future_new(loop, &stop);
-    acio_loop_add_signal_handler(loop, SIGTERM, on_signal, stop);
-    acio_loop_add_signal_handler(loop, SIGINT, on_signal, stop);
-    acio_await(stop, NULL);
+    rc = acio_future_new(loop, &stop);
+    if (rc == 0)
+        rc = acio_loop_add_signal_handler(loop, SIGTERM, on_signal, stop);
+    if (rc == 0)
+        rc = acio_loop_add_signal_handler(loop, SIGINT, on_signal, stop);
+    if (rc == 0)
+        rc = acio_await(stop, NULL);
     acio_loop_remove_signal_handlers(loop);
     acio_future_unref(stop);
-    acio_http_server_shutdown(srv, 1);
+    int src = acio_http_server_shutdown(srv, 1);
     acio_http_server_free(srv);
+    if (rc == 0)
+        rc = src;
     acio_http_app_free(app);
+    if (rc < 0 && rc != -ECANCELED)
+        return acio_raise(rc, "serving: %s", acio_strerror(rc));
     return NULL;
 }
 
