@@ -1000,3 +1000,51 @@ Test(http_server, long_pipeline_behind_an_awaiting_handler)
     fx.cfg.access_log = false;
     run_fixture(c_flood);
 }
+
+/* ---- shutdown past its deadline ---- */
+
+static int c_cancelled(fixture_t *f)
+{
+    raw_response_t r;
+    int s = one(f, "GET /sleep/9?s=30 HTTP/1.1\r\nHost: x\r\n\r\n", &r, false);
+    EXPECT(s >= 0, "no answer to the request in flight");
+    EXPECT(r.status == 503, "cancelled handler: %d", r.status);
+    raw_response_free(&r);
+    EXPECT(raw_closed(s), "not closed");
+    close(s);
+    return 0;
+}
+
+static void *deadline_main(void *arg)
+{
+    fixture_t *f = arg;
+    watch_problems();
+    acio_http_server_t *srv;
+    int rc = acio_http_server_start(NULL, f->app, &f->cfg, &srv);
+    CHECK(rc == 0, "server_start: %s", acio_strerror(rc));
+    f->port = acio_http_server_port(srv);
+    acio_future_t *client;
+    rc = acio_loop_run_in_executor(acio_get_running_loop(), NULL, client_job, f, &client);
+    CHECK(rc == 0, "executor: %s", acio_strerror(rc));
+    while (acio_http_server_connections(srv) == 0 && rc == 0)
+        rc = acio_sleep(0.01);
+    if (rc == 0)
+        rc = acio_sleep(0.1); /* the handler is asleep */
+    int src = acio_http_server_shutdown(srv, 0.2);
+    int crc = acio_await(client, NULL);
+    const char *msg = acio_future_error_message(client);
+    char text[600];
+    snprintf(text, sizeof text, "%s", msg ? msg : "");
+    acio_future_unref(client);
+    acio_http_server_free(srv);
+    CHECK(rc == 0, "sleep: %s", acio_strerror(rc));
+    CHECK(src == -ETIMEDOUT, "shutdown: %s", acio_strerror(src));
+    CHECK(crc == 0, "client: %s", text);
+    return NULL;
+}
+
+Test(http_server, shutdown_deadline_cancels_handlers_503)
+{
+    fx.client = c_cancelled;
+    run_ok(deadline_main, &fx);
+}
