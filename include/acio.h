@@ -35,6 +35,7 @@ extern "C" {
 #include "acio/http_parser.h"
 #include "acio/http_headers.h"
 #include "acio/http_server.h"
+#include "acio/http_client.h"
 
 #ifdef __cplusplus
 }

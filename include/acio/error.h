@@ -169,10 +169,46 @@
 /* acio-crawl: offsets 600-699. */
 #define ACIO_CRAWL_ERRORS(XX)
 
+/* The HTTP client's own codes (acio/http_client.h): offsets 340-379 of the HTTP range. */
+#define ACIO_HTTP_CLIENT_ERRORS(XX)                                                                \
+    XX(EHTTP_POOL_TIMEOUT, 340,                                                                    \
+       "HTTP client: no connection became free in time (connect timeout during the pool wait); "   \
+       "raise the pool limit or the timeout")                                                      \
+    XX(EHTTP_CONNECT_TIMEOUT, 341,                                                                 \
+       "HTTP client: connecting to the server took too long (connect / sock_connect timeout)")     \
+    XX(EHTTP_TLS_TIMEOUT, 342, "HTTP client: the TLS handshake took too long")                     \
+    XX(EHTTP_HEADERS_TIMEOUT, 343,                                                                 \
+       "HTTP client: the response head did not arrive in time (sock_read timeout)")                \
+    XX(EHTTP_READ_TIMEOUT, 344,                                                                    \
+       "HTTP client: the response body stalled longer than sock_read allows")                      \
+    XX(EHTTP_TOTAL_TIMEOUT, 345,                                                                   \
+       "HTTP client: the request's total timeout expired (see the message for the phase)")        \
+    XX(EHTTP_DNS_TIMEOUT, 346, "HTTP client: resolving the host name took too long")               \
+    XX(EHTTP_STATUS, 347,                                                                          \
+       "HTTP client: the server answered with an error status (>= 400; see the response)")        \
+    XX(EHTTP_TOO_MANY_REDIRECTS, 348,                                                              \
+       "HTTP client: too many redirects (a loop?); raise max_redirects or stop following them")   \
+    XX(EHTTP_DISCONNECTED, 349,                                                                    \
+       "HTTP client: the server closed the connection before sending a response")                 \
+    XX(EHTTP_SESSION_CLOSED, 350, "HTTP client: the session is closed; create a new one")          \
+    XX(EHTTP_DECODE, 351,                                                                          \
+       "HTTP client: the body's content coding (gzip, deflate, br, zstd) is corrupt")             \
+    XX(EHTTP_BOMB, 352,                                                                            \
+       "HTTP client: the decoded body exceeds the size or ratio cap (decompression bomb?); "       \
+       "raise max_decoded_size / max_decode_ratio if it is legitimate")                            \
+    XX(EHTTP_ENCODING, 353,                                                                        \
+       "HTTP client: the body uses a content coding acio cannot decode; read it with "             \
+       "no_decompress")                                                                            \
+    XX(EHTTP_JSON, 354, "HTTP client: the body is not valid JSON")                                 \
+    XX(EHTTP_PROXY, 355, "HTTP client: the proxy refused the CONNECT tunnel")                      \
+    XX(EHTTP_SCHEME, 356, "HTTP client: only http:// and https:// URLs can be requested")          \
+    XX(EHTTP_RELEASED, 357, "HTTP client: the response's connection is gone (released or closed)")
+
 /* Every list, for the enum, acio_strerror and acio_err_name. */
 #define ACIO_ALL_ERRORS(XX)                                                                        \
     ACIO_OWN_ERRORS(XX)                                                                            \
-    ACIO_TLS_ERRORS(XX) ACIO_HTTP_ERRORS(XX) ACIO_DB_ERRORS(XX) ACIO_CRAWL_ERRORS(XX)
+    ACIO_TLS_ERRORS(XX) ACIO_HTTP_ERRORS(XX) ACIO_DB_ERRORS(XX) ACIO_CRAWL_ERRORS(XX)              \
+    ACIO_HTTP_CLIENT_ERRORS(XX)
 
 typedef enum {
 #define ACIO_XX_(name, off, msg) ACIO_##name = ACIO_ERR_BASE - (off),
