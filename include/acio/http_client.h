@@ -138,8 +138,7 @@ ACIO_EXTERN void *acio_http_session_get_data(const acio_http_session_t *s);
  * ACIO_EHTTP_DISCONNECTED: the server closed before answering), TLS errors
  * (-EKEYREJECTED for a certificate that fails verification), -ECANCELED, -ENOMEM. */
 ACIO_EXTERN int acio_http_request(acio_http_session_t *s, const char *method, const char *url,
-                                  const acio_http_request_opts_t *opts,
-                                  acio_http_response_t **out);
+                                  const acio_http_request_opts_t *opts, acio_http_response_t **out);
 /* session.get(url) / session.post(url, data=...). Coroutines. */
 ACIO_EXTERN int acio_http_get(acio_http_session_t *s, const char *url, acio_http_response_t **out);
 ACIO_EXTERN int acio_http_post(acio_http_session_t *s, const char *url, const void *body,
@@ -164,8 +163,7 @@ ACIO_EXTERN int acio_http_response_version(const acio_http_response_t *r);
 /* The final URL (after redirects). */
 ACIO_EXTERN const char *acio_http_response_url(const acio_http_response_t *r);
 /* The first header named name (case-insensitive), NUL-terminated, or NULL. */
-ACIO_EXTERN const char *acio_http_response_header(const acio_http_response_t *r,
-                                                  const char *name);
+ACIO_EXTERN const char *acio_http_response_header(const acio_http_response_t *r, const char *name);
 /* Headers in the order received: count, and the i-th as name / value. */
 ACIO_EXTERN size_t acio_http_response_header_count(const acio_http_response_t *r);
 ACIO_EXTERN int acio_http_response_header_at(const acio_http_response_t *r, size_t i,

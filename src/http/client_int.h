@@ -61,17 +61,17 @@ struct hc_conn_s {
     char *buf;
     size_t start, end, cap;
     char *old_buf;
-    bool pinned;   /* a piece of buf before start is handed out: never move buf */
-    bool eof;      /* the server closed its side */
-    bool lost;     /* connection_lost ran */
-    bool paused;   /* we paused reading (too much buffered) */
+    bool pinned; /* a piece of buf before start is handed out: never move buf */
+    bool eof;    /* the server closed its side */
+    bool lost;   /* connection_lost ran */
+    bool paused; /* we paused reading (too much buffered) */
     bool write_paused;
-    int err;       /* what ended the connection */
-    acio_future_t *waiter; /* the task reading */
-    acio_future_t *drain;  /* the task waiting for the write buffer to drain */
-    unsigned served;       /* responses completed on this connection */
-    double idle_until;     /* loop time when an idle connection expires */
-    double keepalive;      /* the server's Keep-Alive timeout, 0 if none */
+    int err;                        /* what ended the connection */
+    acio_future_t *waiter;          /* the task reading */
+    acio_future_t *drain;           /* the task waiting for the write buffer to drain */
+    unsigned served;                /* responses completed on this connection */
+    double idle_until;              /* loop time when an idle connection expires */
+    double keepalive;               /* the server's Keep-Alive timeout, 0 if none */
     hc_conn_t *prev, *next;         /* the host's idle list */
     hc_conn_t *all_prev, *all_next; /* the session's list of every connection */
 };
@@ -150,9 +150,9 @@ void hc_dns_clear(acio_http_session_t *s);
 
 struct acio_http_session_s {
     acio_loop_t *loop;
-    int refs;         /* the user's (until close) and each request in flight */
-    bool closed;      /* acio_http_session_close was called */
-    bool loop_gone;   /* the loop closed under the session */
+    int refs;                   /* the user's (until close) and each request in flight */
+    bool closed;                /* acio_http_session_close was called */
+    bool loop_gone;             /* the loop closed under the session */
     acio_http_session_opts_t o; /* defaults filled in; strings copied below */
     acio_http_field_t *headers; /* copied default headers */
     char *strings;              /* the copies' storage */
@@ -164,7 +164,7 @@ struct acio_http_session_s {
     size_t nidle;
     hc_host_t *hosts[HC_HOST_BUCKETS];
     hc_waiter_t *wait_head, *wait_tail;
-    hc_conn_t *all; /* every connection */
+    hc_conn_t *all;         /* every connection */
     acio_handle_t *cleanup; /* idle-expiry timer */
     double cleanup_at;
     /* DNS */
@@ -191,10 +191,10 @@ int hc_session_ssl(acio_http_session_t *s, acio_ssl_context_t **out);
 /* ---- responses (response.c) ---- */
 
 struct acio_http_response_s {
-    acio_http_session_t *s; /* NULL once detached */
+    acio_http_session_t *s;              /* NULL once detached */
     acio_http_response_t *lprev, *lnext; /* the session's live list */
-    hc_conn_t *conn;        /* while the body streams from it */
-    char *method;           /* the request's method (framing depends on it) */
+    hc_conn_t *conn;                     /* while the body streams from it */
+    char *method;                        /* the request's method (framing depends on it) */
     char *url;
     /* the head, copied out of the connection's buffer, NUL-terminated in place */
     char *head;
@@ -231,6 +231,7 @@ struct acio_http_response_s {
     bool live;      /* on the session's list */
     bool got_bytes; /* any byte of a response arrived (no retry then) */
     bool dec_ended; /* the coded stream ended */
+    bool dec_full;  /* the decoder filled the output buffer: it may hold more */
 };
 
 /* A response for a request with method to url (both copied). */

@@ -14,8 +14,8 @@
 #include "net/fdwait.h"
 #include "net/transport_int.h"
 
-#define FIRST_CAP  (16 * 1024)
-#define MIN_FREE   (4 * 1024)
+#define FIRST_CAP (16 * 1024)
+#define MIN_FREE  (4 * 1024)
 /* Past this much unread data the connection stops reading until the user catches up. */
 #define HIGH_WATER (1024 * 1024)
 
@@ -37,7 +37,7 @@ int hc_await(acio_loop_t *loop, acio_future_t *f, double phase, int phase_code, 
 {
     double when = hc_min_deadline(phase, total);
     tmo_t t = {f, (phase > 0 && (total <= 0 || phase <= total)) ? phase_code
-                                                               : ACIO_EHTTP_TOTAL_TIMEOUT};
+                                                                : ACIO_EHTTP_TOTAL_TIMEOUT};
     acio_handle_t *h = NULL;
     if (when > 0) {
         int rc = acio_loop_call_at(loop, when, tmo_fire, &t, &h);

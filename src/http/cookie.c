@@ -18,7 +18,7 @@
 typedef struct hc_cookie_s {
     struct hc_cookie_s *next;
     char *name, *value, *domain, *path; /* one block, name first */
-    time_t expires; /* 0: a session cookie */
+    time_t expires;                     /* 0: a session cookie */
     bool host_only, secure, http_only;
     unsigned long order;
 } cookie_t;
@@ -225,8 +225,8 @@ size_t hc_cookies_header(acio_http_session_t *s, const acio_url_t *url, char *ds
             continue;
         }
         pp = &c->next;
-        bool dom = c->host_only ? strcmp(url->host, c->domain) == 0
-                                : domain_match(url->host, c->domain);
+        bool dom =
+            c->host_only ? strcmp(url->host, c->domain) == 0 : domain_match(url->host, c->domain);
         if (dom && path_match(path, c->path) && (!c->secure || https) && nm < 64)
             m[nm++] = c;
     }
@@ -235,8 +235,9 @@ size_t hc_cookies_header(acio_http_session_t *s, const acio_url_t *url, char *ds
     for (size_t i = 1; i < nm; i++) {
         cookie_t *c = m[i];
         size_t j = i;
-        while (j > 0 && (strlen(m[j - 1]->path) < strlen(c->path) ||
-                         (strlen(m[j - 1]->path) == strlen(c->path) && m[j - 1]->order > c->order))) {
+        while (j > 0 &&
+               (strlen(m[j - 1]->path) < strlen(c->path) ||
+                (strlen(m[j - 1]->path) == strlen(c->path) && m[j - 1]->order > c->order))) {
             m[j] = m[j - 1];
             j--;
         }

@@ -219,8 +219,8 @@ static int write_all(hc_conn_t *c, const struct iovec *iov, int n, const hc_dead
 }
 
 /* Write the request: head and body, in one write when the body is in memory. */
-static int write_request(acio_http_session_t *s, hc_conn_t *c, const acio_url_t *u,
-                         const req_t *q, const hc_deadline_t *dl)
+static int write_request(acio_http_session_t *s, hc_conn_t *c, const acio_url_t *u, const req_t *q,
+                         const hc_deadline_t *dl)
 {
     int fd = -1;
     int64_t clen = -1;
@@ -529,7 +529,7 @@ int acio_http_request(acio_http_session_t *s, const char *method, const char *ur
         const acio_http_timeout_t *t = opts->timeout;
         tmo.total = t->total == 0 ? s->tmo.total : t->total < 0 ? 0 : t->total;
         tmo.connect = t->connect == 0 ? s->tmo.connect : t->connect < 0 ? 0 : t->connect;
-        tmo.sock_connect = t->sock_connect == 0   ? s->tmo.sock_connect
+        tmo.sock_connect = t->sock_connect == 0  ? s->tmo.sock_connect
                            : t->sock_connect < 0 ? 0
                                                  : t->sock_connect;
         tmo.sock_read = t->sock_read == 0 ? s->tmo.sock_read : t->sock_read < 0 ? 0 : t->sock_read;

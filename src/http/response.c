@@ -347,7 +347,11 @@ static ssize_t next_piece(acio_http_response_t *r, const char **p)
             return fail(r, -ENOMEM);
     }
     for (;;) {
-        if (!r->dec_in_len) {
+        /* A decoder that filled the whole output buffer may hold more: drain it before
+         * feeding it anything new. */
+        bool flush = r->dec_full;
+        r->dec_full = false;
+        if (!r->dec_in_len && !flush) {
             ssize_t n = next_framed(r, &r->dec_in);
             if (n <= 0)
                 return n;
@@ -357,21 +361,23 @@ static ssize_t next_piece(acio_http_response_t *r, const char **p)
                 continue;
             }
         }
+        if (r->dec_ended)
+            continue;
         size_t produced = 0, before = r->dec_in_len;
-        int rc = hc_decoder_run(r->dec, &r->dec_in, &r->dec_in_len, r->dec_out, DEC_CAP,
-                                &produced);
+        int rc = hc_decoder_run(r->dec, &r->dec_in, &r->dec_in_len, r->dec_out, DEC_CAP, &produced);
         if (rc < 0)
             return fail(r, rc);
-        if (rc == 0 && !produced && r->dec_in_len == before)
-            return fail(r, ACIO_EHTTP_DECODE); /* no progress: the decoder is stuck */
         if (rc == 1) {
             r->dec_ended = true;
             r->dec_in_len = 0;
         }
         if (produced) {
+            r->dec_full = rc == 0 && produced == DEC_CAP;
             *p = r->dec_out;
             return (ssize_t)produced;
         }
+        if (rc == 0 && !flush && before && r->dec_in_len == before)
+            return fail(r, ACIO_EHTTP_DECODE); /* no progress: the decoder is stuck */
     }
 }
 
@@ -391,7 +397,7 @@ ssize_t acio_http_response_read_chunk(acio_http_response_t *r, void *buf, size_t
         return -EINVAL;
     if (cap == 0)
         return 0;
-    const char *p;
+    const char *p = NULL;
     ssize_t n = next_piece(r, &p);
     if (n <= 0)
         return n;
@@ -411,7 +417,7 @@ ssize_t acio_http_response_readline(acio_http_response_t *r, void *buf, size_t c
     size_t len = 0;
     char *out = buf;
     for (;;) {
-        const char *p;
+        const char *p = NULL;
         ssize_t n = next_piece(r, &p);
         if (n < 0)
             return n;
@@ -457,7 +463,7 @@ int acio_http_response_read(acio_http_response_t *r, const void **body, size_t *
             cap = used + 1; /* a previous call failed part way */
         }
         for (;;) {
-            const char *p;
+            const char *p = NULL;
             ssize_t n = next_piece(r, &p);
             if (n < 0)
                 return (int)n;
@@ -623,9 +629,18 @@ int acio_http_response_header_at(const acio_http_response_t *r, size_t i, const 
 
 int64_t acio_http_response_content_length(const acio_http_response_t *r)
 {
-    if (!r || r->h.body_kind != ACIO_HTTP_BODY_LENGTH)
-        return r && r->h.body_kind == ACIO_HTTP_BODY_NONE ? 0 : -1;
-    return (int64_t)r->h.content_length;
+    if (!r)
+        return -1;
+    if (r->h.body_kind == ACIO_HTTP_BODY_LENGTH)
+        return (int64_t)r->h.content_length;
+    /* HEAD and 304 answers announce the length of a body they do not carry. */
+    const char *cl = acio_http_response_header(r, "content-length");
+    if (cl && r->h.body_kind == ACIO_HTTP_BODY_NONE) {
+        char *end;
+        long long v = strtoll(cl, &end, 10);
+        return *end || v < 0 ? -1 : v;
+    }
+    return r->h.body_kind == ACIO_HTTP_BODY_NONE ? 0 : -1;
 }
 
 const char *acio_http_response_charset(const acio_http_response_t *r)
