@@ -26,17 +26,17 @@ static struct {
     int port;
     int connections; /* accepted so far */
     int requests;    /* requests read so far */
-    char last_cookie[256];
+    char last_cookie[1024];
 } ts;
 
-static int ts_write(acio_stream_writer_t *w, const void *p, size_t n)
+static inline int ts_write(acio_stream_writer_t *w, const void *p, size_t n)
 {
     return acio_stream_writer_write(w, p, n);
 }
 
-static int ts_printf(acio_stream_writer_t *w, const char *fmt, ...)
+static inline int ts_printf(acio_stream_writer_t *w, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-static int ts_printf(acio_stream_writer_t *w, const char *fmt, ...)
+static inline int ts_printf(acio_stream_writer_t *w, const char *fmt, ...)
 {
     char buf[4096];
     va_list ap;
@@ -47,7 +47,7 @@ static int ts_printf(acio_stream_writer_t *w, const char *fmt, ...)
 }
 
 /* Close with a TCP reset (SO_LINGER 0) instead of a FIN. */
-static void ts_reset(acio_stream_writer_t *w)
+static inline void ts_reset(acio_stream_writer_t *w)
 {
     int fd = acio_transport_get_fd(acio_stream_writer_transport(w));
     struct linger l = {1, 0};
@@ -56,7 +56,7 @@ static void ts_reset(acio_stream_writer_t *w)
     acio_transport_abort(acio_stream_writer_transport(w));
 }
 
-static const char *ts_header(const char *head, const char *name)
+static inline const char *ts_header(const char *head, const char *name)
 {
     static char val[1024];
     size_t n = strlen(name);
@@ -76,7 +76,7 @@ static const char *ts_header(const char *head, const char *name)
 }
 
 /* Compress src with a coding ("gzip", "deflate", "br", "zstd") into a malloc'd buffer. */
-static char *ts_encode(const char *coding, const void *src, size_t len, size_t *out_len)
+static inline char *ts_encode(const char *coding, const void *src, size_t len, size_t *out_len)
 {
     size_t cap = len + len / 2 + 1024;
     char *out = malloc(cap);
@@ -100,7 +100,7 @@ static char *ts_encode(const char *coding, const void *src, size_t len, size_t *
 }
 
 /* The body for /big: n bytes of a pattern whose every line says its offset. */
-static char *ts_big(size_t n)
+static inline char *ts_big(size_t n)
 {
     char *b = malloc(n + 1);
     for (size_t i = 0; i < n; i++)
@@ -109,8 +109,8 @@ static char *ts_big(size_t n)
     return b;
 }
 
-static int ts_serve_one(acio_stream_writer_t *w, const char *head, const char *body, size_t blen,
-                        int nth)
+static inline int ts_serve_one(acio_stream_writer_t *w, const char *head, const char *body,
+                               size_t blen, int nth)
 {
     char method[16], path[512];
     if (sscanf(head, "%15s %511s", method, path) != 2)
@@ -274,7 +274,7 @@ static int ts_serve_one(acio_stream_writer_t *w, const char *head, const char *b
     return ts_printf(w, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
 }
 
-static void *ts_handler(acio_stream_reader_t *r, acio_stream_writer_t *w, void *arg)
+static inline void *ts_handler(acio_stream_reader_t *r, acio_stream_writer_t *w, void *arg)
 {
     (void)arg;
     ts.connections++;
@@ -323,18 +323,25 @@ static void *ts_handler(acio_stream_reader_t *r, acio_stream_writer_t *w, void *
     return NULL;
 }
 
-/* Start the server on a free port of 127.0.0.1 (in a task). */
-static int ts_start(void)
+/* Start the server on a free port of 127.0.0.1 (in a task); with ssl, it serves TLS. */
+static inline int ts_start_ssl(acio_ssl_context_t *ssl)
 {
     memset(&ts, 0, sizeof ts);
-    int rc = acio_start_server(&ts.srv, ts_handler, NULL, "127.0.0.1", 0, 1 << 20, NULL);
+    acio_server_opts_t o = {0};
+    o.ssl = ssl;
+    int rc = acio_start_server(&ts.srv, ts_handler, NULL, "127.0.0.1", 0, 1 << 20, &o);
     if (rc < 0)
         return rc;
     ts.port = acio_server_port(ts.srv);
     return 0;
 }
 
-static void ts_stop(void)
+static inline int ts_start(void)
+{
+    return ts_start_ssl(NULL);
+}
+
+static inline void ts_stop(void)
 {
     acio_server_close(ts.srv);
     acio_server_close_clients(ts.srv);
@@ -344,7 +351,7 @@ static void ts_stop(void)
 }
 
 /* "http://127.0.0.1:<port><path>" in a static buffer (one per call site is enough). */
-static const char *ts_url(const char *path)
+static inline const char *ts_url(const char *path)
 {
     static char bufs[4][512];
     static int k;

@@ -94,8 +94,10 @@ static inline int nginx_start_with(nginx_t *n, const char *extra, const char *ht
     snprintf(n->dir, sizeof n->dir, "/tmp/acio-nginx-XXXXXX");
     if (!mkdtemp(n->dir))
         return -1;
+    /* nginx's workers drop root privileges (to nobody): let them in. */
+    chmod(n->dir, 0755);
     snprintf(n->root, sizeof n->root, "%s/www", n->dir);
-    mkdir(n->root, 0700);
+    mkdir(n->root, 0755);
     char logs[128];
     snprintf(logs, sizeof logs, "%s/logs", n->dir);
     mkdir(logs, 0700);

@@ -1,0 +1,99 @@
+/* The HTTP client over TLS against the scripted server behind acio's TLS: certificate
+ * and host-name verification on by default (a private CA is refused until the session
+ * trusts it with ca_file), the explicit opt-out (aiohttp's ssl=False), keep-alive and
+ * content decoding over TLS, and a handshake that never completes (the TLS phase's own
+ * timeout). */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "acio.h"
+#include "support/certs.h"
+#include "support/check.h"
+#include "support/fds.h"
+#include "support/http_script.h"
+
+static const char *tls_url(const char *path)
+{
+    static char bufs[4][256];
+    static int k;
+    char *b = bufs[k++ % 4];
+    snprintf(b, 256, "https://127.0.0.1:%d%s", ts.port, path);
+    return b;
+}
+
+static void *t_tls(void *arg)
+{
+    (void)arg;
+    acio_ssl_context_t *sctx;
+    CHECK(acio_ssl_context_new(&sctx, ACIO_SSL_SERVER) == 0, "server context");
+    CHECK(acio_ssl_context_load_cert_chain(sctx, certs.cert, certs.key) == 0, "cert");
+    CHECK(ts_start_ssl(sctx) == 0, "server");
+    acio_ssl_context_unref(sctx);
+
+    /* Default: the private CA is not trusted. */
+    acio_http_session_t *s;
+    CHECK(acio_http_session_new(&s, NULL) == 0, "session");
+    acio_http_response_t *r;
+    int rc = acio_http_get(s, tls_url("/ok"), &r);
+    CHECK(rc == -EKEYREJECTED, "untrusted certificate: %s", acio_err_name(rc));
+    CHECK(acio_http_session_connections(s, NULL) == 0, "no connection kept");
+    acio_http_session_close(s);
+
+    /* Trusting the CA. */
+    acio_http_session_opts_t so = {0};
+    so.ca_file = certs.ca;
+    CHECK(acio_http_session_new(&s, &so) == 0, "session");
+    for (int i = 0; i < 3; i++) {
+        rc = acio_http_get(s, tls_url("/ok"), &r);
+        CHECK(rc == 0 && acio_http_response_status(r) == 200, "https get: %s", acio_err_name(rc));
+        const void *b;
+        size_t len;
+        CHECK(acio_http_response_read(r, &b, &len) == 0 && len == 5, "body");
+        acio_http_response_release(r);
+    }
+    CHECK(ts.connections == 1, "one TLS connection kept alive, got %d", ts.connections);
+    char *expect = ts_big(100000);
+    rc = acio_http_get(s, tls_url("/enc/gzip"), &r);
+    const void *b;
+    size_t len;
+    CHECK(rc == 0 && acio_http_response_read(r, &b, &len) == 0 && len == 100000 &&
+              !memcmp(b, expect, len),
+          "gzip over TLS");
+    acio_http_response_release(r);
+    rc = acio_http_get(s, tls_url("/big/3000000"), &r);
+    CHECK(rc == 0 && acio_http_response_read(r, &b, &len) == 0 && len == 3000000, "3 MB over TLS");
+    acio_http_response_release(r);
+    free(expect);
+    acio_http_session_close(s);
+
+    /* ssl=False */
+    acio_http_session_opts_t vo = {0};
+    vo.ssl_verify_off = true;
+    CHECK(acio_http_session_new(&s, &vo) == 0, "session");
+    rc = acio_http_get(s, tls_url("/ok"), &r);
+    CHECK(rc == 0 && acio_http_response_status(r) == 200, "verify off: %s", acio_err_name(rc));
+    acio_http_response_release(r);
+    acio_http_session_close(s);
+    ts_stop();
+
+    /* A server that never answers the handshake. */
+    CHECK(ts_start() == 0, "plain server");
+    acio_http_session_opts_t to = {0};
+    to.ssl_verify_off = true;
+    to.timeout.sock_connect = 0.3;
+    CHECK(acio_http_session_new(&s, &to) == 0, "session");
+    rc = acio_http_get(s, tls_url("/ok"), &r);
+    CHECK(rc == ACIO_EHTTP_TLS_TIMEOUT, "TLS handshake timeout: %s", acio_err_name(rc));
+    acio_http_session_close(s);
+    ts_stop();
+    return NULL;
+}
+
+Test(http_client_tls, verify_trust_optout_keepalive_handshake_timeout, .timeout = 120)
+{
+    certs_make("hctls");
+    int before = count_fds();
+    run_ok(t_tls, NULL);
+    cr_assert_eq(count_fds(), before, "fds leaked");
+    certs_cleanup();
+}
