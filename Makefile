@@ -14,10 +14,10 @@ BUILD_DEPS := build-essential cmake pkg-config libcriterion-dev libssl-dev opens
               zlib1g-dev libbrotli-dev libzstd-dev libjansson-dev libidn2-dev \
               liburiparser-dev libgumbo-dev redis-server libhttp-parser-dev python3-h11 clang \
               postgresql libpq-dev \
-              curl wrk python3-aiohttp \
+              curl wrk python3-aiohttp nginx \
               gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 BENCH_DEPS := golang-go libuv1-dev python3-uvloop time util-linux python3-redis \
-              nginx-light python3-uvicorn python3-httptools
+              nginx-light python3-uvicorn python3-httptools libcurl4-openssl-dev
 
 # CMake's own make runs below this one; its "Entering directory" lines are noise here.
 MAKEFLAGS += --no-print-directory

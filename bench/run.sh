@@ -40,7 +40,7 @@ set -uo pipefail
 ALL_BENCHES="switch spawn timers idle_task_memory gather queue lock to_thread
     echo_protocol_64B echo_protocol_16KiB echo_streams_64B echo_streams_16KiB
     idle_connection_memory redis_get_set html_links crawl_seen_memory http_parse
-    http_hello_c100 http_hello_c1000"
+    http_hello_c100 http_hello_c1000 http_client_20k"
 
 if [ $# -lt 1 ] || [ ! -d "$1" ]; then
     echo "usage: $0 <cmake build directory>" >&2
@@ -720,6 +720,86 @@ http_bench() {
 
 bench_http_hello_c100() { http_bench 100; }
 bench_http_hello_c1000() { http_bench 1000; }
+# ---- HTTP client ------------------------------------------------------------------------
+
+# nginx (one worker, pinned to the load core) serving 1,000 pages of 4 KiB from a
+# temporary directory; NGINX_DIR / NGINX_PORT / NGINX_PID describe it.
+NGINX_DIR="" NGINX_PORT="" NGINX_PID=""
+nginx_up() {
+    [ -x /usr/sbin/nginx ] || { echo "  FAILED: nginx not installed (Debian's nginx)"; return 1; }
+    NGINX_DIR=$(mktemp -d /tmp/acio-bench-nginx-XXXXXX)
+    chmod 755 "$NGINX_DIR"
+    mkdir -p "$NGINX_DIR/www" "$NGINX_DIR/logs"
+    local pad i
+    pad=$(head -c 4080 /dev/zero | tr '\0' x)
+    for ((i = 0; i < 1000; i++)); do printf '<p>page %d</p>\n%s' "$i" "$pad" >"$NGINX_DIR/www/p$i.html"; done
+    NGINX_PORT=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    cat >"$NGINX_DIR/nginx.conf" <<CONF
+worker_processes 1;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $NGINX_DIR/body; proxy_temp_path $NGINX_DIR/proxy;
+  fastcgi_temp_path $NGINX_DIR/fcgi; uwsgi_temp_path $NGINX_DIR/uwsgi; scgi_temp_path $NGINX_DIR/scgi;
+  keepalive_requests 1000000;
+  server { listen 127.0.0.1:$NGINX_PORT; root $NGINX_DIR/www; }
+}
+CONF
+    taskset -c "$LOADCPU" /usr/sbin/nginx -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" \
+        -g "daemon off; pid $NGINX_DIR/nginx.pid; error_log stderr;" 2>/dev/null &
+    NGINX_PID=$!
+    for ((i = 0; i < 500; i++)); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$NGINX_PORT") 2>/dev/null && return 0
+        sleep 0.01
+    done
+    echo "  FAILED: nginx did not start"
+    return 1
+}
+
+nginx_down() {
+    [ -n "$NGINX_PID" ] && kill -QUIT "$NGINX_PID" 2>/dev/null && wait "$NGINX_PID" 2>/dev/null
+    [ -n "$NGINX_DIR" ] && rm -rf "$NGINX_DIR"
+    NGINX_PID="" NGINX_DIR=""
+}
+
+# http_one IMPL RUNS CMD...: the best of RUNS runs (most pages/s; CPU per page and peak
+# RSS from that run), recorded as http_client_20k, _cpu and _rss.
+http_one() {
+    local impl=$1 runs=$2 best="" best_line="" r v
+    shift 2
+    for ((r = 0; r < runs; r++)); do
+        run_impl http_client_20k "$impl" "$@" || return 0
+        v=$(kv "$LINE" pages_per_s)
+        if [ -z "$best" ] || [ "$(calc "$v > $best")" = 1 ]; then best=$v best_line=$LINE; fi
+    done
+    record http_client_20k "$impl" "$best" pages/s "(wall $(kv "$best_line" wall_ms) ms)"
+    record http_client_20k_cpu "$impl" "$(kv "$best_line" cpu_us_per_page)" us/page
+    record http_client_20k_rss "$impl" "$(kv "$best_line" peak_rss_kb)" kB
+}
+
+bench_http_client_20k() {
+    local pages=${ACIO_BENCH_HTTP_PAGES:-20000} conc=100
+    header http_client_20k "fetch $pages local 4 KiB pages from nginx (one worker, on the other core) at concurrency $conc; client CPU per page and peak RSS"
+    nginx_up || { FAILURES=$((FAILURES + 1)); nginx_down; return 0; }
+    local url="http://127.0.0.1:$NGINX_PORT/p"
+    local curlbin=$BIN/http_curl_multi gobin=$BIN/http_go
+    # shellcheck disable=SC2046
+    cc -O2 -Wall -Wextra -o "$curlbin" "$HERE/http/curl_multi.c" $(pkg-config --cflags --libs libcurl) ||
+        echo "warning: could not build the libcurl anchor (make bench-deps installs libcurl4-openssl-dev)" >&2
+    (cd "$HERE/http/go" && timeout 600 env GOCACHE=$BIN/go-cache GOPATH=$BIN/go-path GOTOOLCHAIN=local \
+        GOPROXY=off GOFLAGS=-mod=mod go build -o "$gobin" .) || echo "warning: could not build the Go HTTP client" >&2
+    http_one acio "$REPEAT" "$BIN/bench_http_client" "$url" "$pages" "$conc"
+    http_one libcurl "$REPEAT" "$curlbin" "$url" "$pages" "$conc"
+    http_one go "$REPEAT" env GOMAXPROCS=1 "$gobin" "$url" "$pages" "$conc"
+    # aiohttp takes ~30 s a run: one run each.
+    http_one aiohttp 1 "$PY" "$HERE/http/aiohttp_client.py" "$url" "$pages" "$conc"
+    http_one aiohttp_uvloop 1 "$PY" "$HERE/http/aiohttp_client.py" "$url" "$pages" "$conc" --uvloop
+    nginx_down
+    compare http_client_20k aiohttp aiohttp_uvloop libcurl go
+    compare http_client_20k_cpu aiohttp aiohttp_uvloop libcurl go
+    target http_client_20k aiohttp '>=' 5 "throughput >= 5x aiohttp"
+    target http_client_20k_cpu libcurl '<=' 1 "CPU per page <= libcurl multi"
+}
 
 # ---- main ------------------------------------------------------------------------------
 

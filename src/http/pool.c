@@ -205,21 +205,24 @@ static void cleanup_fire(void *data)
     dispatch(s);
 }
 
+/* Arm the expiry timer for when, unless it is armed already: it is armed for the
+ * earliest expiry, and every later one is at least as late (cleanup_fire rescans). */
+static void arm_cleanup_at(acio_http_session_t *s, double when)
+{
+    if (s->cleanup || s->closed || s->loop_gone)
+        return;
+    if (acio_loop_call_at(s->loop, when, cleanup_fire, s, &s->cleanup) == 0)
+        s->cleanup_at = when;
+}
+
 static void arm_cleanup(acio_http_session_t *s)
 {
     double when = 0;
     for (hc_conn_t *c = s->all; c; c = c->all_next)
         if (c->state == HC_CONN_IDLE && (when == 0 || c->idle_until < when))
             when = c->idle_until;
-    if (when == 0 || (s->cleanup && s->cleanup_at <= when))
-        return;
-    if (s->cleanup) {
-        acio_handle_cancel(s->cleanup);
-        acio_handle_unref(s->cleanup);
-        s->cleanup = NULL;
-    }
-    if (acio_loop_call_at(s->loop, when, cleanup_fire, s, &s->cleanup) == 0)
-        s->cleanup_at = when;
+    if (when > 0)
+        arm_cleanup_at(s, when);
 }
 
 /* ---- the interface ---- */
@@ -339,7 +342,7 @@ void hc_pool_release(hc_conn_t *c, bool reusable)
     idle_push(c);
     dispatch(s);
     if (c->state == HC_CONN_IDLE)
-        arm_cleanup(s);
+        arm_cleanup_at(s, c->idle_until);
 }
 
 void hc_pool_idle_died(hc_conn_t *c)

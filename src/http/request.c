@@ -341,16 +341,47 @@ static bool retryable(int rc)
            rc == -ECONNABORTED;
 }
 
+/* The pool's key for u: "scheme://host:port" (IPv6 in brackets), without snprintf on
+ * this per-request path. */
+static int pool_key(const acio_url_t *u, char *key, size_t cap)
+{
+    size_t sl = strlen(u->scheme), hl = strlen(u->host);
+    bool v6 = strchr(u->host, ':') != NULL;
+    if (sl + hl + 16 > cap)
+        return -ENAMETOOLONG;
+    char *p = key;
+    memcpy(p, u->scheme, sl);
+    p += sl;
+    memcpy(p, "://", 3);
+    p += 3;
+    if (v6)
+        *p++ = '[';
+    memcpy(p, u->host, hl);
+    p += hl;
+    if (v6)
+        *p++ = ']';
+    *p++ = ':';
+    char digits[8];
+    int n = 0;
+    unsigned port = (unsigned)u->port;
+    do {
+        digits[n++] = (char)('0' + port % 10);
+        port /= 10;
+    } while (port && n < 7);
+    while (n)
+        *p++ = digits[--n];
+    *p = '\0';
+    return (int)(p - key);
+}
+
 /* Send q to u and read the response's head. */
 static int exchange(acio_http_session_t *s, const acio_url_t *u, const req_t *q,
                     const hc_deadline_t *base, double connect_tmo, acio_http_response_t **out)
 {
     char key[300];
-    size_t kl = (size_t)snprintf(key, sizeof key, "%s://", u->scheme);
-    if (kl >= sizeof key)
-        return -ENAMETOOLONG;
-    if (acio_url_authority(u, ACIO_URL_WITH_PORT, key + kl, sizeof key - kl) >= sizeof key - kl)
-        return -ENAMETOOLONG;
+    int kl = pool_key(u, key, sizeof key);
+    if (kl < 0)
+        return kl;
     bool fresh = false;
     for (int attempt = 0;; attempt++) {
         hc_deadline_t dl = *base;

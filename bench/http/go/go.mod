@@ -1,0 +1,3 @@
+module acio/bench/httpclient
+
+go 1.19
