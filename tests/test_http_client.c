@@ -890,3 +890,57 @@ Test(http_client, many_requests_random_cancellation_no_leak, .timeout = 120)
 {
     run_test(t_many_cancel, NULL);
 }
+
+/* ---- proxies ---- */
+
+static void *t_proxy(void *arg)
+{
+    (void)arg;
+    char proxy[128];
+    snprintf(proxy, sizeof proxy, "http://user:pw@127.0.0.1:%d", ts.port);
+    acio_http_session_opts_t so = {0};
+    so.proxy = proxy;
+    acio_http_session_t *s = session(&so);
+    /* A host that does not resolve: only the proxy can answer for it. */
+    acio_http_response_t *r;
+    int rc = acio_http_get(s, "http://unresolvable.invalid/ok", &r);
+    CHECK(rc == 0 && acio_http_response_status(r) == 200, "via the proxy: %s", acio_err_name(rc));
+    acio_http_response_release(r);
+    CHECK(ts.proxied == 1, "the proxy saw an absolute-form request: %d", ts.proxied);
+    CHECK(!strcmp(ts.last_proxy_auth, "Basic dXNlcjpwdw=="), "Proxy-Authorization '%s'",
+          ts.last_proxy_auth);
+    acio_http_session_close(s);
+    /* trust_env: http_proxy, and no_proxy exempting a host */
+    char env_proxy[64];
+    snprintf(env_proxy, sizeof env_proxy, "http://127.0.0.1:%d", ts.port);
+    setenv("http_proxy", env_proxy, 1);
+    setenv("no_proxy", "localhost, .example.org", 1);
+    acio_http_session_opts_t eo = {0};
+    eo.trust_env = true;
+    s = session(&eo);
+    rc = acio_http_get(s, "http://unresolvable.invalid/ok", &r);
+    CHECK(rc == 0, "via http_proxy: %s", acio_err_name(rc));
+    acio_http_response_release(r);
+    CHECK(ts.proxied == 2, "proxied twice: %d", ts.proxied);
+    char url[64];
+    snprintf(url, sizeof url, "http://localhost:%d/ok", ts.port);
+    rc = acio_http_get(s, url, &r);
+    CHECK(rc == 0, "direct: %s", acio_err_name(rc));
+    acio_http_response_release(r);
+    CHECK(ts.proxied == 2, "no_proxy host went direct: %d", ts.proxied);
+    acio_http_session_close(s);
+    /* Without trust_env the environment is ignored. */
+    s = session(NULL);
+    rc = acio_http_get(s, ts_url("/ok"), &r);
+    CHECK(rc == 0 && ts.proxied == 2, "environment ignored by default");
+    acio_http_response_release(r);
+    acio_http_session_close(s);
+    unsetenv("http_proxy");
+    unsetenv("no_proxy");
+    return NULL;
+}
+
+Test(http_client, http_proxy_explicit_and_environment, .timeout = 60)
+{
+    run_test(t_proxy, NULL);
+}

@@ -74,6 +74,37 @@ static void *t_tls(void *arg)
     CHECK(rc == 0 && acio_http_response_status(r) == 200, "verify off: %s", acio_err_name(rc));
     acio_http_response_release(r);
     acio_http_session_close(s);
+
+    /* Through an HTTP proxy: a CONNECT tunnel, then TLS end to end. The proxy is a
+     * second (plain) scripted server. */
+    int tls_port = ts.port;
+    acio_server_t *proxy_srv;
+    CHECK(acio_start_server(&proxy_srv, ts_handler, NULL, "127.0.0.1", 0, 1 << 20, NULL) == 0,
+          "proxy");
+    char proxy[64];
+    snprintf(proxy, sizeof proxy, "http://127.0.0.1:%d", acio_server_port(proxy_srv));
+    acio_http_session_opts_t po = {0};
+    po.ca_file = certs.ca;
+    po.proxy = proxy;
+    CHECK(acio_http_session_new(&s, &po) == 0, "session");
+    int before = ts.proxied;
+    rc = acio_http_get(s, tls_url("/ok"), &r);
+    CHECK(rc == 0 && acio_http_response_status(r) == 200, "https through CONNECT: %s",
+          acio_err_name(rc));
+    acio_http_response_release(r);
+    size_t idle = 0;
+    size_t open = acio_http_session_connections(s, &idle);
+    CHECK(open == 1 && idle == 1, "tunnel kept: %zu open, %zu idle", open, idle);
+    rc = acio_http_get(s, tls_url("/ok"), &r);
+    CHECK(rc == 0, "again, over the kept tunnel: %s", acio_err_name(rc));
+    acio_http_response_release(r);
+    CHECK(ts.proxied == before + 1, "one CONNECT for two requests: %d", ts.proxied - before);
+    CHECK(ts.port == tls_port, "port");
+    acio_http_session_close(s);
+    acio_server_close(proxy_srv);
+    acio_server_close_clients(proxy_srv);
+    acio_server_wait_closed(proxy_srv);
+    acio_server_free(proxy_srv);
     ts_stop();
 
     /* A server that never answers the handshake. */

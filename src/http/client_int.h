@@ -79,7 +79,7 @@ struct hc_conn_s {
 /* Open a new connection to host (scheme/hostname/port from url) within the deadlines.
  * The slot is the caller's (already counted). Coroutine. */
 int hc_conn_open(acio_http_session_t *s, hc_host_t *host, const acio_url_t *url,
-                 const hc_deadline_t *dl, hc_conn_t **out);
+                 const acio_url_t *proxy, const hc_deadline_t *dl, hc_conn_t **out);
 /* Wait for more bytes (or EOF) until the earlier of now + sock_read and total; phase_code
  * names a sock_read expiry. Returns 0 (data or EOF arrived: look at the buffer and eof),
  * or a negative code. Coroutine. */
@@ -119,8 +119,8 @@ struct hc_waiter_s {
 /* Get a connection for url: a live idle one, or a new one in a free slot, or wait (FIFO)
  * for either. fresh skips idle connections (the retry after a dead reused one).
  * Coroutine. */
-int hc_pool_acquire(acio_http_session_t *s, const acio_url_t *url, const char *key, bool fresh,
-                    const hc_deadline_t *dl, hc_conn_t **out);
+int hc_pool_acquire(acio_http_session_t *s, const acio_url_t *url, const acio_url_t *proxy,
+                    const char *key, bool fresh, const hc_deadline_t *dl, hc_conn_t **out);
 /* Give a connection back: kept idle when reusable, else closed. Either way its slot is
  * offered to the waiters. */
 void hc_pool_release(hc_conn_t *c, bool reusable);
@@ -259,6 +259,21 @@ int hc_decoder_new(const char *coding, size_t coding_len, size_t max_out, double
 int hc_decoder_run(hc_decoder_t *d, const char **in, size_t *in_len, char *out, size_t cap,
                    size_t *produced);
 void hc_decoder_free(hc_decoder_t *d);
+
+/* ---- proxies (proxy.c) ---- */
+
+/* The proxy for a request to u: explicit_proxy, else the session's, else (trust_env)
+ * the environment's unless no_proxy matches. *out is NULL for none (caller frees).
+ * Errors: ACIO_EURL_*, ACIO_EHTTP_SCHEME (not an http:// proxy), -ENOMEM. */
+int hc_proxy_for(acio_http_session_t *s, const char *explicit_proxy, const acio_url_t *u,
+                 acio_url_t **out);
+bool hc_no_proxy_match(const char *list, const char *host, int port);
+/* Open a CONNECT tunnel to target through the proxy c is connected to. Coroutine.
+ * Errors: ACIO_EHTTP_PROXY (refused), the connection's, the deadlines'. */
+int hc_proxy_tunnel(hc_conn_t *c, const acio_url_t *target, const acio_url_t *proxy,
+                    const hc_deadline_t *dl);
+/* "Basic base64(userinfo)" into dst. */
+int hc_basic_auth_userinfo(const char *userinfo, char *dst, size_t cap);
 
 /* ---- cookies (cookie.c) ---- */
 

@@ -325,7 +325,7 @@ void hc_conn_destroy(hc_conn_t *c)
 }
 
 int hc_conn_open(acio_http_session_t *s, hc_host_t *host, const acio_url_t *url,
-                 const hc_deadline_t *dl, hc_conn_t **out)
+                 const acio_url_t *proxy, const hc_deadline_t *dl, hc_conn_t **out)
 {
     acio_loop_t *loop = s->loop;
     hc_conn_t *c = acio__calloc(1, sizeof *c);
@@ -346,7 +346,9 @@ int hc_conn_open(acio_http_session_t *s, hc_host_t *host, const acio_url_t *url,
     double until = hc_min_deadline(phase, dl->total);
 
     hc_dns_t *d = NULL;
-    int rc = hc_dns_get(s, url->host, url->port, remaining(loop, until), &d);
+    /* Through a proxy, the TCP connection goes to the proxy. */
+    const acio_url_t *to = proxy ? proxy : url;
+    int rc = hc_dns_get(s, to->host, to->port, remaining(loop, until), &d);
     if (rc == -ETIMEDOUT)
         rc = timeout_code(phase, ACIO_EHTTP_DNS_TIMEOUT, dl->total);
     if (rc < 0)
@@ -367,6 +369,16 @@ int hc_conn_open(acio_http_session_t *s, hc_host_t *host, const acio_url_t *url,
     rc = acio__transport_await_made(t, &c->t);
     if (rc < 0)
         goto fail;
+    if (proxy && strcmp(url->scheme, "https") == 0) {
+        hc_deadline_t tdl = *dl;
+        tdl.total = until;
+        tdl.sock_read = 0;
+        rc = hc_proxy_tunnel(c, url, proxy, &tdl);
+        if (rc == ACIO_EHTTP_TOTAL_TIMEOUT)
+            rc = timeout_code(phase, ACIO_EHTTP_CONNECT_TIMEOUT, dl->total);
+        if (rc < 0)
+            goto fail;
+    }
     if (strcmp(url->scheme, "https") == 0) {
         acio_ssl_context_t *ctx;
         rc = hc_session_ssl(s, &ctx);

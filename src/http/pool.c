@@ -205,12 +205,17 @@ static void cleanup_fire(void *data)
     dispatch(s);
 }
 
-/* Arm the expiry timer for when, unless it is armed already: it is armed for the
- * earliest expiry, and every later one is at least as late (cleanup_fire rescans). */
+/* Arm the expiry timer for when, unless it is armed for an earlier time already (it
+ * fires for the earliest expiry; cleanup_fire rescans and re-arms). */
 static void arm_cleanup_at(acio_http_session_t *s, double when)
 {
-    if (s->cleanup || s->closed || s->loop_gone)
+    if ((s->cleanup && s->cleanup_at <= when) || s->closed || s->loop_gone)
         return;
+    if (s->cleanup) { /* a server's Keep-Alive timeout made this one expire sooner */
+        acio_handle_cancel(s->cleanup);
+        acio_handle_unref(s->cleanup);
+        s->cleanup = NULL;
+    }
     if (acio_loop_call_at(s->loop, when, cleanup_fire, s, &s->cleanup) == 0)
         s->cleanup_at = when;
 }
@@ -227,8 +232,8 @@ static void arm_cleanup(acio_http_session_t *s)
 
 /* ---- the interface ---- */
 
-int hc_pool_acquire(acio_http_session_t *s, const acio_url_t *url, const char *key, bool fresh,
-                    const hc_deadline_t *dl, hc_conn_t **out)
+int hc_pool_acquire(acio_http_session_t *s, const acio_url_t *url, const acio_url_t *proxy,
+                    const char *key, bool fresh, const hc_deadline_t *dl, hc_conn_t **out)
 {
     if (s->closed || s->loop_gone)
         return ACIO_EHTTP_SESSION_CLOSED;
@@ -311,7 +316,7 @@ int hc_pool_acquire(acio_http_session_t *s, const acio_url_t *url, const char *k
         *out = c;
         return 0;
     }
-    int rc = hc_conn_open(s, h, url, dl, &c);
+    int rc = hc_conn_open(s, h, url, proxy, dl, &c);
     if (rc < 0) {
         s->count--;
         h->count--;

@@ -21,11 +21,13 @@ typedef struct {
     const void *body; /* bytes to send (body, form or json); NULL with file / callback */
     size_t body_len;
     const char *content_type;
-    bool has_body;   /* any body at all */
-    bool use_file;   /* the file in o->file_path */
-    bool use_cb;     /* o->body_cb */
-    bool strip_auth; /* the redirect left the original origin */
-    char auth[512];  /* "Basic ..." or "" */
+    bool has_body;     /* any body at all */
+    bool use_file;     /* the file in o->file_path */
+    bool use_cb;       /* o->body_cb */
+    bool strip_auth;   /* the redirect left the original origin */
+    char auth[512];    /* "Basic ..." or "" */
+    acio_url_t *proxy; /* the proxy for the current URL, or NULL */
+    char proxy_auth[512];
 } req_t;
 
 /* Known header names whose presence changes what acio adds. */
@@ -109,6 +111,14 @@ static int basic_auth(const char *user, size_t ulen, const char *pass, size_t pl
     return 0;
 }
 
+int hc_basic_auth_userinfo(const char *userinfo, char *dst, size_t cap)
+{
+    const char *colon = strchr(userinfo, ':');
+    size_t ul = colon ? (size_t)(colon - userinfo) : strlen(userinfo);
+    return basic_auth(userinfo, ul, colon ? colon + 1 : "", colon ? strlen(colon + 1) : 0, dst,
+                      cap);
+}
+
 /* ---- the head ---- */
 
 typedef struct {
@@ -144,7 +154,15 @@ static void build_head(acio_http_session_t *s, const acio_url_t *u, const req_t 
     const acio_http_request_opts_t *ro = q->o;
     puts_(o, q->method);
     put(o, " ", 1);
-    size_t room = o->len < o->cap ? o->cap - o->len : 0;
+    size_t room;
+    bool forward = q->proxy && strcmp(u->scheme, "http") == 0;
+    if (forward) { /* to a proxy: the absolute form */
+        puts_(o, u->scheme);
+        put(o, "://", 3);
+        room = o->len < o->cap ? o->cap - o->len : 0;
+        o->len += acio_url_authority(u, 0, o->p + o->len, room);
+    }
+    room = o->len < o->cap ? o->cap - o->len : 0;
     o->len += acio_url_target(u, o->p + o->len, room);
     puts_(o, " HTTP/1.1\r\n");
     unsigned have = 0;
@@ -186,6 +204,8 @@ static void build_head(acio_http_session_t *s, const acio_url_t *u, const req_t 
         puts_(o, "Accept-Encoding: gzip, deflate, br, zstd\r\n");
     if (q->auth[0] && !(have & H_AUTH))
         header(o, "Authorization", q->auth);
+    if (forward && q->proxy_auth[0])
+        header(o, "Proxy-Authorization", q->proxy_auth);
     if (!(have & H_COOKIE) && !s->o.no_cookies) {
         room = o->len < o->cap ? o->cap - o->len : 0;
         o->len += hc_cookies_header(s, u, o->p + o->len, room);
@@ -378,16 +398,23 @@ static int pool_key(const acio_url_t *u, char *key, size_t cap)
 static int exchange(acio_http_session_t *s, const acio_url_t *u, const req_t *q,
                     const hc_deadline_t *base, double connect_tmo, acio_http_response_t **out)
 {
-    char key[300];
+    char key[600];
     int kl = pool_key(u, key, sizeof key);
     if (kl < 0)
         return kl;
+    if (q->proxy) { /* connections through a proxy are their own pool entries */
+        size_t n = (size_t)kl;
+        key[n++] = '|';
+        if (acio_url_authority(q->proxy, ACIO_URL_WITH_PORT, key + n, sizeof key - n) >=
+            sizeof key - n)
+            return -ENAMETOOLONG;
+    }
     bool fresh = false;
     for (int attempt = 0;; attempt++) {
         hc_deadline_t dl = *base;
         dl.connect = connect_tmo > 0 ? acio_loop_time(s->loop) + connect_tmo : 0;
         hc_conn_t *c;
-        int rc = hc_pool_acquire(s, u, key, fresh, &dl, &c);
+        int rc = hc_pool_acquire(s, u, q->proxy, key, fresh, &dl, &c);
         if (rc < 0)
             return rc;
         bool reused = c->served > 0;
@@ -594,17 +621,21 @@ int acio_http_request(acio_http_session_t *s, const char *method, const char *ur
                         opts->auth_password ? opts->auth_password : "",
                         opts->auth_password ? strlen(opts->auth_password) : 0, q.auth,
                         sizeof q.auth);
-    else if (u->userinfo && *u->userinfo) {
-        const char *colon = strchr(u->userinfo, ':');
-        size_t ul = colon ? (size_t)(colon - u->userinfo) : strlen(u->userinfo);
-        rc = basic_auth(u->userinfo, ul, colon ? colon + 1 : "", colon ? strlen(colon + 1) : 0,
-                        q.auth, sizeof q.auth);
-    }
+    else if (u->userinfo && *u->userinfo)
+        rc = hc_basic_auth_userinfo(u->userinfo, q.auth, sizeof q.auth);
     if (rc < 0)
         goto out;
     bool follow = !(opts->no_redirects || s->o.no_redirects);
     int max_redirects = opts->max_redirects > 0 ? opts->max_redirects : s->o.max_redirects;
     for (;;) {
+        acio_url_free(q.proxy);
+        q.proxy = NULL;
+        q.proxy_auth[0] = '\0';
+        rc = hc_proxy_for(s, opts->proxy, u, &q.proxy);
+        if (rc == 0 && q.proxy && q.proxy->userinfo && *q.proxy->userinfo)
+            rc = hc_basic_auth_userinfo(q.proxy->userinfo, q.proxy_auth, sizeof q.proxy_auth);
+        if (rc < 0)
+            goto out;
         rc = exchange(s, u, &q, &dl, tmo.connect, &r);
         if (rc < 0)
             goto out;
@@ -667,6 +698,7 @@ out:
         acio_http_response_release(hist[i]);
     acio__free(hist);
     acio_url_free(u);
+    acio_url_free(q.proxy);
     acio__free(form_buf);
     hc_session_unref(s);
     return rc;

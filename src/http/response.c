@@ -114,13 +114,31 @@ void hc_response_detach(acio_http_response_t *r, int code)
     leave_session(r);
 }
 
+/* Run the framing over what is already buffered, without waiting: a body that has
+ * arrived whole but was not read still leaves its connection reusable. */
+static bool drain_buffered(acio_http_response_t *r)
+{
+    hc_conn_t *c = r->conn;
+    if (r->body_err)
+        return false;
+    while (!r->body.done && c->start < c->end) {
+        size_t len = c->end - c->start;
+        ssize_t used = acio_http_body_decode(&r->body, c->buf + c->start, &len);
+        if (used <= 0)
+            return false;
+        c->start += (size_t)used;
+    }
+    return r->body.done;
+}
+
 void acio_http_response_release(acio_http_response_t *r)
 {
     if (!r)
         return;
     if (r->conn) {
-        /* Reusable only if the framing ended and nothing of it is left unread. */
-        give_back(r, r->body.done && r->dlen == 0);
+        /* Reusable only if the framing ended (now or with what is buffered). */
+        r->dlen = 0;
+        give_back(r, drain_buffered(r));
     }
     leave_session(r);
     for (size_t i = 0; i < r->nhist; i++)

@@ -27,6 +27,8 @@ static struct {
     int connections; /* accepted so far */
     int requests;    /* requests read so far */
     char last_cookie[1024];
+    int proxied; /* requests that came in proxy form (absolute URL or CONNECT) */
+    char last_proxy_auth[1024];
 } ts;
 
 static inline int ts_write(acio_stream_writer_t *w, const void *p, size_t n)
@@ -115,6 +117,16 @@ static inline int ts_serve_one(acio_stream_writer_t *w, const char *head, const 
     char method[16], path[512];
     if (sscanf(head, "%15s %511s", method, path) != 2)
         return -1;
+    if (!strcmp(method, "CONNECT") || !strncmp(path, "http://", 7)) {
+        /* As a proxy: record it, then serve the path here (same server) or tunnel. */
+        ts.proxied++;
+        const char *pa = ts_header(head, "proxy-authorization");
+        snprintf(ts.last_proxy_auth, sizeof ts.last_proxy_auth, "%s", pa ? pa : "");
+        if (!strcmp(method, "CONNECT"))
+            return 3;
+        char *slash = strchr(path + 7, '/');
+        memmove(path, slash ? slash : "/", strlen(slash ? slash : "/") + 1);
+    }
     const char *ck = ts_header(head, "cookie");
     snprintf(ts.last_cookie, sizeof ts.last_cookie, "%s", ck ? ck : "");
     if (!strcmp(path, "/ok") || !strncmp(path, "/ok?", 4))
@@ -274,6 +286,55 @@ static inline int ts_serve_one(acio_stream_writer_t *w, const char *head, const 
     return ts_printf(w, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
 }
 
+typedef struct {
+    acio_stream_reader_t *from;
+    acio_stream_writer_t *to;
+} ts_pump_t;
+
+static inline void *ts_pump(void *arg)
+{
+    ts_pump_t *p = arg;
+    char buf[16384];
+    for (;;) {
+        ssize_t n = acio_stream_reader_read(p->from, buf, sizeof buf);
+        if (n <= 0 || acio_stream_writer_write(p->to, buf, (size_t)n) < 0 ||
+            acio_stream_writer_drain(p->to) < 0)
+            break;
+    }
+    acio_stream_writer_close(p->to);
+    return NULL;
+}
+
+static inline void ts_tunnel(acio_stream_reader_t *r, acio_stream_writer_t *w, const char *target)
+{
+    char host[256];
+    int port = 0;
+    const char *colon = strrchr(target, ':');
+    if (!colon || (size_t)(colon - target) >= sizeof host) {
+        ts_printf(w, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+        return;
+    }
+    memcpy(host, target, (size_t)(colon - target));
+    host[colon - target] = '\0';
+    port = atoi(colon + 1);
+    acio_stream_reader_t *r2;
+    acio_stream_writer_t *w2;
+    if (acio_open_connection(&r2, &w2, host, port, 0, NULL) < 0) {
+        ts_printf(w, "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n");
+        return;
+    }
+    ts_printf(w, "HTTP/1.1 200 Connection established\r\n\r\n");
+    ts_pump_t back = {r2, w};
+    acio_task_t *t;
+    acio_create_task(&t, ts_pump, &back, "tunnel back");
+    ts_pump_t fwd = {r, w2};
+    ts_pump(&fwd);
+    acio_await(t, NULL);
+    acio_future_unref(t);
+    acio_stream_reader_unref(r2);
+    acio_stream_writer_unref(w2);
+}
+
 static inline void *ts_handler(acio_stream_reader_t *r, acio_stream_writer_t *w, void *arg)
 {
     (void)arg;
@@ -316,6 +377,12 @@ static inline void *ts_handler(acio_stream_reader_t *r, acio_stream_writer_t *w,
         }
         int rc = ts_serve_one(w, head, body ? body : "", blen, nth);
         free(body);
+        if (rc == 3) { /* CONNECT host:port: a tunnel until either side closes */
+            char target[300];
+            sscanf(head, "%*s %299s", target);
+            ts_tunnel(r, w, target);
+            break;
+        }
         if (rc < 0)
             break;
     }
