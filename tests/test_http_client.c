@@ -208,7 +208,8 @@ static ssize_t gen_body(void *data, void *buf, size_t cap)
     gen_t *g = data;
     if (g->pieces == 3)
         return 0;
-    acio_sleep(0.001); /* a body callback may await */
+    if (acio_sleep(0.001) < 0) /* a body callback may await */
+        return -ECANCELED;
     const char *p[] = {"abc", "defgh", "i"};
     size_t n = strlen(p[g->pieces]);
     if (n > cap)
@@ -332,7 +333,7 @@ static void *t_streaming(void *arg)
         got += (size_t)k;
         pieces++;
         if (pieces % 7 == 0)
-            acio_sleep(0.001); /* let more arrive while holding a piece */
+            CHECK(acio_sleep(0.001) == 0, "sleep"); /* let more arrive meanwhile */
     }
     CHECK(got == n, "got %zu of %zu", got, n);
     acio_http_response_release(r);
@@ -706,7 +707,7 @@ static void *t_timeouts(void *arg)
         fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
         connect(fill[i], (struct sockaddr *)&a, sizeof a);
     }
-    acio_sleep(0.05);
+    CHECK(acio_sleep(0.05) == 0, "sleep");
     acio_http_session_opts_t co = {0};
     co.timeout.sock_connect = 0.3;
     s = session(&co);
@@ -755,13 +756,12 @@ static void *t_close_under(void *arg)
     acio_http_session_t *s = session(&so);
     req_arg_t a1 = {s, 1}, a2 = {s, 1};
     acio_task_t *t1, *t2;
-    acio_create_task(&t1, stall_request, &a1, "in-head");
-    acio_create_task(&t2, stall_request, &a2, "in-pool");
-    acio_sleep(0.1);
+    CHECK(acio_create_task(&t1, stall_request, &a1, "in-head") == 0, "task");
+    CHECK(acio_create_task(&t2, stall_request, &a2, "in-pool") == 0, "task");
+    CHECK(acio_sleep(0.1) == 0, "sleep");
     CHECK(a1.rc == 1 && a2.rc == 1, "both waiting");
     acio_http_session_close(s);
-    acio_await(t1, NULL);
-    acio_await(t2, NULL);
+    CHECK(acio_await(t1, NULL) == 0 && acio_await(t2, NULL) == 0, "tasks end");
     acio_future_unref(t1);
     acio_future_unref(t2);
     CHECK(a1.rc == ACIO_EHTTP_SESSION_CLOSED, "waiting for the head: %s", acio_err_name(a1.rc));
@@ -857,10 +857,10 @@ static void *t_many_cancel(void *arg)
     for (int round = 0; round < 2; round++) {
         for (int i = 0; i < N; i++) {
             m[i] = (many_t){s, 1, i};
-            acio_create_task(&t[i], many_one, &m[i], NULL);
+            CHECK(acio_create_task(&t[i], many_one, &m[i], NULL) == 0, "task");
         }
         for (int k = 0; k < 6; k++) {
-            acio_sleep(0.02 + (rand() % 20) / 1000.0);
+            CHECK(acio_sleep(0.02 + (rand() % 20) / 1000.0) == 0, "sleep");
             CHECK(acio_http_session_connections(s, NULL) <= 6, "per-host limit holds: %zu",
                   acio_http_session_connections(s, NULL));
             for (int j = 0; j < 10; j++)
@@ -871,7 +871,8 @@ static void *t_many_cancel(void *arg)
             acio_task_cancel(t[i], NULL);
         int ok = 0;
         for (int i = 0; i < N; i++) {
-            acio_await(t[i], NULL);
+            int rc = acio_await(t[i], NULL);
+            CHECK(rc == 0 || rc == -ECANCELED, "task %d: %s", i, acio_err_name(rc));
             acio_future_unref(t[i]);
             ok += m[i].rc == 0;
         }

@@ -54,7 +54,8 @@ static void *serve_forever(void *arg)
         return acio_raise(-EIO, "server");
     if (write(port_pipe[1], &ts.port, sizeof ts.port) != sizeof ts.port)
         return NULL;
-    acio_sleep(3600);
+    int rc = acio_sleep(3600); /* until the test kills the process */
+    (void)rc;
     return NULL;
 }
 
@@ -64,8 +65,7 @@ static pid_t start_child_server(void)
     cr_assert_eq(pipe(port_pipe), 0);
     pid_t pid = fork();
     if (pid == 0) {
-        acio_run(serve_forever, NULL, NULL);
-        _exit(0);
+        _exit(acio_run(serve_forever, NULL, NULL) < 0);
     }
     cr_assert_eq(read(port_pipe[0], &ts.port, sizeof ts.port), (ssize_t)sizeof ts.port,
                  "the server process did not start");
@@ -86,7 +86,7 @@ static void *t_oom(void *arg)
             o->failed++;
         else
             o->succeeded++;
-        acio_sleep(0.001); /* let closed connections finish on both sides */
+        CHECK(acio_sleep(0.001) == 0, "sleep"); /* let closed connections finish */
     }
     CHECK(n > 5 && n < 2000, "allocation points covered: %ld", n);
     CHECK(o->failed > 0, "some failures were reported");

@@ -165,9 +165,9 @@ static void *t_concurrent(void *arg)
     conc_t c = {s, 0};
     acio_task_t *t[N];
     for (int i = 0; i < N; i++)
-        acio_create_task(&t[i], one, &c, NULL);
+        CHECK(acio_create_task(&t[i], one, &c, NULL) == 0, "task");
     for (int i = 0; i < N; i++) {
-        acio_await(t[i], NULL);
+        CHECK(acio_await(t[i], NULL) == 0, "task %d", i);
         acio_future_unref(t[i]);
     }
     CHECK(c.ok == N, "%d of %d fetched", c.ok, N);

@@ -103,7 +103,7 @@ static void *t_tls(void *arg)
     acio_http_session_close(s);
     acio_server_close(proxy_srv);
     acio_server_close_clients(proxy_srv);
-    acio_server_wait_closed(proxy_srv);
+    CHECK(acio_server_wait_closed(proxy_srv) == 0, "proxy closed");
     acio_server_free(proxy_srv);
     ts_stop();
 

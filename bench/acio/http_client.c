@@ -60,10 +60,13 @@ static void *bench_main(void *arg)
     acio_task_t **t = calloc((size_t)a->conc, sizeof *t);
     double c0 = bench_cpu_ms();
     int64_t t0 = bench_now_ns();
-    for (long i = 0; i < a->conc; i++)
-        acio_create_task(&t[i], worker, s, NULL);
-    for (long i = 0; i < a->conc; i++) {
-        acio_await(t[i], NULL);
+    long started = 0;
+    for (; started < a->conc; started++)
+        if (acio_create_task(&t[started], worker, s, NULL) < 0)
+            break;
+    for (long i = 0; i < started; i++) {
+        if (acio_await(t[i], NULL) < 0)
+            failures++;
         acio_future_unref(t[i]);
     }
     double cpu = bench_cpu_ms() - c0;

@@ -169,7 +169,8 @@ static inline int ts_serve_one(acio_stream_writer_t *w, const char *head, const 
         ts_printf(w, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n");
         ts_write(w, b, n);
         free(b);
-        acio_stream_writer_drain(w);
+        int rc = acio_stream_writer_drain(w);
+        (void)rc; /* the close follows either way */
         return -1;
     }
     if (!strncmp(path, "/enc/", 5)) {
@@ -201,16 +202,14 @@ static inline int ts_serve_one(acio_stream_writer_t *w, const char *head, const 
                          "0123456789");
     if (!strcmp(path, "/reset-head")) {
         ts_printf(w, "HTTP/1.1 200 OK\r\nContent-Le");
-        acio_stream_writer_drain(w);
-        acio_sleep(0.05);
-        ts_reset(w);
+        if (acio_stream_writer_drain(w) == 0 && acio_sleep(0.05) == 0)
+            ts_reset(w);
         return -1;
     }
     if (!strcmp(path, "/reset-body")) {
         ts_printf(w, "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n0123456789");
-        acio_stream_writer_drain(w);
-        acio_sleep(0.05);
-        ts_reset(w);
+        if (acio_stream_writer_drain(w) == 0 && acio_sleep(0.05) == 0)
+            ts_reset(w);
         return -1;
     }
     if (!strcmp(path, "/close-body")) {
@@ -235,12 +234,14 @@ static inline int ts_serve_one(acio_stream_writer_t *w, const char *head, const 
         return ts_printf(w, "Content-Length: 0\r\n\r\n");
     }
     if (!strcmp(path, "/stall-head")) {
-        acio_sleep(30);
+        int rc = acio_sleep(30); /* cancelled when the server stops */
+        (void)rc;
         return -1;
     }
     if (!strcmp(path, "/stall-body")) {
         ts_printf(w, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789");
-        acio_sleep(30);
+        int rc = acio_sleep(30); /* cancelled when the server stops */
+        (void)rc;
         return -1;
     }
     if (!strcmp(path, "/trickle")) {
@@ -252,7 +253,8 @@ static inline int ts_serve_one(acio_stream_writer_t *w, const char *head, const 
         return 0;
     }
     if (!strcmp(path, "/slow")) {
-        acio_sleep(0.3);
+        if (acio_sleep(0.3) < 0)
+            return -1;
         return ts_printf(w, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nslow");
     }
     if (!strcmp(path, "/once")) { /* answers the first request of a connection only */
@@ -326,11 +328,13 @@ static inline void ts_tunnel(acio_stream_reader_t *r, acio_stream_writer_t *w, c
     ts_printf(w, "HTTP/1.1 200 Connection established\r\n\r\n");
     ts_pump_t back = {r2, w};
     acio_task_t *t;
-    acio_create_task(&t, ts_pump, &back, "tunnel back");
     ts_pump_t fwd = {r, w2};
-    ts_pump(&fwd);
-    acio_await(t, NULL);
-    acio_future_unref(t);
+    if (acio_create_task(&t, ts_pump, &back, "tunnel back") == 0) {
+        ts_pump(&fwd);
+        if (acio_await(t, NULL) < 0)
+            acio_task_cancel(t, NULL);
+        acio_future_unref(t);
+    }
     acio_stream_reader_unref(r2);
     acio_stream_writer_unref(w2);
 }
@@ -412,7 +416,8 @@ static inline void ts_stop(void)
 {
     acio_server_close(ts.srv);
     acio_server_close_clients(ts.srv);
-    acio_server_wait_closed(ts.srv);
+    if (acio_server_wait_closed(ts.srv) < 0)
+        fprintf(stderr, "scripted server: wait_closed interrupted\n");
     acio_server_free(ts.srv);
     ts.srv = NULL;
 }
