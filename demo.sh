@@ -159,6 +159,15 @@ ex tcp_echo_demo "A TCP echo server and client" 'asyncio.start_server(handle_ech
     "The seed's echo server and client in one process, over 127.0.0.1: the client sends 'Hello World!', the server sends it back, and both close the connection."
 ex aiofiles_crawl "A small crawler that appends to a file" 'aiohttp GET, then async with aiofiles.open(file, "a")' "seed 002 areq.py" \
     "The seed's crawler fetches pages concurrently, extracts their links and appends them to a shared file. This version crawls a five-page site that the program serves itself on 127.0.0.1 (no network is used); one page answers 404 to show the error path. The file is read back at the end."
+ex requests_download "Downloading with requests, one after another" 'requests.get(url)' "seed 001 §2" \
+    "The seed's synchronous version: three images downloaded one after the other with a blocking call, here acio_http_fetch_blocking (requests.get), which runs a loop of its own. The images come from a web server the program runs in a thread on 127.0.0.1 (no network is used)." \
+    "开始下载 = \"start downloading\", 下载完成 = \"download finished\"; each download then prints its file name and size."
+ex aiohttp_download "Downloading with aiohttp, all at once" 'async with aiohttp.ClientSession() as session: ... await asyncio.wait(tasks)' "seed 001 §2" \
+    "The seed's coroutine version: one HTTP client session, three download tasks at once, each saving its image to a file. The server answers the second image first, so the downloads finish in a different order than they started." \
+    "发送请求 = \"sending request\", 下载完成 = \"download finished\"; the last lines are the files written, with their sizes."
+ex aiohttp_fetch "Nested coroutines making HTTP requests" 'asyncio.gather(fetch_async(url1), fetch_async(url2))' "seed 004, seed 001 §5.4" \
+    "Seed 004 gathers two coroutines that each open their own client session and print the status and the page; seed 001's crawler shares one session among three tasks and prints each page's length. The pages are stand-ins served on 127.0.0.1." \
+    "发送请求 = \"sending request\", 得到结果 = \"got the result\"."
 
 # ---- processes and signals ----
 ex subprocess_date "Reading a child process's output" 'asyncio.create_subprocess_exec(..., stdout=PIPE); await proc.stdout.readline()' "seed 003 §3.3" \
