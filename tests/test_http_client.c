@@ -183,6 +183,24 @@ static void *t_request_bytes(void *arg)
     CHECK(strstr(b, "Content-Type: application/json\r\nContent-Length: 8\r\n\r\n{\"k\": 1}"),
           "json body: %s", (const char *)b);
     acio_http_response_release(r);
+    /* Headers from an acio_http_headers_t list, after the array's. */
+    acio_http_headers_t list;
+    acio_http_headers_init(&list);
+    CHECK(acio_http_headers_add(&list, "X-List", "one") == 0 &&
+              acio_http_headers_add(&list, "x-list", "two") == 0,
+          "list");
+    acio_http_field_t first[] = {{"X-First", "0"}};
+    acio_http_request_opts_t lo = {0};
+    lo.headers = first;
+    lo.nheaders = 1;
+    lo.header_list = &list;
+    rc = acio_http_request(s, "GET", ts_url("/echo"), &lo, &r);
+    acio_http_headers_close(&list);
+    CHECK(rc == 0 && acio_http_response_read(r, &b, &len) == 0, "header list: %s",
+          acio_err_name(rc));
+    CHECK(strstr(b, "X-First: 0\r\nX-List: one\r\nx-list: two\r\n"), "list headers: %s",
+          (const char *)b);
+    acio_http_response_release(r);
     /* Header injection is refused. */
     acio_http_field_t bad[] = {{"X-Evil", "a\r\nInjected: 1"}};
     acio_http_request_opts_t bo = {0};

@@ -22,6 +22,7 @@
 #include <sys/types.h>
 
 #include "common.h"
+#include "http_headers.h"
 #include "tls.h"
 
 typedef struct acio_http_session_s acio_http_session_t;
@@ -87,7 +88,8 @@ typedef ssize_t (*acio_http_body_cb)(void *data, void *buf, size_t cap);
 typedef struct {
     const acio_http_field_t *headers; /* case-insensitive, order kept, repeats allowed */
     size_t nheaders;
-    const acio_http_field_t *params; /* appended to the URL's query, form-encoded */
+    const acio_http_headers_t *header_list; /* more headers, sent after `headers` */
+    const acio_http_field_t *params;        /* appended to the URL's query, form-encoded */
     size_t nparams;
     /* Body sources. */
     const void *body; /* bytes */

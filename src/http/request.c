@@ -571,6 +571,25 @@ int acio_http_request(acio_http_session_t *s, const char *method, const char *ur
         opts = &none;
     if (!acio_current_task())
         return ACIO_ENOTASK;
+    if (opts->header_list && acio_http_headers_count(opts->header_list)) {
+        /* One array of fields: the request's own, then the list's. */
+        size_t n = opts->nheaders + acio_http_headers_count(opts->header_list);
+        acio_http_field_t *all = acio__malloc(n * sizeof *all);
+        if (!all)
+            return -ENOMEM;
+        memcpy(all, opts->headers, opts->nheaders * sizeof *all);
+        size_t pos = 0, k = opts->nheaders;
+        acio_http_header_t f;
+        while (k < n && acio_http_headers_next(opts->header_list, &pos, NULL, &f))
+            all[k++] = (acio_http_field_t){f.name, f.value}; /* NUL-terminated by the list */
+        acio_http_request_opts_t merged = *opts;
+        merged.headers = all;
+        merged.nheaders = k;
+        merged.header_list = NULL;
+        int rc = acio_http_request(s, method, url, &merged, out);
+        acio__free(all);
+        return rc;
+    }
     if (s->closed || s->loop_gone)
         return ACIO_EHTTP_SESSION_CLOSED;
     if (strlen(method) > 32)
