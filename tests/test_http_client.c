@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "acio.h"
+#include "http/client_int.h" /* the DNS cache test looks inside */
 #include "support/check.h"
 #include "support/fds.h"
 #include "support/http_script.h"
@@ -962,4 +963,41 @@ static void *t_proxy(void *arg)
 Test(http_client, http_proxy_explicit_and_environment, .timeout = 60)
 {
     run_test(t_proxy, NULL);
+}
+
+/* ---- the DNS cache (looked at from inside) ---- */
+
+static void *t_dns_cache(void *arg)
+{
+    (void)arg;
+    acio_http_session_t *s = session(NULL);
+    char url[64], body[16];
+    snprintf(url, sizeof url, "http://localhost:%d/close", ts.port);
+    acio_http_response_t *r;
+    CHECK(acio_http_get(s, url, &r) == 0, "first");
+    acio_http_response_release(r);
+    hc_dns_t *first = s->dns;
+    char key[32];
+    snprintf(key, sizeof key, "localhost:%d", ts.port);
+    CHECK(first && !strcmp(first->key, key) && !first->next, "one cached entry for %s", key);
+    double ttl = first->expires - acio_loop_time(acio_get_running_loop());
+    CHECK(ttl > 9 && ttl <= 10, "aiohttp's 10 s TTL: %g", ttl);
+    /* A second connection (the first was closed) resolves from the cache. */
+    CHECK(acio_http_get(s, url, &r) == 0, "second");
+    acio_http_response_release(r);
+    CHECK(s->dns == first && first->refs == 1, "the same entry, only the cache holds it");
+    CHECK(ts.connections == 2, "two connections: %d", ts.connections);
+    acio_http_session_close(s);
+    acio_http_session_opts_t o = {0};
+    o.dns_ttl = -1;
+    s = session(&o);
+    CHECK(get_body(s, "/ok", NULL, body, sizeof body) == 0, "no cache");
+    CHECK(s->dns == NULL, "dns_ttl < 0 caches nothing");
+    acio_http_session_close(s);
+    return NULL;
+}
+
+Test(http_client, dns_cache_ttl, .timeout = 60)
+{
+    run_test(t_dns_cache, NULL);
 }
