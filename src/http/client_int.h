@@ -55,6 +55,9 @@ struct hc_conn_s {
     acio_http_session_t *s;
     hc_host_t *host;
     acio_transport_t *t; /* our reference */
+    /* The transport whose connection_made ran last (a reference) while the connection
+     * is being opened: if opening fails after it, its callbacks are cut off from us. */
+    acio_transport_t *made;
     int state;
     /* The read buffer: bytes [start, end) are unread. old_buf is a buffer the body reader
      * may still have handed out (freed at the next read call). */

@@ -93,6 +93,14 @@ static void wake(acio_future_t **fp)
         acio_future_set_result(f, NULL);
 }
 
+static void p_connection_made(acio_transport_t *t, void *data)
+{
+    hc_conn_t *c = data;
+    if (c->made)
+        acio_transport_unref(c->made);
+    c->made = acio_transport_ref(t);
+}
+
 static int p_get_buffer(acio_transport_t *t, size_t hint, void **buf, size_t *len, void *data)
 {
     (void)t;
@@ -188,6 +196,7 @@ static void p_resume_writing(acio_transport_t *t, void *data)
 }
 
 static const acio_protocol_t conn_protocol = {
+    .connection_made = p_connection_made,
     .get_buffer = p_get_buffer,
     .buffer_updated = p_buffer_updated,
     .eof_received = p_eof_received,
@@ -303,9 +312,24 @@ static void unlink_all(hc_conn_t *c)
     c->all_prev = c->all_next = NULL;
 }
 
+/* Opening failed or finished: a transport that told us connection_made but that we do
+ * not keep (a cancellation raced the handshake) must never call us again. */
+static void forget_made(hc_conn_t *c)
+{
+    if (!c->made)
+        return;
+    if (c->made != c->t) {
+        acio_transport_set_protocol(c->made, &dead_protocol, NULL);
+        acio_transport_abort(c->made);
+    }
+    acio_transport_unref(c->made);
+    c->made = NULL;
+}
+
 void hc_conn_destroy(hc_conn_t *c)
 {
     unlink_all(c);
+    forget_made(c);
     if (c->t) {
         acio_transport_set_protocol(c->t, &dead_protocol, NULL);
         /* A connection in the middle of anything is aborted; one that finished its
@@ -366,9 +390,12 @@ int hc_conn_open(acio_http_session_t *s, hc_host_t *host, const acio_url_t *url,
         close(fd);
         goto fail;
     }
-    rc = acio__transport_await_made(t, &c->t);
+    acio_transport_ref(t); /* ours, whatever the wait gives */
+    c->t = t;
+    rc = acio__transport_await_made(t, NULL);
     if (rc < 0)
         goto fail;
+    forget_made(c);
     if (proxy && strcmp(url->scheme, "https") == 0) {
         hc_deadline_t tdl = *dl;
         tdl.total = until;
@@ -393,6 +420,7 @@ int hc_conn_open(acio_http_session_t *s, hc_host_t *host, const acio_url_t *url,
             goto fail;
         acio_transport_unref(c->t);
         c->t = tls;
+        forget_made(c);
     }
     c->state = HC_CONN_BUSY;
     *out = c;
