@@ -241,8 +241,8 @@ struct acio_http_response_s {
 int hc_response_new(acio_http_session_t *s, const char *method, const char *url,
                     acio_http_response_t **out);
 /* Read and parse the head from c (1xx skipped); on success the response owns c until
- * its body is done. reused tells whether c served responses before (an EOF before any
- * byte is then ACIO_EHTTP_DISCONNECTED, which the caller may retry). */
+ * its body is done. An EOF before any byte is ACIO_EHTTP_DISCONNECTED (r->got_bytes
+ * tells the caller whether a retry is safe). */
 int hc_response_read_head(acio_http_response_t *r, hc_conn_t *c, const hc_deadline_t *dl);
 /* Read and drop the body (up to max bytes; past that, close the connection). */
 int hc_response_discard(acio_http_response_t *r, size_t max);
@@ -283,8 +283,9 @@ int hc_basic_auth_userinfo(const char *userinfo, char *dst, size_t cap);
 struct hc_cookie_s;
 /* Store the Set-Cookie fields of a response from url. */
 void hc_cookies_store(acio_http_session_t *s, const acio_url_t *url, const acio_http_response_t *r);
-/* Append "Cookie: ...\r\n" for url to dst[*len..cap) if any cookie matches; returns 0 or
- * -ENOBUFS (the caller grows the buffer and retries). */
+/* Write "Cookie: ...\r\n" for url into dst (at most cap bytes) if any cookie matches.
+ * Returns the length it needs (0: no cookie); more than cap means nothing useful was
+ * written and the caller retries with a bigger buffer. */
 size_t hc_cookies_header(acio_http_session_t *s, const acio_url_t *url, char *dst, size_t cap);
 void hc_cookies_free(acio_http_session_t *s);
 
