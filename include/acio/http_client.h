@@ -138,7 +138,7 @@ ACIO_EXTERN void *acio_http_session_get_data(const acio_http_session_t *s);
  * opts may be NULL. Errors: ACIO_EURL_* (bad URL), ACIO_EHTTP_* (client and parser
  * codes), the timeouts above, connection errors (-ECONNREFUSED, -ECONNRESET, ...,
  * ACIO_EHTTP_DISCONNECTED: the server closed before answering), TLS errors
- * (-EKEYREJECTED for a certificate that fails verification), -ECANCELED, -ENOMEM. */
+ * (ACIO_ECERTVERIFY, ACIO_EHOSTMISMATCH, ACIO_ETLSHANDSHAKE), -ECANCELED, -ENOMEM. */
 ACIO_EXTERN int acio_http_request(acio_http_session_t *s, const char *method, const char *url,
                                   const acio_http_request_opts_t *opts, acio_http_response_t **out);
 /* session.get(url) / session.post(url, data=...). Coroutines. */
