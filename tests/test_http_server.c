@@ -65,7 +65,7 @@ static int h_echo(acio_http_request_t *req, void *arg)
     int rc = acio_http_request_body(req, &data, &len);
     if (rc < 0)
         return rc;
-    acio_http_response_header(req, "X-Body-Length", len ? "some" : "none");
+    acio_http_respond_header(req, "X-Body-Length", len ? "some" : "none");
     return acio_http_respond(req, 200, "application/octet-stream", data, len);
 }
 
@@ -930,14 +930,14 @@ Test(http_server, half_close_answers_what_is_complete)
 static int h_hdr(acio_http_request_t *req, void *arg)
 {
     (void)arg;
-    int bad1 = acio_http_response_header(req, "X-Ok", "a\r\nSet-Cookie: evil=1");
-    int bad2 = acio_http_response_header(req, "Bad Name", "v");
-    int bad3 = acio_http_response_header(req, "Content-Length", "3");
-    int ok = acio_http_response_header(req, "X-Ok", "fine");
+    int bad1 = acio_http_respond_header(req, "X-Ok", "a\r\nSet-Cookie: evil=1");
+    int bad2 = acio_http_respond_header(req, "Bad Name", "v");
+    int bad3 = acio_http_respond_header(req, "Content-Length", "3");
+    int ok = acio_http_respond_header(req, "X-Ok", "fine");
     char out[128];
     snprintf(out, sizeof out, "%s %s %d %d", acio_err_name(bad1), acio_err_name(bad2), bad3, ok);
     acio_http_respond_text(req, 200, out);
-    return acio_http_response_header(req, "X-Late", "x") == ACIO_EHTTP_RESPONDED ? 0 : -EPROTO;
+    return acio_http_respond_header(req, "X-Late", "x") == ACIO_EHTTP_RESPONDED ? 0 : -EPROTO;
 }
 
 static int c_hdr(fixture_t *f)

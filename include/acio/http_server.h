@@ -140,8 +140,8 @@ ACIO_EXTERN int acio_http_error(acio_http_request_t *req, int code, const char *
  * Date and Connection are the server's: setting them gives -EINVAL. Strings are copied.
  * Errors: ACIO_EHTTP_INVALID_NAME (not a token), ACIO_EHTTP_INVALID_VALUE (CR, LF, NUL
  * or another control byte: header injection), ACIO_EHTTP_RESPONDED, -ENOMEM. */
-ACIO_EXTERN int acio_http_response_header(acio_http_request_t *req, const char *name,
-                                          const char *value);
+ACIO_EXTERN int acio_http_respond_header(acio_http_request_t *req, const char *name,
+                                         const char *value);
 
 /* Answer with status and len bytes of body (copied) of content_type (NULL: none). The
  * response is queued at once; the handler may go on (e.g. clean up) and return.

@@ -514,7 +514,7 @@ static void dispatch(srv_conn_t *c, acio_http_request_t *req, size_t head_len)
     acio__http_body_pump(c, req);
     if (st) {
         if (st == 405)
-            acio_http_response_header(req, "Allow", allow);
+            acio_http_respond_header(req, "Allow", allow);
         acio_http_respond_error(req, st, acio__http_reason(st));
         request_complete(req);
         return;

@@ -46,7 +46,7 @@ const char *acio__http_reason(int status)
 
 /* ---- headers ---- */
 
-int acio_http_response_header(acio_http_request_t *req, const char *name, const char *value)
+int acio_http_respond_header(acio_http_request_t *req, const char *name, const char *value)
 {
     if (!req || !name || !value)
         return -EINVAL;
