@@ -222,8 +222,10 @@ static bool acceptable(const peer_t *p, int rc)
     switch (p->act) {
     case RST:
         /* The reset reaches a read or a write; after our close it may not matter. */
+        /* A reset at connect may also come before the server accepts: the kernel then
+         * drops the connection and the handler never runs (rc stays 0). */
         return code_in(rc, reset, 2) || (p->phase == P_SHUTDOWN && rc == 0) ||
-               (p->phase == P_CONNECT && rc == 1);
+               (p->phase == P_CONNECT && (rc == 1 || rc == 0));
     case FIN:
         /* EOF (with whatever came before it); a writer blocked on the peer times out.
          * TLS has no half-close: after the peer's FIN the transport is closing, and a

@@ -5,7 +5,9 @@
 foreach(mode use double)
   execute_process(COMMAND ${VALGRIND} --error-exitcode=99 --leak-check=no ${PROG} ${mode}
                   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 120)
-  if(NOT rc EQUAL 99)
+  # 99: valgrind's own exit code after reporting; acio may also abort on its own first
+  # (it checks a freed object's count and names the misuse), which still follows the report.
+  if(rc EQUAL 0)
     message(FATAL_ERROR "${mode}: valgrind reported no error (exit ${rc}):\n${err}")
   endif()
   if(NOT err MATCHES "Invalid (read|write)" OR NOT err MATCHES "acio_future_")
