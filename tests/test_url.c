@@ -84,36 +84,28 @@ Test(url, parse_parts)
 
 Test(url, parse_hosts)
 {
-    acio_url_t *u = parse_ok("http://[2001:DB8::A]:8080/");
-    cr_assert_str_eq(u->host, "2001:db8::a");
-    cr_assert_str_eq(u->href, "http://[2001:db8::a]:8080/");
-    acio_url_free(u);
-
-    u = parse_ok("http://[v7.Fe80::1]/");
-    cr_assert_str_eq(u->host, "v7.fe80::1");
-    acio_url_free(u);
-
-    u = parse_ok("http://M\xc3\xbcnchen.DE/");
-    cr_assert_str_eq(u->host, "xn--mnchen-3ya.de");
-    acio_url_free(u);
-
-    /* Non-transitional UTS #46: sharp s stays itself (IDNA2008), as browsers do now. */
-    u = parse_ok("http://fa\xc3\x9f.de/");
-    cr_assert_str_eq(u->host, "xn--fa-hia.de");
-    acio_url_free(u);
-
-    u = parse_ok("http://%45xample.com/");
-    cr_assert_str_eq(u->host, "example.com");
-    acio_url_free(u);
-
-    u = parse_ok("http://m%C3%BCnchen.de/");
-    cr_assert_str_eq(u->host, "xn--mnchen-3ya.de");
-    acio_url_free(u);
-
-    u = parse_ok("http://127.0.0.1:0/");
-    cr_assert_str_eq(u->host, "127.0.0.1");
-    cr_assert_eq(u->port, 0);
-    acio_url_free(u);
+    static const struct {
+        const char *in, *host, *href; /* href NULL: not checked */
+        int port;                     /* -2: not checked */
+    } cases[] = {
+        {"http://[2001:DB8::A]:8080/", "2001:db8::a", "http://[2001:db8::a]:8080/", 8080},
+        {"http://[v7.Fe80::1]/", "v7.fe80::1", NULL, -2},
+        {"http://M\xc3\xbcnchen.DE/", "xn--mnchen-3ya.de", NULL, -2},
+        /* Non-transitional UTS #46: sharp s stays itself (IDNA2008), as browsers do now. */
+        {"http://fa\xc3\x9f.de/", "xn--fa-hia.de", NULL, -2},
+        {"http://%45xample.com/", "example.com", NULL, -2},
+        {"http://m%C3%BCnchen.de/", "xn--mnchen-3ya.de", NULL, -2},
+        {"http://127.0.0.1:0/", "127.0.0.1", NULL, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        acio_url_t *u = parse_ok(cases[i].in);
+        cr_assert_str_eq(u->host, cases[i].host, "host of %s", cases[i].in);
+        if (cases[i].href)
+            cr_assert_str_eq(u->href, cases[i].href, "href of %s", cases[i].in);
+        if (cases[i].port != -2)
+            cr_assert_eq(u->port, cases[i].port, "port of %s", cases[i].in);
+        acio_url_free(u);
+    }
 }
 
 Test(url, parse_errors)
