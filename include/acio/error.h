@@ -167,7 +167,19 @@
        "acio does not support this PostgreSQL operation (COPY); the connection was closed")
 
 /* acio-crawl: offsets 600-699. */
-#define ACIO_CRAWL_ERRORS(XX)
+#define ACIO_CRAWL_ERRORS(XX)                                                                      \
+    XX(EFRONTIER_LEASE, 600,                                                                       \
+       "crawl: the frontier lease expired and the URL was queued again (another process took it)") \
+    XX(ECRAWL_ROBOTS, 601, "crawl: robots.txt disallows this URL for this user agent (skipped)")  \
+    XX(ECRAWL_TOO_LARGE, 602,                                                                      \
+       "crawl: the body is larger than --max-bytes allows (not parsed); raise the limit")          \
+    XX(ECRAWL_REDIRECT, 603, "crawl: a redirect without a usable Location header")                 \
+    XX(ECRAWL_TOO_MANY_REDIRECTS, 604,                                                             \
+       "crawl: the redirect chain is longer than --max-redirects (a loop?)")                       \
+    XX(ECRAWL_OUTPUT, 605, "crawl: writing an output file failed (disk full? see the message)")    \
+    XX(ECRAWL_JOURNAL, 606,                                                                        \
+       "crawl: the --state journal is damaged or belongs to another crawl; use a new directory")  \
+    XX(ECRAWL_STATUS, 607, "crawl: the server answered with an error status (4xx or 5xx)")
 
 /* The HTTP client's own codes (acio/http_client.h): offsets 340-379 of the HTTP range. */
 #define ACIO_HTTP_CLIENT_ERRORS(XX)                                                                \
