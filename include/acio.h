@@ -32,6 +32,7 @@ extern "C" {
 #include "acio/html.h"
 #include "acio/robots.h"
 #include "acio/seen.h"
+#include "acio/warc.h"
 #include "acio/http_parser.h"
 #include "acio/http_headers.h"
 #include "acio/http_server.h"
