@@ -157,8 +157,12 @@ ex run_in_executor_download "A blocking library inside asyncio" 'await loop.run_
 # ---- network ----
 ex tcp_echo_demo "A TCP echo server and client" 'asyncio.start_server(handle_echo, ...); asyncio.open_connection(...)' "seed 003 §3.2" \
     "The seed's echo server and client in one process, over 127.0.0.1: the client sends 'Hello World!', the server sends it back, and both close the connection."
-ex aiofiles_crawl "A small crawler that appends to a file" 'aiohttp GET, then async with aiofiles.open(file, "a")' "seed 002 areq.py" \
-    "The seed's crawler fetches pages concurrently, extracts their links and appends them to a shared file. This version crawls a five-page site that the program serves itself on 127.0.0.1 (no network is used); one page answers 404 to show the error path. The file is read back at the end."
+ex areq "A small crawler that appends to a file" 'urls.txt in; aiohttp GET, links found, urljoin; async with aiofiles.open(file, "a")' "seed 002 areq.py" \
+    "The seed's crawler reads its URLs from a file, fetches the pages concurrently, extracts their links with a real HTML tokenizer, resolves them and appends them to a shared file. This version crawls a five-page site that the program serves itself on 127.0.0.1 (no network is used); one page answers 404 and one URL points at a closed port, to show that failures are logged and the crawl goes on. The file is read back at the end."
+ex gather_crawl "Fifty requests gathered with return_exceptions" 'await asyncio.gather(*tasks, return_exceptions=True)' "seed 000" \
+    "The seed's crawler: fifty GETs at once on one session with a pool limit and a total timeout; each result prints OK with the page's length or FAIL with the error, in the order of the URLs."
+ex quotes_crawler "A quotes crawler" 'results = await asyncio.gather(*[fetch_url(session, url.format(page)) ...])' "seed 003 §5" \
+    "The seed's quotes crawler on a local five-page copy of the site's layout: the pages are fetched at once, the quotes and authors pulled out, and quotes.txt written and shown."
 ex requests_download "Downloading with requests, one after another" 'requests.get(url)' "seed 001 §2" \
     "The seed's synchronous version: three images downloaded one after the other with a blocking call, here acio_http_fetch_blocking (requests.get), which runs a loop of its own. The images come from a web server the program runs in a thread on 127.0.0.1 (no network is used)." \
     "开始下载 = \"start downloading\", 下载完成 = \"download finished\"; each download then prints its file name and size."

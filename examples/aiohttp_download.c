@@ -17,9 +17,11 @@
  *             await asyncio.wait(tasks)
  *
  * The seed downloads from a public site. This port downloads from a web server the
- * program runs itself on 127.0.0.1 (an acio stream server answering the seed's three
- * paths with fixed bytes, each after its own delay, so the completion order is the same
- * every run), with acio's HTTP client; no network is used. The port changes every run,
+ * program runs itself on 127.0.0.1 (acio's HTTP server, examples/support/local_site.h,
+ * answering the seed's three paths with fixed bytes, each after its own delay, so the
+ * completion order is the same every run), with acio's HTTP client, and writes the files
+ * with acio's file layer (the seed's plain open() would block the loop); no network is
+ * used. The port changes every run,
  * so URLs are printed with PORT in its place. The files go to a temporary directory,
  * whose listing is printed at the end and which is then removed. */
 #include <dirent.h>
@@ -30,55 +32,37 @@
 
 #include <acio.h>
 
-static const struct {
-    const char *path;
-    double delay;
-} images[] = {
-    {"/newsdfs/g26/M02/35/A9/120x90_0_autohomecar__ChsEe12AXQ6AOOH_AAFocMs8nzU621.jpg", 0.3},
-    {"/newsdfs/g30/M01/3C/E2/120x90_0_autohomecar__ChcCSV2BBICAUntfAADjJFd6800429.jpg", 0.1},
-    {"/newsdfs/g26/M0B/3C/65/120x90_0_autohomecar__ChcCP12BFCmAIO83AAGq7vK0sGY193.jpg", 0.2},
+#include "support/local_site.h"
+
+static const char *paths[] = {
+    "/newsdfs/g26/M02/35/A9/120x90_0_autohomecar__ChsEe12AXQ6AOOH_AAFocMs8nzU621.jpg",
+    "/newsdfs/g30/M01/3C/E2/120x90_0_autohomecar__ChcCSV2BBICAUntfAADjJFd6800429.jpg",
+    "/newsdfs/g26/M0B/3C/65/120x90_0_autohomecar__ChcCP12BFCmAIO83AAGq7vK0sGY193.jpg",
 };
-#define NIMAGES (sizeof images / sizeof *images)
+#define NIMAGES (sizeof paths / sizeof *paths)
 
-/* ---- the local server: each image is 1000 + 100 * i bytes ---- */
+/* The local site: image i is 1000 + 100 * i bytes, answered after its own delay. */
+static const double delays[NIMAGES] = {0.3, 0.1, 0.2};
+static char image_bytes[NIMAGES][1200];
+static local_page_t pages[NIMAGES];
 
-static void *serve(acio_stream_reader_t *r, acio_stream_writer_t *w, void *arg)
+static void make_site(void)
 {
-    (void)arg;
-    char head[4096], path[512];
-    for (;;) {
-        ssize_t n = acio_stream_reader_readuntil(r, "\r\n\r\n", 4, head, sizeof head - 1, NULL);
-        if (n <= 0 || sscanf(head, "GET %511s", path) != 1)
-            break;
-        size_t i = 0;
-        while (i < NIMAGES && strcmp(images[i].path, path) != 0)
-            i++;
-        if (i == NIMAGES) {
-            if (acio_stream_writer_write(w, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
-                                         45) < 0)
-                break;
-            continue;
-        }
-        if (acio_sleep(images[i].delay) < 0)
-            break;
+    for (size_t i = 0; i < NIMAGES; i++) {
         size_t len = 1000 + 100 * i;
-        char body[2000], hdr[128];
         for (size_t k = 0; k < len; k++)
-            body[k] = (char)(k * 7 + i);
-        int hl = snprintf(
-            hdr, sizeof hdr,
-            "HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nContent-Length: %zu\r\n\r\n", len);
-        if (acio_stream_writer_write(w, hdr, (size_t)hl) < 0 ||
-            acio_stream_writer_write(w, body, len) < 0)
-            break;
+            image_bytes[i][k] = (char)(k * 7 + i);
+        pages[i] = (local_page_t){.path = paths[i],
+                                  .content_type = "image/jpeg",
+                                  .body = image_bytes[i],
+                                  .body_len = len,
+                                  .delay = delays[i]};
     }
-    acio_stream_writer_close(w);
-    return NULL;
 }
 
 /* ---- the seed's program ---- */
 
-static int port;
+static local_site_t *site;
 static char dir[] = "/tmp/acio-aiohttp-download-XXXXXX";
 
 typedef struct {
@@ -90,7 +74,7 @@ static void *fetch(void *arg)
 {
     fetch_arg_t *a = arg;
     char url[600];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, a->path);
+    local_site_url(site, a->path, url, sizeof url);
     printf("发送请求: http://127.0.0.1:PORT%s\n", a->path);
     acio_http_response_t *response;
     int rc = acio_http_get(a->session, url, &response);
@@ -100,13 +84,20 @@ static void *fetch(void *arg)
     size_t len;
     rc = acio_http_response_read(response, &content, &len);
     if (rc == 0) {
+        /* with open(file_name, mode='wb') as file_object: file_object.write(content),
+         * through acio's file layer (aiofiles), so the loop keeps serving the others. */
         char file_name[700];
         snprintf(file_name, sizeof file_name, "%s/%s", dir, strrchr(a->path, '_') + 1);
-        FILE *f = fopen(file_name, "wb");
-        if (!f || fwrite(content, 1, len, f) != len)
-            rc = -EIO;
-        if (f && fclose(f) != 0)
-            rc = -EIO;
+        acio_file_t *f;
+        rc = acio_file_open(&f, file_name, "wb");
+        if (rc == 0) {
+            rc = acio_file_write(f, content, len);
+            int crc = acio_file_close(f);
+            if (rc == 0)
+                rc = crc;
+        }
+    }
+    if (rc == 0) {
         printf("下载完成 http://127.0.0.1:PORT%s\n", a->path);
     }
     acio_http_response_release(response);
@@ -116,11 +107,10 @@ static void *fetch(void *arg)
 static void *amain(void *arg)
 {
     (void)arg;
-    acio_server_t *srv;
-    int rc = acio_start_server(&srv, serve, NULL, "127.0.0.1", 0, 0, NULL);
+    make_site();
+    int rc = local_site_start(&site, pages, NIMAGES);
     if (rc < 0)
         return acio_raise(rc, "server");
-    port = acio_server_port(srv);
     acio_http_session_t *session;
     rc = acio_http_session_new(&session, NULL);
     if (rc < 0)
@@ -129,7 +119,7 @@ static void *amain(void *arg)
     acio_task_t *tasks[NIMAGES];
     size_t started = 0;
     for (; started < NIMAGES; started++) {
-        args[started] = (fetch_arg_t){session, images[started].path};
+        args[started] = (fetch_arg_t){session, paths[started]};
         if (acio_create_task(&tasks[started], fetch, &args[started], NULL) < 0)
             break;
     }
@@ -143,8 +133,7 @@ static void *amain(void *arg)
         acio_future_unref(tasks[i]);
     }
     acio_http_session_close(session);
-    acio_server_close(srv);
-    acio_server_free(srv);
+    local_site_stop(site);
     return rc < 0 ? acio_raise(rc, "downloads") : NULL;
 }
 

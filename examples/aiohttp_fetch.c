@@ -20,9 +20,10 @@
  *             return text
  *
  * The seeds fetch public sites. This port fetches stand-ins served by the program
- * itself on 127.0.0.1 (an acio stream server; each page after its own delay, so the
- * output order is the same every run) with acio's HTTP client; no network is used. The
- * port changes every run, so URLs are printed with PORT in its place. Part two shares
+ * itself on 127.0.0.1 (acio's HTTP server, examples/support/local_site.h; each page after
+ * its own delay, so the output order is the same every run) with acio's HTTP client; no
+ * network is used. The port changes every run, so URLs are printed with PORT in its
+ * place. Part two shares
  * one session, with verify_ssl=False as the seed's ssl_verify_off (unused on http). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,50 +31,27 @@
 
 #include <acio.h>
 
-static const struct {
-    const char *path;
-    double delay;
-    const char *html;
-} pages[] = {
-    {"/baidu/", 0.2, "<html><title>baidu</title></html>"},
-    {"/cnblogs/ssyfj/", 0.1, "<html><title>ssyfj - cnblogs</title><body>blog</body></html>"},
-    {"/python.org/", 0.3, "<html><title>Welcome to Python.org</title></html>"},
-    {"/pythonav/", 0.05, "<html><title>pythonav</title><body>courses</body></html>"},
+#include "support/local_site.h"
+
+static const local_page_t pages[] = {
+    {.path = "/baidu/", .delay = 0.2, .body = "<html><title>baidu</title></html>"},
+    {.path = "/cnblogs/ssyfj/",
+     .delay = 0.1,
+     .body = "<html><title>ssyfj - cnblogs</title><body>blog</body></html>"},
+    {.path = "/python.org/",
+     .delay = 0.3,
+     .body = "<html><title>Welcome to Python.org</title></html>"},
+    {.path = "/pythonav/",
+     .delay = 0.05,
+     .body = "<html><title>pythonav</title><body>courses</body></html>"},
 };
 #define NPAGES (sizeof pages / sizeof *pages)
 
-static void *serve(acio_stream_reader_t *r, acio_stream_writer_t *w, void *arg)
-{
-    (void)arg;
-    char head[4096], path[512];
-    for (;;) {
-        ssize_t n = acio_stream_reader_readuntil(r, "\r\n\r\n", 4, head, sizeof head - 1, NULL);
-        if (n <= 0 || sscanf(head, "GET %511s", path) != 1)
-            break;
-        size_t i = 0;
-        while (i < NPAGES && strcmp(pages[i].path, path) != 0)
-            i++;
-        const char *body = i < NPAGES ? pages[i].html : "";
-        if (i < NPAGES && acio_sleep(pages[i].delay) < 0)
-            break;
-        char hdr[160];
-        int hl = snprintf(hdr, sizeof hdr,
-                          "HTTP/1.1 %s\r\nContent-Type: text/html; charset=utf-8\r\n"
-                          "Content-Length: %zu\r\n\r\n",
-                          i < NPAGES ? "200 OK" : "404 Not Found", strlen(body));
-        if (acio_stream_writer_write(w, hdr, (size_t)hl) < 0 ||
-            acio_stream_writer_write(w, body, strlen(body)) < 0)
-            break;
-    }
-    acio_stream_writer_close(w);
-    return NULL;
-}
-
-static int port;
+static local_site_t *site;
 
 static void url_of(char *buf, size_t cap, const char *path)
 {
-    snprintf(buf, cap, "http://127.0.0.1:%d%s", port, path);
+    local_site_url(site, path, buf, cap);
 }
 
 /* ---- seed 004: each coroutine has its own session ---- */
@@ -149,11 +127,9 @@ static int run_all(acio_coro_fn fn, void **args, size_t n)
 static void *amain(void *arg)
 {
     (void)arg;
-    acio_server_t *srv;
-    int rc = acio_start_server(&srv, serve, NULL, "127.0.0.1", 0, 0, NULL);
+    int rc = local_site_start(&site, pages, NPAGES);
     if (rc < 0)
         return acio_raise(rc, "server");
-    port = acio_server_port(srv);
     printf("-- seed 004: asyncio.gather of two coroutines, each with its own session\n");
     void *nested[] = {(void *)pages[0].path, (void *)pages[1].path};
     rc = run_all(fetch_async, nested, 2);
@@ -171,8 +147,7 @@ static void *amain(void *arg)
             acio_http_session_close(session);
         }
     }
-    acio_server_close(srv);
-    acio_server_free(srv);
+    local_site_stop(site);
     return rc < 0 ? acio_raise(rc, "fetches") : NULL;
 }
 
