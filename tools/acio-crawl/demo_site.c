@@ -420,10 +420,13 @@ static int handle(acio_http_request_t *req, void *arg)
     const char *target = acio_http_request_target(req);
     record(s, target, acio_loop_time(acio_http_request_get_loop(req)));
     if (strcmp(target, "/robots.txt") == 0)
-        return acio_http_respond(req, 200, "text/plain",
-                                 "User-agent: *\nDisallow: /private/\n\n"
-                                 "User-agent: other-bot\nDisallow: /\n",
-                                 60);
+    {
+        static const char robots[] = "User-agent: *\nDisallow: /private/\n\n"
+                                     "User-agent: other-bot\nDisallow: /\n\n"
+                                     "User-agent: slow-bot\nDisallow: /private/\n"
+                                     "Crawl-delay: 0.1\n";
+        return acio_http_respond(req, 200, "text/plain", robots, sizeof robots - 1);
+    }
     demo_page_t p;
     char origin[64];
     snprintf(origin, sizeof origin, "http://127.0.0.1:%d", s->port);

@@ -3,7 +3,9 @@
  * way a crawler must resolve (relative, "../", absolute path, absolute URL, fragments,
  * through <base href>, percent-encoded, raw UTF-8, windows-1252), 404s, redirects (a
  * self-loop and an endless chain), slow pages, a gzip page, binary files, a page that
- * answers 503 once, one that always answers 500, and a robots.txt disallowing /private/.
+ * answers 503 once, one that always answers 500, and a robots.txt disallowing /private/
+ * (to every crawler; everything to "other-bot"; with a Crawl-delay of 0.1 s to
+ * "slow-bot").
  *
  * The manifest (demo_site_page) describes every URL: its response and the links it holds,
  * resolved. The server renders pages from it, and demo_site_expect derives what a crawl

@@ -1,0 +1,303 @@
+/* The crawler engine against the demo site (tools/acio-crawl/demo_site.h), in one
+ * process: every count of the crawl (pages, failures by reason, redirects, robots.txt
+ * refusals, links, TSV rows, JSONL records) equals what the site's manifest implies
+ * (demo_site_expect, which reads the manifest, not the HTML); the server's request log
+ * shows no URL fetched twice (except the retried ones, exactly as often as retried) and
+ * nothing robots.txt forbids; robots.txt user-agent groups and Crawl-delay, --delay,
+ * --deny-pattern, --max-pages and --depth hold. Politeness is checked from the server's
+ * arrival times with a generous lower bound (never an upper one). */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "acio.h"
+#include "crawl/crawl.h"
+#include "demo_site.h"
+
+typedef struct {
+    int npages;
+    acio__crawl_opts_t o;
+    acio__crawl_stats_t st;
+    /* the server's log, copied */
+    size_t nreq;
+    char (*req)[128];
+    double *when;
+    int run_rc;
+} run_t;
+
+static char tsv_path[64], jsonl_path[64];
+
+static void *crawl_main(void *arg)
+{
+    run_t *r = arg;
+    demo_site_t *site;
+    cr_assert_eq(demo_site_start(r->npages, NULL, &site), 0);
+    acio__crawl_t *c;
+    const char *msg;
+    r->o.log = stderr;
+    int rc = acio__crawl_new(&c, &r->o, &msg);
+    cr_assert_eq(rc, 0, "acio__crawl_new: %s", msg);
+    char seed[64];
+    snprintf(seed, sizeof seed, "http://127.0.0.1:%d/", demo_site_port(site));
+    cr_assert_eq(acio__crawl_add_seed(c, seed), 1);
+    cr_assert_eq(acio__crawl_add_seed(c, seed), 0, "a seed given twice is one URL");
+    r->run_rc = acio__crawl_run(c);
+    acio__crawl_get_stats(c, &r->st);
+    acio__crawl_free(c);
+    r->nreq = demo_site_requests(site);
+    r->req = calloc(r->nreq + 1, sizeof *r->req);
+    r->when = calloc(r->nreq + 1, sizeof *r->when);
+    for (size_t i = 0; i < r->nreq; i++)
+        snprintf(r->req[i], sizeof r->req[i], "%s", demo_site_request(site, i, &r->when[i]));
+    demo_site_stop(site);
+    return NULL;
+}
+
+static void run(run_t *r)
+{
+    snprintf(tsv_path, sizeof tsv_path, "/tmp/acio-crawl-test-%d.tsv", (int)getpid());
+    snprintf(jsonl_path, sizeof jsonl_path, "/tmp/acio-crawl-test-%d.jsonl", (int)getpid());
+    if (!r->o.tsv_path)
+        r->o.tsv_path = tsv_path;
+    if (!r->o.jsonl_path)
+        r->o.jsonl_path = jsonl_path;
+    if (!r->o.backoff)
+        r->o.backoff = 0.001;
+    if (!r->o.max_redirects)
+        r->o.max_redirects = 10;
+    cr_assert_eq(acio_run(crawl_main, r, NULL), 0);
+    cr_assert_eq(r->run_rc, 0);
+}
+
+static void done(run_t *r)
+{
+    free(r->req);
+    free(r->when);
+    unlink(tsv_path);
+    unlink(jsonl_path);
+}
+
+static size_t count_lines(const char *path, size_t *distinct)
+{
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "%s", path);
+    char *line = NULL;
+    size_t cap = 0, n = 0;
+    char **all = NULL;
+    while (getline(&line, &cap, f) > 0) {
+        all = realloc(all, (n + 1) * sizeof *all);
+        all[n++] = strdup(line);
+    }
+    free(line);
+    fclose(f);
+    if (distinct) {
+        qsort(all, n, sizeof *all, (int (*)(const void *, const void *))strcmp);
+        *distinct = 0;
+        for (size_t i = 0; i < n; i++)
+            *distinct += i == 0 || strcmp(*(char **)&all[i], *(char **)&all[i - 1]) != 0;
+    }
+    for (size_t i = 0; i < n; i++)
+        free(all[i]);
+    free(all);
+    return n;
+}
+
+static int cmpstr(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static uint64_t reason(const acio__crawl_stats_t *st, const char *name)
+{
+    for (size_t i = 0; i < st->nreasons; i++)
+        if (strcmp(st->reasons[i].name, name) == 0)
+            return st->reasons[i].count;
+    return 0;
+}
+
+/* How often the server saw target. */
+static size_t seen_count(const run_t *r, const char *target)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->nreq; i++)
+        n += strcmp(r->req[i], target) == 0;
+    return n;
+}
+
+static void check_against_manifest(run_t *r, bool ignore_robots)
+{
+    demo_expect_t e;
+    demo_site_expect(r->npages, r->o.max_depth, r->o.retries, ignore_robots, r->o.max_redirects,
+                     &e);
+    const acio__crawl_stats_t *st = &r->st;
+    cr_assert_eq(st->fetched, e.fetched, "pages fetched: %llu, manifest %llu",
+                 (unsigned long long)st->fetched, (unsigned long long)e.fetched);
+    cr_assert_eq(st->ok, e.ok);
+    cr_assert_eq(st->parsed, e.parsed);
+    cr_assert_eq(st->redirects, e.redirects);
+    cr_assert_eq(st->robots_disallowed, e.robots_disallowed);
+    cr_assert_eq(st->links, e.links, "links: %llu, manifest %llu", (unsigned long long)st->links,
+                 (unsigned long long)e.links);
+    cr_assert_eq(st->discovered, e.discovered);
+    cr_assert_eq(st->failed, e.failed);
+    cr_assert_eq(reason(st, "http_404"), e.http_404);
+    cr_assert_eq(reason(st, "http_500"), e.http_500);
+    cr_assert_eq(reason(st, "ECRAWL_TOO_MANY_REDIRECTS"), e.too_many_redirects);
+    cr_assert_eq(st->retries, e.retries);
+    cr_assert_eq(st->queued, 0);
+    /* The TSV: a header and one row per link, no row twice. */
+    size_t distinct;
+    size_t lines = count_lines(tsv_path, &distinct);
+    cr_assert_eq(lines, e.links + 1);
+    cr_assert_eq(distinct, lines);
+    /* JSONL: one record per fetched URL. */
+    cr_assert_eq(count_lines(jsonl_path, NULL), e.fetched);
+    /* The server's log: robots.txt once (or never), no URL twice except the retried
+     * ones, as often as retried, and nothing robots.txt forbids. */
+    char **sorted = malloc((r->nreq + 1) * sizeof *sorted);
+    for (size_t i = 0; i < r->nreq; i++)
+        sorted[i] = r->req[i];
+    qsort(sorted, r->nreq, sizeof *sorted, cmpstr);
+    for (size_t i = 1; i < r->nreq; i++) {
+        if (strcmp(sorted[i], sorted[i - 1]) != 0)
+            continue;
+        cr_assert(strcmp(sorted[i], "/flaky") == 0 || strcmp(sorted[i], "/err500") == 0,
+                  "%s fetched twice", sorted[i]);
+    }
+    free(sorted);
+    cr_assert_eq(seen_count(r, "/robots.txt"), ignore_robots ? 0 : 1);
+    cr_assert_eq(seen_count(r, "/err500"), (size_t)r->o.retries + 1);
+    cr_assert_eq(seen_count(r, "/flaky"), r->o.retries ? 2 : 1);
+    size_t priv = 0;
+    for (size_t i = 0; i < r->nreq; i++)
+        priv += strncmp(r->req[i], "/private/", 9) == 0;
+    if (ignore_robots)
+        cr_assert_gt(priv, 0);
+    else
+        cr_assert_eq(priv, 0, "robots.txt disallows /private/");
+    /* Requests = fetches + retries + robots.txt. */
+    cr_assert_eq(r->nreq, e.fetched + e.retries + (ignore_robots ? 0 : 1));
+}
+
+Test(crawl_demo, whole_site_matches_manifest, .timeout = 120)
+{
+    run_t r = {.npages = 1200, .o = {.max_depth = 1000, .retries = 2, .concurrency = 50}};
+    run(&r);
+    check_against_manifest(&r, false);
+    /* Rows the TSV must hold: the encodings resolved. */
+    FILE *f = fopen(tsv_path, "r");
+    char line[512];
+    bool latin1 = false, pct = false, uni = false, gz = false, mailto = false;
+    while (fgets(line, sizeof line, f)) {
+        latin1 |= strstr(line, "/latin1.html\t") && strstr(line, "/caf%C3%A9.html");
+        pct |= strstr(line, "/\thttp://") && strstr(line, "/p/12.html\n");
+        uni |= strstr(line, "/unicode/%C3%BC.html\n") != NULL;
+        gz |= strstr(line, "/gzip.html\t") && strstr(line, "/p/21.html");
+        mailto |= strstr(line, "mailto:") || strstr(line, "javascript:") ||
+                  strstr(line, "#") || strstr(line, "/p/sub/") || strstr(line, "commented") ||
+                  strstr(line, "in-script");
+    }
+    fclose(f);
+    cr_assert(latin1, "windows-1252 href decoded and percent-encoded as UTF-8");
+    cr_assert(pct, "percent-encoded digits normalised");
+    cr_assert(uni, "raw UTF-8 href percent-encoded");
+    cr_assert(gz, "the gzip page's links");
+    cr_assert(!mailto, "no fragment, non-HTTP link, <base>-mis-resolved, comment or script link");
+    done(&r);
+}
+
+Test(crawl_demo, ignore_robots, .timeout = 120)
+{
+    run_t r = {.npages = 600,
+               .o = {.max_depth = 1000, .retries = 1, .ignore_robots = true, .concurrency = 10}};
+    run(&r);
+    check_against_manifest(&r, true);
+    done(&r);
+}
+
+Test(crawl_demo, depth_one_and_no_retries, .timeout = 120)
+{
+    run_t r = {.npages = 300, .o = {.max_depth = 1, .retries = 0}};
+    run(&r);
+    check_against_manifest(&r, false);
+    done(&r);
+}
+
+Test(crawl_demo, short_redirect_limit, .timeout = 120)
+{
+    run_t r = {.npages = 300, .o = {.max_depth = 1000, .retries = 1, .max_redirects = 3}};
+    run(&r);
+    check_against_manifest(&r, false);
+    cr_assert_eq(reason(&r.st, "ECRAWL_TOO_MANY_REDIRECTS"), 1);
+    cr_assert_eq(seen_count(&r, "/chain/3"), 1);
+    cr_assert_eq(seen_count(&r, "/chain/4"), 0, "the chain was cut after 3 hops");
+    done(&r);
+}
+
+Test(crawl_demo, robots_group_for_this_agent, .timeout = 60)
+{
+    /* "other-bot" is disallowed everything: only robots.txt is requested. */
+    run_t r = {.npages = 100, .o = {.max_depth = 5, .user_agent = "other-bot/2.0 (+test)"}};
+    run(&r);
+    cr_assert_eq(r.st.robots_disallowed, 1);
+    cr_assert_eq(r.st.fetched, 0);
+    cr_assert_eq(r.nreq, 1);
+    cr_assert_str_eq(r.req[0], "/robots.txt");
+    done(&r);
+}
+
+/* Gaps between the starts of consecutive page requests at the server, robots.txt left
+ * out (it is not held back by the delay). */
+static double min_gap(const run_t *r)
+{
+    double prev = -1, gap = 1e9;
+    for (size_t i = 0; i < r->nreq; i++) {
+        if (strcmp(r->req[i], "/robots.txt") == 0)
+            continue;
+        if (prev >= 0 && r->when[i] - prev < gap)
+            gap = r->when[i] - prev;
+        prev = r->when[i];
+    }
+    return gap;
+}
+
+Test(crawl_demo, crawl_delay_from_robots, .timeout = 60)
+{
+    /* slow-bot's group has Crawl-delay: 0.1. */
+    run_t r = {.npages = 100,
+               .o = {.max_depth = 5, .max_pages = 6, .per_host = 4, .user_agent = "slow-bot"}};
+    run(&r);
+    cr_assert_eq(r.st.fetched, 6);
+    cr_assert_eq(r.nreq, 7);
+    double gap = min_gap(&r);
+    cr_assert_geq(gap, 0.05, "requests %.3f s apart with Crawl-delay 0.1", gap);
+    done(&r);
+}
+
+Test(crawl_demo, delay_option, .timeout = 60)
+{
+    run_t r = {.npages = 100,
+               .o = {.max_depth = 5, .max_pages = 6, .per_host = 4, .delay = 0.06,
+                     .ignore_robots = true}};
+    run(&r);
+    cr_assert_eq(r.nreq, 6, "max-pages: six fetches started");
+    double gap = min_gap(&r);
+    cr_assert_geq(gap, 0.03, "requests %.3f s apart with --delay 0.06", gap);
+    done(&r);
+}
+
+Test(crawl_demo, deny_pattern, .timeout = 60)
+{
+    const char *deny[] = {"/p/1[0-9]*\\.html$", "/chain/"};
+    run_t r = {.npages = 200, .o = {.max_depth = 1000, .deny_patterns = deny, .ndeny = 2}};
+    run(&r);
+    for (size_t i = 0; i < r.nreq; i++) {
+        cr_assert(strncmp(r.req[i], "/p/1", 4) != 0 || strchr(r.req[i], '?'),
+                  "%s matches a deny pattern", r.req[i]);
+        cr_assert(strncmp(r.req[i], "/chain/", 7) != 0, "%s matches a deny pattern", r.req[i]);
+    }
+    cr_assert_gt(r.st.fetched, 50);
+    done(&r);
+}
