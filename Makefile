@@ -1,6 +1,6 @@
 # The two commands a fresh Debian machine needs: `make demo` and `make test`. Each first
 # installs the Debian packages that are missing, then builds with CMake, only what it runs:
-# `make demo` the library and the examples (no tests, no sanitizer builds, no benchmarks),
+# `make demo` the library and acio-crawl (no tests, no sanitizer builds, no benchmarks),
 # `make test` everything the tests need, `make bench` a separate Release tree of what it
 # measures. `make demo` then `make test` share $(BUILD), so the library is built once.
 BUILD       ?= build
@@ -33,7 +33,7 @@ define apt_install
 	fi
 endef
 
-.PHONY: all deps bench-deps configure build demo test bench install format clean
+.PHONY: all deps bench-deps configure build demo demo-seeds test bench install format clean
 
 all: build
 
@@ -51,8 +51,14 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
-# Only the shared library and the examples demo.sh runs.
+# The main job: build only the library and acio-crawl, then crawl the built-in demo site
+# (served by acio's HTTP server on 127.0.0.1) and print the summary.
 demo: configure
+	@cmake --build $(BUILD) -j $(JOBS) --target acio-crawl
+	@$(BUILD)/tools/acio-crawl --demo
+
+# The tour of the seed programs (what `make demo` ran before acio-crawl existed).
+demo-seeds: configure
 	@cmake --build $(BUILD) -j $(JOBS) --target acio_examples
 	@./demo.sh $(BUILD)
 

@@ -195,9 +195,8 @@ Test(crawl_demo, whole_site_matches_manifest, .timeout = 120)
         pct |= strstr(line, "/\thttp://") && strstr(line, "/p/12.html\n");
         uni |= strstr(line, "/unicode/%C3%BC.html\n") != NULL;
         gz |= strstr(line, "/gzip.html\t") && strstr(line, "/p/21.html");
-        mailto |= strstr(line, "mailto:") || strstr(line, "javascript:") ||
-                  strstr(line, "#") || strstr(line, "/p/sub/") || strstr(line, "commented") ||
-                  strstr(line, "in-script");
+        mailto |= strstr(line, "mailto:") || strstr(line, "javascript:") || strstr(line, "#") ||
+                  strstr(line, "/p/sub/") || strstr(line, "commented") || strstr(line, "in-script");
     }
     fclose(f);
     cr_assert(latin1, "windows-1252 href decoded and percent-encoded as UTF-8");
@@ -278,9 +277,9 @@ Test(crawl_demo, crawl_delay_from_robots, .timeout = 60)
 
 Test(crawl_demo, delay_option, .timeout = 60)
 {
-    run_t r = {.npages = 100,
-               .o = {.max_depth = 5, .max_pages = 6, .per_host = 4, .delay = 0.06,
-                     .ignore_robots = true}};
+    run_t r = {
+        .npages = 100,
+        .o = {.max_depth = 5, .max_pages = 6, .per_host = 4, .delay = 0.06, .ignore_robots = true}};
     run(&r);
     cr_assert_eq(r.nreq, 6, "max-pages: six fetches started");
     double gap = min_gap(&r);

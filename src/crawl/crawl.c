@@ -97,8 +97,8 @@ static void complete(acio__crawl_t *c, acio__frontier_item_t *it, page_t *p, int
     if (record && c->jsonl_fd >= 0) {
         json_t *j = json_pack("{s:s,s:s?,s:i,s:s?,s:I,s:I,s:i,s:f,s:s?}", "url", it->url,
                               "final_url", final_url, "status", status, "content_type", ctype,
-                              "bytes", (json_int_t)bytes, "links", (json_int_t)p->links,
-                              "depth", it->depth, "time", now_of(c) - t0, "error", error);
+                              "bytes", (json_int_t)bytes, "links", (json_int_t)p->links, "depth",
+                              it->depth, "time", now_of(c) - t0, "error", error);
         char *s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
         json_decref(j);
         if (s) {
@@ -202,8 +202,7 @@ static bool maybe_retry(acio__crawl_t *c, acio__frontier_item_t *it, int rc, int
     if (ra > d)
         d = ra < c->o.max_backoff ? ra : c->o.max_backoff;
     if (status)
-        acio__crawl_log(c, 2, "%s [%d]: retry %d in %.2f s", it->url, status, it->attempts + 1,
-                        d);
+        acio__crawl_log(c, 2, "%s [%d]: retry %d in %.2f s", it->url, status, it->attempts + 1, d);
     else
         acio__crawl_log(c, 2, "%s: %s, retry %d in %.2f s", it->url, acio_err_name(rc),
                         it->attempts + 1, d);

@@ -21,32 +21,32 @@
 typedef struct acio__crawl_s acio__crawl_t;
 
 typedef struct {
-    size_t concurrency;    /* requests in flight [100] */
-    size_t per_host;       /* requests in flight per host [8] */
-    double delay;          /* seconds between two request starts on one host [0] */
-    int max_depth;         /* link depth followed; seeds are 0 [0: the seeds only] */
-    uint64_t max_pages;    /* fetches started [0: no limit] */
-    uint64_t max_bytes;    /* body bytes per page (decoded) [10 MiB] */
-    uint64_t max_total;    /* body bytes in total, then stop taking [0: no limit] */
+    size_t concurrency;     /* requests in flight [100] */
+    size_t per_host;        /* requests in flight per host [8] */
+    double delay;           /* seconds between two request starts on one host [0] */
+    int max_depth;          /* link depth followed; seeds are 0 [0: the seeds only] */
+    uint64_t max_pages;     /* fetches started [0: no limit] */
+    uint64_t max_bytes;     /* body bytes per page (decoded) [10 MiB] */
+    uint64_t max_total;     /* body bytes in total, then stop taking [0: no limit] */
     const char *user_agent; /* [acio-crawl/VERSION]; robots.txt groups match its product */
     bool ignore_robots;
     const char *const *allow_domains; /* hosts (and their subdomains) also followed */
     size_t nallow;
     const char *const *deny_patterns; /* POSIX extended regexes: matching URLs skipped */
     size_t ndeny;
-    double timeout;         /* per request, everything included [30] */
-    double connect_timeout; /* [10] */
-    double read_timeout;    /* each wait for bytes [20] */
-    int retries;            /* transient failures retried this many times [3] */
-    double backoff;         /* first retry after about this long, doubling [0.5] */
-    double max_backoff;     /* and Retry-After is capped at [30] */
-    int max_redirects;      /* hops of a redirect chain [10] */
-    const char *tsv_path;   /* areq.py's output, or NULL */
-    const char *jsonl_path; /* one record per fetched URL, or NULL */
-    const char *state_dir;  /* resumable journal, or NULL */
-    FILE *log;              /* per-URL lines [stderr] */
-    int verbosity;          /* 0 quiet (nothing), 1 failures, 2 every URL */
-    bool log_clears_line;   /* a progress line is drawn on log: clear it before a line */
+    double timeout;             /* per request, everything included [30] */
+    double connect_timeout;     /* [10] */
+    double read_timeout;        /* each wait for bytes [20] */
+    int retries;                /* transient failures retried this many times [3] */
+    double backoff;             /* first retry after about this long, doubling [0.5] */
+    double max_backoff;         /* and Retry-After is capped at [30] */
+    int max_redirects;          /* hops of a redirect chain [10] */
+    const char *tsv_path;       /* areq.py's output, or NULL */
+    const char *jsonl_path;     /* one record per fetched URL, or NULL */
+    const char *state_dir;      /* resumable journal, or NULL */
+    FILE *log;                  /* per-URL lines [stderr] */
+    int verbosity;              /* 0 quiet (nothing), 1 failures, 2 every URL */
+    bool log_clears_line;       /* a progress line is drawn on log: clear it before a line */
     acio__frontier_t *frontier; /* a backend to use (the crawl frees it) [local] */
 } acio__crawl_opts_t;
 

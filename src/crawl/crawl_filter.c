@@ -57,8 +57,8 @@ int acio__crawl_filter_init(acio__crawl_t *c, const char **msg)
         if (rc != 0) {
             char err[128];
             regerror(rc, &c->deny[i], err, sizeof err);
-            snprintf(c->errmsg, sizeof c->errmsg, "--deny-pattern '%s': %s",
-                     c->o.deny_patterns[i], err);
+            snprintf(c->errmsg, sizeof c->errmsg, "--deny-pattern '%s': %s", c->o.deny_patterns[i],
+                     err);
             *msg = c->errmsg;
             return -EINVAL;
         }

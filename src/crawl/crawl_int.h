@@ -36,7 +36,7 @@ struct acio__crawl_s {
     uint64_t started; /* fetches started (max_pages) */
     size_t active;    /* fetch tasks alive */
     struct acio__crawl_job_s *jobs;
-    uint64_t rng;     /* jitter */
+    uint64_t rng; /* jitter */
     /* Which hosts are followed: the seeds' (and their redirects'), plus allow_domains. */
     acio__strmap_t seed_hosts;
     regex_t *deny;

@@ -139,8 +139,7 @@ int acio__crawl_out_write(acio__crawl_t *c, const acio__buf_t *rows, const acio_
     if (c->jsonl_fd >= 0 && record->len) {
         rc = acio__crawl_write_all(c->jsonl_fd, record->p, record->len);
         if (rc < 0) {
-            snprintf(c->errmsg, sizeof c->errmsg, "writing %s: %s", c->o.jsonl_path,
-                     strerror(-rc));
+            snprintf(c->errmsg, sizeof c->errmsg, "writing %s: %s", c->o.jsonl_path, strerror(-rc));
             return ACIO_ECRAWL_OUTPUT;
         }
         c->jsonl_off += record->len;

@@ -80,8 +80,7 @@ static int replay(acio__crawl_t *c, char *buf, size_t len, char kind, uint64_t *
             size_t ulen = (size_t)(nl - url);
             int rc;
             if (kind == 'D') {
-                rc = acio__frontier_add(c->frontier, url, ulen, "", 0, 0,
-                                        ACIO__FRONTIER_ADD_DONE);
+                rc = acio__frontier_add(c->frontier, url, ulen, "", 0, 0, ACIO__FRONTIER_ADD_DONE);
                 if (rc > 0)
                     c->st.resumed_done++;
                 *tsv_off = a;
@@ -192,8 +191,8 @@ int acio__crawl_state_done(acio__crawl_t *c, acio__buf_t *pending, const char *u
         return 0;
     int rc = 0;
     if (url)
-        rc = acio__buf_printf(pending, "D %" PRIu64 " %" PRIu64 " %s\n", c->tsv_off,
-                              c->jsonl_off, url);
+        rc = acio__buf_printf(pending, "D %" PRIu64 " %" PRIu64 " %s\n", c->tsv_off, c->jsonl_off,
+                              url);
     if (rc == 0 && pending->len)
         rc = acio__crawl_write_all(c->journal_fd, pending->p, pending->len);
     pending->len = 0;

@@ -31,8 +31,8 @@ void acio__crawl_count_failure(acio__crawl_t *c, const char *reason)
             return;
         }
     }
-    size_t i = c->st.nreasons < ACIO__CRAWL_MAX_REASONS ? c->st.nreasons++
-                                                        : ACIO__CRAWL_MAX_REASONS - 1;
+    size_t i =
+        c->st.nreasons < ACIO__CRAWL_MAX_REASONS ? c->st.nreasons++ : ACIO__CRAWL_MAX_REASONS - 1;
     if (i == ACIO__CRAWL_MAX_REASONS - 1 && c->st.reasons[i].count &&
         strcmp(c->st.reasons[i].name, "other") != 0) {
         snprintf(c->st.reasons[i].name, sizeof c->st.reasons[i].name, "other");
@@ -70,7 +70,8 @@ char *acio__crawl_stats_json(const acio__crawl_stats_t *st, const acio__crawl_op
 {
     json_t *failed = json_object();
     for (size_t i = 0; failed && i < st->nreasons; i++)
-        json_object_set_new(failed, st->reasons[i].name, json_integer((json_int_t)st->reasons[i].count));
+        json_object_set_new(failed, st->reasons[i].name,
+                            json_integer((json_int_t)st->reasons[i].count));
     json_t *j = json_pack(
         "{s:I,s:I,s:I,s:I,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:s?,s:s?}", "pages",
         (json_int_t)st->fetched, "ok", (json_int_t)st->ok, "parsed", (json_int_t)st->parsed,
@@ -88,8 +89,7 @@ char *acio__crawl_stats_json(const acio__crawl_stats_t *st, const acio__crawl_op
     return s;
 }
 
-void acio__crawl_stats_print(const acio__crawl_stats_t *st, const acio__crawl_opts_t *o,
-                             FILE *out)
+void acio__crawl_stats_print(const acio__crawl_stats_t *st, const acio__crawl_opts_t *o, FILE *out)
 {
     fprintf(out, "pages fetched: %llu (%llu ok, %llu parsed as HTML, %llu redirects)\n",
             (unsigned long long)st->fetched, (unsigned long long)st->ok,

@@ -182,8 +182,7 @@ static int build(int npages, const char *target, builder_t *b)
         html_end(b);
         return 0;
     }
-    if (sscanf(path, "/r/%d%n", &i, &n) == 1 && n == (int)strlen(path) && i >= 0 &&
-        i < npages) {
+    if (sscanf(path, "/r/%d%n", &i, &n) == 1 && n == (int)strlen(path) && i >= 0 && i < npages) {
         p->status = 301;
         fmt(p->location, sizeof p->location, "/p/%d.html", (i + 50) % npages);
         return 0;
@@ -360,7 +359,7 @@ struct demo_site_s {
     struct req_s {
         char *target;
         double when;
-    } *reqs;
+    } * reqs;
     size_t nreqs, capreqs;
 };
 
@@ -419,8 +418,7 @@ static int handle(acio_http_request_t *req, void *arg)
     demo_site_t *s = arg;
     const char *target = acio_http_request_target(req);
     record(s, target, acio_loop_time(acio_http_request_get_loop(req)));
-    if (strcmp(target, "/robots.txt") == 0)
-    {
+    if (strcmp(target, "/robots.txt") == 0) {
         static const char robots[] = "User-agent: *\nDisallow: /private/\n\n"
                                      "User-agent: other-bot\nDisallow: /\n\n"
                                      "User-agent: slow-bot\nDisallow: /private/\n"

@@ -186,45 +186,105 @@ static void parse_args(cli_t *cli, int argc, char **argv)
     int ch;
     while ((ch = getopt_long(argc, argv, "o:qvc:d:h", long_opts, NULL)) != -1) {
         switch (ch) {
-        case 'o': cli->o.tsv_path = optarg; break;
-        case OPT_JSONL: cli->o.jsonl_path = optarg; break;
-        case OPT_JSON: cli->json = true; break;
-        case 'q': cli->quiet = true; break;
-        case 'v': cli->verbose++; break;
-        case 'c': cli->o.concurrency = (size_t)num("-c", optarg, 1); break;
-        case OPT_PER_HOST: cli->o.per_host = (size_t)num("--per-host", optarg, 1); break;
-        case OPT_DELAY: cli->o.delay = num("--delay", optarg, 0); break;
-        case 'd': cli->o.max_depth = (int)num("--depth", optarg, 0); break;
-        case OPT_ALLOW: push(&cli->allow, &cli->nallow, optarg); break;
-        case OPT_DENY: push(&cli->deny, &cli->ndeny, optarg); break;
-        case OPT_MAX_PAGES: cli->o.max_pages = (uint64_t)num("--max-pages", optarg, 1); break;
-        case OPT_MAX_BYTES: cli->o.max_bytes = (uint64_t)num("--max-bytes", optarg, 1); break;
+        case 'o':
+            cli->o.tsv_path = optarg;
+            break;
+        case OPT_JSONL:
+            cli->o.jsonl_path = optarg;
+            break;
+        case OPT_JSON:
+            cli->json = true;
+            break;
+        case 'q':
+            cli->quiet = true;
+            break;
+        case 'v':
+            cli->verbose++;
+            break;
+        case 'c':
+            cli->o.concurrency = (size_t)num("-c", optarg, 1);
+            break;
+        case OPT_PER_HOST:
+            cli->o.per_host = (size_t)num("--per-host", optarg, 1);
+            break;
+        case OPT_DELAY:
+            cli->o.delay = num("--delay", optarg, 0);
+            break;
+        case 'd':
+            cli->o.max_depth = (int)num("--depth", optarg, 0);
+            break;
+        case OPT_ALLOW:
+            push(&cli->allow, &cli->nallow, optarg);
+            break;
+        case OPT_DENY:
+            push(&cli->deny, &cli->ndeny, optarg);
+            break;
+        case OPT_MAX_PAGES:
+            cli->o.max_pages = (uint64_t)num("--max-pages", optarg, 1);
+            break;
+        case OPT_MAX_BYTES:
+            cli->o.max_bytes = (uint64_t)num("--max-bytes", optarg, 1);
+            break;
         case OPT_MAX_TOTAL:
             cli->o.max_total = (uint64_t)num("--max-total-bytes", optarg, 1);
             break;
-        case OPT_UA: cli->o.user_agent = optarg; break;
-        case OPT_IGNORE_ROBOTS: cli->o.ignore_robots = true; break;
-        case OPT_TIMEOUT: cli->o.timeout = num("--timeout", optarg, 0.001); break;
+        case OPT_UA:
+            cli->o.user_agent = optarg;
+            break;
+        case OPT_IGNORE_ROBOTS:
+            cli->o.ignore_robots = true;
+            break;
+        case OPT_TIMEOUT:
+            cli->o.timeout = num("--timeout", optarg, 0.001);
+            break;
         case OPT_CONNECT_TIMEOUT:
             cli->o.connect_timeout = num("--connect-timeout", optarg, 0.001);
             break;
-        case OPT_READ_TIMEOUT: cli->o.read_timeout = num("--read-timeout", optarg, 0.001); break;
-        case OPT_RETRIES: cli->o.retries = (int)num("--retries", optarg, 0); break;
-        case OPT_BACKOFF: cli->o.backoff = num("--backoff", optarg, 0.0001); break;
-        case OPT_MAX_BACKOFF: cli->o.max_backoff = num("--max-backoff", optarg, 0.0001); break;
+        case OPT_READ_TIMEOUT:
+            cli->o.read_timeout = num("--read-timeout", optarg, 0.001);
+            break;
+        case OPT_RETRIES:
+            cli->o.retries = (int)num("--retries", optarg, 0);
+            break;
+        case OPT_BACKOFF:
+            cli->o.backoff = num("--backoff", optarg, 0.0001);
+            break;
+        case OPT_MAX_BACKOFF:
+            cli->o.max_backoff = num("--max-backoff", optarg, 0.0001);
+            break;
         case OPT_MAX_REDIRECTS:
             cli->o.max_redirects = (int)num("--max-redirects", optarg, 1);
             break;
-        case OPT_FAIL_ON_ERROR: cli->fail_on_error = true; break;
-        case OPT_STATE: cli->o.state_dir = optarg; break;
-        case OPT_DEMO: cli->demo = true; break;
-        case OPT_DEMO_PAGES: cli->demo_pages = (int)num("--demo-pages", optarg, 50); break;
-        case OPT_SERVE_DEMO: cli->serve_demo = true; break;
-        case OPT_DEMO_LOG: cli->demo_log = optarg; break;
-        case OPT_PORT_FILE: cli->port_file = optarg; break;
-        case 'h': fputs(usage_text, stdout); exit(0);
-        case OPT_VERSION: printf("acio-crawl 0.1 (acio %s)\n", acio_version_string()); exit(0);
-        default: fprintf(stderr, "(acio-crawl --help lists the options)\n"); exit(EXIT_USAGE);
+        case OPT_FAIL_ON_ERROR:
+            cli->fail_on_error = true;
+            break;
+        case OPT_STATE:
+            cli->o.state_dir = optarg;
+            break;
+        case OPT_DEMO:
+            cli->demo = true;
+            break;
+        case OPT_DEMO_PAGES:
+            cli->demo_pages = (int)num("--demo-pages", optarg, 50);
+            break;
+        case OPT_SERVE_DEMO:
+            cli->serve_demo = true;
+            break;
+        case OPT_DEMO_LOG:
+            cli->demo_log = optarg;
+            break;
+        case OPT_PORT_FILE:
+            cli->port_file = optarg;
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            exit(0);
+        case OPT_VERSION:
+            printf("acio-crawl 0.1 (acio %s)\n", acio_version_string());
+            exit(0);
+        default:
+            fprintf(stderr, "(acio-crawl --help lists the options)\n");
+            exit(EXIT_USAGE);
         }
     }
     cli->seeds = argv + optind;
