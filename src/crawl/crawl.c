@@ -305,7 +305,12 @@ static void fetch_one(acio__crawl_t *c, acio__frontier_item_t *it)
         fail(c, it, &p, rc, 0, NULL, NULL, t0, NULL);
         goto out;
     }
-    if (!c->o.ignore_robots && !acio__crawl_robots_allowed(c, u, it->host)) {
+    int allowed = c->o.ignore_robots ? 1 : acio__crawl_robots_allowed(c, u, it->host);
+    if (allowed < 0) {
+        fail(c, it, &p, allowed, 0, NULL, NULL, t0, "robots.txt unreachable");
+        goto out;
+    }
+    if (!allowed) {
         c->st.robots_disallowed++;
         acio__crawl_log(c, 2, "%s: disallowed by robots.txt", it->url);
         complete(c, it, &p, 0, NULL, NULL, 0, t0, NULL, false);

@@ -60,8 +60,9 @@ int acio__crawl_filter_init(acio__crawl_t *c, const char **msg);
 void acio__crawl_filter_free(acio__crawl_t *c);
 
 /* crawl_robots.c: may url be fetched? Fetches the host's robots.txt the first time
- * (other tasks asking meanwhile wait for it). Coroutine. */
-bool acio__crawl_robots_allowed(acio__crawl_t *c, const acio_url_t *url, const char *host);
+ * (other tasks asking meanwhile wait for it). Coroutine. 1 yes, 0 no, or a negative
+ * code: the host is unreachable (the URL fails with it), -ECANCELED. */
+int acio__crawl_robots_allowed(acio__crawl_t *c, const acio_url_t *url, const char *host);
 void acio__crawl_robots_free(acio__crawl_t *c);
 
 /* crawl_out.c: open the outputs (truncating, or cutting back to the given offsets when

@@ -517,6 +517,8 @@ int main(int argc, char **argv)
     if (!cli.o.max_redirects)
         cli.o.max_redirects = 10;
     int rc = acio_run(main_task, &cli, NULL);
+    if (rc == -EINTR) /* SIGINT: the crawl stopped and reported; the server stopped */
+        return cli.serve_demo ? 0 : 130;
     if (rc < 0 && rc != -ECANCELED) {
         fprintf(stderr, "acio-crawl: %s\n", acio_strerror(rc));
         return 1;
