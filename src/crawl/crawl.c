@@ -326,12 +326,16 @@ static void fetch_one(acio__crawl_t *c, acio__frontier_item_t *it)
     int status = acio_http_response_status(r);
     const char *ctype = acio_http_response_header(r, "Content-Type");
     if (status >= 300 && status < 400 && status != 304) {
+        if ((rc = acio__crawl_out_warc(c, it, u, r, NULL, 0)) < 0)
+            set_fatal(c, rc);
         redirect(c, it, &p, u, r, status, t0);
         goto out;
     }
     if (status >= 400) {
         if (!(retry_status(status) && maybe_retry(c, it, 0, status, r))) {
             c->st.fetched++;
+            if ((rc = acio__crawl_out_warc(c, it, u, r, NULL, 0)) < 0)
+                set_fatal(c, rc);
             fail(c, it, &p, ACIO_ECRAWL_STATUS, status, it->url, ctype, t0,
                  acio_http_response_reason(r));
         }
@@ -365,6 +369,9 @@ static void fetch_one(acio__crawl_t *c, acio__frontier_item_t *it)
         c->st.parsed++;
         acio__crawl_log(c, 2, "Found %zu links for %s", p.links, it->url);
     }
+    rc = acio__crawl_out_warc(c, it, u, r, data, len);
+    if (rc < 0)
+        set_fatal(c, rc);
     complete(c, it, &p, status, it->url, ctype, len, t0, NULL, true);
 out:
     if (p.pending.len && c->journal_fd >= 0 && !c->fatal) {
@@ -550,11 +557,11 @@ int acio__crawl_new(acio__crawl_t **out, const acio__crawl_opts_t *opts, const c
     rc = acio__crawl_filter_init(c, msg);
     if (rc < 0)
         goto fail;
-    uint64_t tsv_off, jsonl_off;
-    rc = acio__crawl_state_open(c, &tsv_off, &jsonl_off, msg);
+    uint64_t off[3];
+    rc = acio__crawl_state_open(c, off, msg);
     if (rc < 0)
         goto fail;
-    rc = acio__crawl_out_open(c, tsv_off, jsonl_off, msg);
+    rc = acio__crawl_out_open(c, off, msg);
     if (rc < 0)
         goto fail;
     rc = acio_event_new(&c->wake);

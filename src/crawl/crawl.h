@@ -43,6 +43,7 @@ typedef struct {
     int max_redirects;          /* hops of a redirect chain [10] */
     const char *tsv_path;       /* areq.py's output, or NULL */
     const char *jsonl_path;     /* one record per fetched URL, or NULL */
+    const char *warc_path;      /* WARC/1.1 archive of the responses (acio/warc.h), or NULL */
     const char *state_dir;      /* resumable journal, or NULL */
     FILE *log;                  /* per-URL lines [stderr] */
     int verbosity;              /* 0 quiet (nothing), 1 failures, 2 every URL */
@@ -69,6 +70,7 @@ typedef struct {
     uint64_t links;             /* TSV rows (distinct links per page) */
     uint64_t discovered;        /* new URLs queued (seeds included) */
     uint64_t bytes;             /* body bytes read (decoded) */
+    uint64_t warc_records;      /* exchanges archived with --warc */
     uint64_t resumed_done;      /* completions replayed from the journal */
     uint64_t resumed_queued;    /* URLs queued again from the journal */
     size_t queued;              /* in the frontier now */

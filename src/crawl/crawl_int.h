@@ -46,6 +46,8 @@ struct acio__crawl_s {
     /* Outputs (-1 when off) and the journal. */
     int tsv_fd, jsonl_fd, journal_fd;
     uint64_t tsv_off, jsonl_off;
+    acio_warc_t *warc;
+    uint64_t warc_off; /* bytes in the WARC file after the last record */
     double last_sync;
     acio__crawl_stats_t st;
 };
@@ -67,17 +69,21 @@ void acio__crawl_robots_free(acio__crawl_t *c);
 
 /* crawl_out.c: open the outputs (truncating, or cutting back to the given offsets when
  * resuming: UINT64_MAX means fresh); write one page's rows and its JSONL record. */
-int acio__crawl_out_open(acio__crawl_t *c, uint64_t tsv_off, uint64_t jsonl_off, const char **msg);
+int acio__crawl_out_open(acio__crawl_t *c, const uint64_t off[3], const char **msg);
 int acio__crawl_out_write(acio__crawl_t *c, const acio__buf_t *rows, const acio__buf_t *record);
+/* Archive one response (--warc): the request head acio's client sent, the response head
+ * rewritten for the decoded body, the body. No-op without --warc. */
+int acio__crawl_out_warc(acio__crawl_t *c, const acio__frontier_item_t *it, const acio_url_t *u,
+                         acio_http_response_t *r, const void *body, size_t len);
 void acio__crawl_out_close(acio__crawl_t *c);
 /* write(2) all of len bytes, retrying short writes and EINTR. 0 or -errno. */
 int acio__crawl_write_all(int fd, const void *p, size_t len);
 
 /* crawl_state.c: the journal. open replays it (seeding the frontier) and reports the
- * output offsets its last completion covers; add records a queued URL; done appends
- * `pending` (the page's additions) and the page's completion in one write. */
-int acio__crawl_state_open(acio__crawl_t *c, uint64_t *tsv_off, uint64_t *jsonl_off,
-                           const char **msg);
+ * output offsets its last completion covers (TSV, JSONL, WARC; UINT64_MAX: fresh); add records a
+ * queued URL; done appends `pending` (the page's additions) and the page's completion in one write.
+ */
+int acio__crawl_state_open(acio__crawl_t *c, uint64_t off[3], const char **msg);
 int acio__crawl_state_added(acio__crawl_t *c, acio__buf_t *pending, const char *url, int depth,
                             int hops);
 int acio__crawl_state_done(acio__crawl_t *c, acio__buf_t *pending, const char *url);

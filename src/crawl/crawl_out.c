@@ -2,12 +2,14 @@
  * per distinct link of each page) and the JSONL records (one per fetched URL). Each page's
  * rows go out in one write(2) straight to the kernel, with no buffering in this process,
  * so a crawl killed with SIGKILL loses nothing it journaled as complete (crawl_state.c
- * writes the page's completion right after, with no wait in between). Also the small
+ * writes the page's completion right after, with no wait in between); the same holds for
+ * the WARC records (acio/warc.h writes each exchange with one write). Also the small
  * growable buffer the engine builds rows and records in. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "crawl/crawl_int.h"
@@ -97,11 +99,11 @@ static int open_at(const char *path, uint64_t off, int *fd, uint64_t *pos)
     return 0;
 }
 
-int acio__crawl_out_open(acio__crawl_t *c, uint64_t tsv_off, uint64_t jsonl_off, const char **msg)
+int acio__crawl_out_open(acio__crawl_t *c, const uint64_t off[3], const char **msg)
 {
     int rc;
     if (c->o.tsv_path) {
-        rc = open_at(c->o.tsv_path, tsv_off, &c->tsv_fd, &c->tsv_off);
+        rc = open_at(c->o.tsv_path, off[0], &c->tsv_fd, &c->tsv_off);
         if (rc == 0 && c->tsv_off == 0) {
             rc = acio__crawl_write_all(c->tsv_fd, tsv_header, sizeof tsv_header - 1);
             c->tsv_off = sizeof tsv_header - 1;
@@ -114,13 +116,99 @@ int acio__crawl_out_open(acio__crawl_t *c, uint64_t tsv_off, uint64_t jsonl_off,
         }
     }
     if (c->o.jsonl_path) {
-        rc = open_at(c->o.jsonl_path, jsonl_off, &c->jsonl_fd, &c->jsonl_off);
+        rc = open_at(c->o.jsonl_path, off[1], &c->jsonl_fd, &c->jsonl_off);
         if (rc < 0) {
             snprintf(c->errmsg, sizeof c->errmsg, "cannot write %s: %s", c->o.jsonl_path,
                      strerror(-rc));
             *msg = c->errmsg;
             return rc;
         }
+    }
+    if (c->o.warc_path) {
+        /* Resuming: records after the last completion are cut off (their pages will be
+         * fetched again); a new warcinfo record then starts this run's part. */
+        acio_warc_opts_t wo = {.append = off[2] != UINT64_MAX, .software = "acio-crawl/0.1"};
+        rc = 0;
+        if (wo.append) {
+            int fd;
+            uint64_t pos;
+            rc = open_at(c->o.warc_path, off[2], &fd, &pos);
+            if (rc == 0)
+                close(fd);
+        }
+        if (rc == 0)
+            rc = acio_warc_open(c->o.warc_path, &wo, &c->warc);
+        if (rc < 0) {
+            snprintf(c->errmsg, sizeof c->errmsg, "cannot write %s: %s", c->o.warc_path,
+                     acio_strerror(rc));
+            *msg = c->errmsg;
+            return rc;
+        }
+        c->warc_off = acio_warc_bytes(c->warc);
+    }
+    return 0;
+}
+
+int acio__crawl_out_warc(acio__crawl_t *c, const acio__frontier_item_t *it, const acio_url_t *u,
+                         acio_http_response_t *r, const void *body, size_t len)
+{
+    if (!c->warc || !r || c->fatal)
+        return 0;
+    /* The request head exactly as acio's client builds it for the crawler's session
+     * (src/http/request.c: request line, Host, the session's User-Agent, Accept,
+     * Accept-Encoding; no cookies, keep-alive). */
+    acio__buf_t req = {0}, resp = {0};
+    char target[4096], authority[600];
+    acio_url_target(u, target, sizeof target);
+    acio_url_authority(u, 0, authority, sizeof authority);
+    int rc = acio__buf_printf(&req,
+                              "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\nAccept: */*\r\n"
+                              "Accept-Encoding: gzip, deflate, br, zstd\r\n\r\n",
+                              target, authority, c->o.user_agent);
+    /* The response head as received, but describing the body given: decoded and
+     * de-chunked, so no Content-Encoding / Transfer-Encoding and a true Content-Length. */
+    if (rc == 0)
+        rc = acio__buf_printf(&resp, "HTTP/1.%d %d %s\r\n",
+                              acio_http_response_version(r) == 10 ? 0 : 1,
+                              acio_http_response_status(r), acio_http_response_reason(r));
+    size_t n = acio_http_response_header_count(r);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const char *name, *value;
+        if (acio_http_response_header_at(r, i, &name, &value) < 0)
+            continue;
+        if (strcasecmp(name, "Content-Encoding") == 0 ||
+            strcasecmp(name, "Transfer-Encoding") == 0 || strcasecmp(name, "Content-Length") == 0)
+            continue;
+        rc = acio__buf_printf(&resp, "%s: %s\r\n", name, value);
+    }
+    if (rc == 0)
+        rc = acio__buf_printf(&resp, "Content-Length: %zu\r\n\r\n", len);
+    if (rc == 0) {
+        acio_warc_exchange_t ex = {
+            .target_uri = it->url,
+            .request_head = req.p,
+            .request_head_len = req.len,
+            .response_head = resp.p,
+            .response_head_len = resp.len,
+            .body = body,
+            .body_len = len,
+        };
+        rc = acio_warc_write_exchange(c->warc, &ex);
+        if (rc == 0) {
+            c->warc_off = acio_warc_bytes(c->warc);
+            c->st.warc_records++;
+        }
+    }
+    acio__buf_free(&req);
+    acio__buf_free(&resp);
+    if (rc == -ENOMEM || rc == -EINVAL || rc == -EFBIG) {
+        /* This exchange is not archived; the crawl goes on. */
+        acio__crawl_log(c, 1, "%s: not archived in the WARC: %s", it->url, acio_strerror(rc));
+        return 0;
+    }
+    if (rc < 0) {
+        snprintf(c->errmsg, sizeof c->errmsg, "writing %s: %s", c->o.warc_path, acio_strerror(rc));
+        return ACIO_ECRAWL_OUTPUT;
     }
     return 0;
 }
@@ -154,4 +242,7 @@ void acio__crawl_out_close(acio__crawl_t *c)
     if (c->jsonl_fd >= 0)
         close(c->jsonl_fd);
     c->tsv_fd = c->jsonl_fd = -1;
+    if (c->warc)
+        (void)acio_warc_close(c->warc);
+    c->warc = NULL;
 }

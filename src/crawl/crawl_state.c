@@ -1,18 +1,19 @@
 /* The resumable crawl's journal (--state DIR): DIR/journal, append-only text, one record
  * per line:
  *
- *     acio-crawl journal 1               the first line
+ *     acio-crawl journal 2               the first line
  *     A <depth> <hops> <url>             a URL was queued (seeds and discovered links)
- *     D <tsv_offset> <jsonl_offset> <url>  a URL is complete; the outputs end there
+ *     D <tsv> <jsonl> <warc> <url>       a URL is complete; the outputs (TSV, JSONL and
+ *                                        WARC byte offsets) end there
  *
- * Ordering makes it crash-proof. A page's TSV rows and JSONL record are written first
- * (crawl_out.c, write(2) with no buffering), then, in one write(2), the A records of the
- * links it queued and its D record; nothing waits in between (the local frontier never
- * does). So after a SIGKILL at any moment the journal's last D covers exactly the output
- * bytes of completed pages: resuming cuts the outputs back to its offsets (dropping rows
- * of pages that were in flight), marks every D URL done and queues every A URL not done.
- * A record torn by the kill (no newline) is dropped. A page queued by a page that did not
- * complete is simply found again when that page is fetched again.
+ * Ordering makes it crash-proof. A page's TSV rows, JSONL record and WARC records are
+ * written first (crawl_out.c, write(2) with no buffering), then, in one write(2), the A records of
+ * the links it queued and its D record; nothing waits in between (the local frontier never does).
+ * So after a SIGKILL at any moment the journal's last D covers exactly the output bytes of
+ * completed pages: resuming cuts the outputs back to its offsets (dropping rows of pages that were
+ * in flight), marks every D URL done and queues every A URL not done. A record torn by the kill (no
+ * newline) is dropped. A page queued by a page that did not complete is simply found again when
+ * that page is fetched again.
  *
  * Durability: the kernel has every byte at once, which is what a killed process needs.
  * Against a machine crash, the outputs and then the journal are fdatasync'ed at most
@@ -30,7 +31,7 @@
 #include "crawl/crawl_int.h"
 #include "internal.h"
 
-static const char magic[] = "acio-crawl journal 1\n";
+static const char magic[] = "acio-crawl journal 2\n";
 
 static int read_file(int fd, char **out, size_t *len)
 {
@@ -59,8 +60,7 @@ static int read_file(int fd, char **out, size_t *len)
 }
 
 /* One pass over the complete lines: kind 'D' or 'A'. */
-static int replay(acio__crawl_t *c, char *buf, size_t len, char kind, uint64_t *tsv_off,
-                  uint64_t *jsonl_off)
+static int replay(acio__crawl_t *c, char *buf, size_t len, char kind, uint64_t off[3])
 {
     char *p = buf + sizeof magic - 1, *end = buf + len;
     while (p < end) {
@@ -69,22 +69,33 @@ static int replay(acio__crawl_t *c, char *buf, size_t len, char kind, uint64_t *
             break;
         *nl = '\0';
         if (p[0] == kind && p[1] == ' ') {
-            char *s = p + 2, *e1, *e2;
-            unsigned long long a = strtoull(s, &e1, 10);
-            unsigned long long b = *e1 == ' ' ? strtoull(e1 + 1, &e2, 10) : 0;
-            if (*e1 != ' ' || *e2 != ' ') {
+            /* A: depth hops url; D: tsv jsonl warc url. */
+            unsigned long long num[3] = {0, 0, 0};
+            char *s = p + 1;
+            for (int k = 0; k < (kind == 'D' ? 3 : 2); k++) {
+                char *e;
+                if (*s != ' ' || !(s[1] >= '0' && s[1] <= '9')) {
+                    *nl = '\n';
+                    return ACIO_ECRAWL_JOURNAL;
+                }
+                num[k] = strtoull(s + 1, &e, 10);
+                s = e;
+            }
+            if (*s != ' ') {
                 *nl = '\n';
                 return ACIO_ECRAWL_JOURNAL;
             }
-            const char *url = e2 + 1;
+            unsigned long long a = num[0], b = num[1];
+            const char *url = s + 1;
             size_t ulen = (size_t)(nl - url);
             int rc;
             if (kind == 'D') {
                 rc = acio__frontier_add(c->frontier, url, ulen, "", 0, 0, ACIO__FRONTIER_ADD_DONE);
                 if (rc > 0)
                     c->st.resumed_done++;
-                *tsv_off = a;
-                *jsonl_off = b;
+                off[0] = a;
+                off[1] = b;
+                off[2] = num[2];
             } else {
                 acio_url_t *u;
                 rc = acio_url_parse(url, ulen, &u);
@@ -113,10 +124,9 @@ static int replay(acio__crawl_t *c, char *buf, size_t len, char kind, uint64_t *
     return (int)(p - buf); /* the end of the last complete line */
 }
 
-int acio__crawl_state_open(acio__crawl_t *c, uint64_t *tsv_off, uint64_t *jsonl_off,
-                           const char **msg)
+int acio__crawl_state_open(acio__crawl_t *c, uint64_t off[3], const char **msg)
 {
-    *tsv_off = *jsonl_off = UINT64_MAX;
+    off[0] = off[1] = off[2] = UINT64_MAX;
     if (!c->o.state_dir)
         return 0;
     if (mkdir(c->o.state_dir, 0755) < 0 && errno != EEXIST) {
@@ -154,10 +164,10 @@ int acio__crawl_state_open(acio__crawl_t *c, uint64_t *tsv_off, uint64_t *jsonl_
         goto fail;
     }
     /* Resuming: outputs cut back to the start (header rewritten) unless a D says more. */
-    *tsv_off = *jsonl_off = 0;
-    rc = replay(c, buf, len, 'D', tsv_off, jsonl_off);
+    off[0] = off[1] = off[2] = 0;
+    rc = replay(c, buf, len, 'D', off);
     if (rc >= 0)
-        rc = replay(c, buf, len, 'A', tsv_off, jsonl_off);
+        rc = replay(c, buf, len, 'A', off);
     acio__free(buf);
     if (rc < 0)
         goto fail;
@@ -191,8 +201,8 @@ int acio__crawl_state_done(acio__crawl_t *c, acio__buf_t *pending, const char *u
         return 0;
     int rc = 0;
     if (url)
-        rc = acio__buf_printf(pending, "D %" PRIu64 " %" PRIu64 " %s\n", c->tsv_off, c->jsonl_off,
-                              url);
+        rc = acio__buf_printf(pending, "D %" PRIu64 " %" PRIu64 " %" PRIu64 " %s\n", c->tsv_off,
+                              c->jsonl_off, c->warc_off, url);
     if (rc == 0 && pending->len)
         rc = acio__crawl_write_all(c->journal_fd, pending->p, pending->len);
     pending->len = 0;

@@ -73,15 +73,16 @@ char *acio__crawl_stats_json(const acio__crawl_stats_t *st, const acio__crawl_op
         json_object_set_new(failed, st->reasons[i].name,
                             json_integer((json_int_t)st->reasons[i].count));
     json_t *j = json_pack(
-        "{s:I,s:I,s:I,s:I,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:s?,s:s?}", "pages",
-        (json_int_t)st->fetched, "ok", (json_int_t)st->ok, "parsed", (json_int_t)st->parsed,
-        "failed", (json_int_t)st->failed, "failed_by_reason", failed, "redirects",
-        (json_int_t)st->redirects, "robots_disallowed", (json_int_t)st->robots_disallowed,
-        "robots_fetched", (json_int_t)st->robots_fetched, "retries", (json_int_t)st->retries,
-        "links", (json_int_t)st->links, "discovered", (json_int_t)st->discovered, "queued",
-        (json_int_t)st->queued, "bytes", (json_int_t)st->bytes, "resumed_done",
-        (json_int_t)st->resumed_done, "time", st->elapsed, "pages_per_s", rate(st), "tsv",
-        o ? o->tsv_path : NULL, "jsonl", o ? o->jsonl_path : NULL);
+        "{s:I,s:I,s:I,s:I,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:s?,s:s?,s:s?}",
+        "pages", (json_int_t)st->fetched, "ok", (json_int_t)st->ok, "parsed",
+        (json_int_t)st->parsed, "failed", (json_int_t)st->failed, "failed_by_reason", failed,
+        "redirects", (json_int_t)st->redirects, "robots_disallowed",
+        (json_int_t)st->robots_disallowed, "robots_fetched", (json_int_t)st->robots_fetched,
+        "retries", (json_int_t)st->retries, "links", (json_int_t)st->links, "discovered",
+        (json_int_t)st->discovered, "queued", (json_int_t)st->queued, "bytes",
+        (json_int_t)st->bytes, "resumed_done", (json_int_t)st->resumed_done, "warc_records",
+        (json_int_t)st->warc_records, "time", st->elapsed, "pages_per_s", rate(st), "tsv",
+        o ? o->tsv_path : NULL, "jsonl", o ? o->jsonl_path : NULL, "warc", o ? o->warc_path : NULL);
     if (!j)
         return NULL;
     char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -113,4 +114,7 @@ void acio__crawl_stats_print(const acio__crawl_stats_t *st, const acio__crawl_op
         fprintf(out, "TSV written to %s\n", o->tsv_path);
     if (o && o->jsonl_path)
         fprintf(out, "JSONL written to %s\n", o->jsonl_path);
+    if (o && o->warc_path)
+        fprintf(out, "WARC written to %s (%llu exchanges)\n", o->warc_path,
+                (unsigned long long)st->warc_records);
 }

@@ -5,13 +5,14 @@ One demo site (acio-crawl --serve-demo, logging every request) serves every run.
 uninterrupted crawl gives the reference TSV and JSONL. Then, several times: a crawl with
 --state is started and killed with SIGKILL after a random delay, again and again, each
 run resuming the last, until one finishes. Checked:
-  - the final TSV and JSONL hold exactly the reference's rows and records (as sets: the
-    order differs), each once, with one header;
+  - the final TSV, JSONL and WARC hold exactly the reference's rows, records and
+    response records (as sets: the order differs), each once, with one TSV header;
   - no run fetched a URL that the journal recorded as complete when the previous run was
     killed (from the server's request log);
   - within one run, no URL is requested twice (except the retried /err500 and /flaky).
 Usage: resume_kill9.py ACIO_CRAWL [trials]
 """
+import gzip
 import json
 import os
 import random
@@ -43,7 +44,7 @@ def log_lines(path):
 
 def crawl_args(url, out, extra):
     return [BIN, "-q", "-c", "8", "--depth", "1000", "--retries", "1", "--backoff", "0.001",
-            "-o", out + ".tsv", "--jsonl", out + ".jsonl"] + extra + [url]
+            "-o", out + ".tsv", "--jsonl", out + ".jsonl", "--warc", out + ".warc.gz"] + extra + [url]
 
 
 def rows(path):
@@ -61,6 +62,25 @@ def records(path):
     with open(path) as f:
         recs = [json.loads(l) for l in f]
     return sorted((r["url"], r["status"], r["links"], r["error"] or "") for r in recs)
+
+
+def warc_responses(path):
+    """The WARC-Target-URI of every response record (the file is gzip members)."""
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    uris = []
+    pos = 0
+    while pos < len(data):
+        if not data.startswith(b"WARC/1.1\r\n", pos):
+            fail(f"{path}: no record at byte {pos}")
+        end = data.index(b"\r\n\r\n", pos)
+        head = data[pos:end].decode().split("\r\n")[1:]
+        fields = dict(h.split(": ", 1) for h in head)
+        length = int(fields["Content-Length"])
+        if fields["WARC-Type"] == "response":
+            uris.append(fields["WARC-Target-URI"])
+        pos = end + 4 + length + 4  # the block, then CRLF CRLF
+    return uris
 
 
 def journal_done(path, origin):
@@ -95,6 +115,9 @@ try:
         fail(f"reference crawl exited {r.returncode}")
     ref_rows = sorted(rows(ref + ".tsv"))
     ref_recs = records(ref + ".jsonl")
+    ref_warc = sorted(warc_responses(ref + ".warc.gz"))
+    if len(ref_warc) != len(ref_recs):
+        fail(f"reference: {len(ref_warc)} WARC responses for {len(ref_recs)} JSONL records")
     if len(ref_rows) < PAGES or len(set(ref_rows)) != len(ref_rows):
         fail(f"reference: {len(ref_rows)} rows")
     rng = random.Random(int(os.environ.get("ACIO_CRAWL_SEED", time.time())))
@@ -148,6 +171,9 @@ try:
         # The flaky page answers 503 only to the very first request the server sees.
         if [r[0] for r in got_recs] != [r[0] for r in ref_recs]:
             fail(f"trial {trial}: JSONL URLs differ ({len(got_recs)} vs {len(ref_recs)})")
+        got_warc = sorted(warc_responses(out + ".warc.gz"))
+        if got_warc != ref_warc:
+            fail(f"trial {trial}: WARC responses differ: {len(got_warc)} vs {len(ref_warc)}")
         print(f"trial {trial}: {runs} runs ({runs - 1} killed), {len(got_rows)} rows: same "
               f"as the uninterrupted crawl")
     if total_kills == 0:

@@ -44,6 +44,8 @@ static const char usage_text[] =
     "  -o, --output FILE        TSV: source_url<TAB>parsed_url, one row per distinct link\n"
     "      --jsonl FILE         one JSON record per fetched URL (url, final_url, status,\n"
     "                           content_type, bytes, links, depth, time, error)\n"
+    "      --warc FILE          archive every response as WARC/1.1 records (gzip per\n"
+    "                           record; bodies of redirects and error pages left out)\n"
     "      --json               print the summary as one JSON object on stdout\n"
     "  -q, --quiet              no progress line, no per-URL log, no text summary\n"
     "  -v, --verbose            log every URL (repeat: nothing more yet)\n"
@@ -88,6 +90,7 @@ static const char usage_text[] =
 
 enum {
     OPT_JSONL = 256,
+    OPT_WARC,
     OPT_JSON,
     OPT_PER_HOST,
     OPT_DELAY,
@@ -118,6 +121,7 @@ enum {
 static const struct option long_opts[] = {
     {"output", required_argument, NULL, 'o'},
     {"jsonl", required_argument, NULL, OPT_JSONL},
+    {"warc", required_argument, NULL, OPT_WARC},
     {"json", no_argument, NULL, OPT_JSON},
     {"quiet", no_argument, NULL, 'q'},
     {"verbose", no_argument, NULL, 'v'},
@@ -191,6 +195,9 @@ static void parse_args(cli_t *cli, int argc, char **argv)
             break;
         case OPT_JSONL:
             cli->o.jsonl_path = optarg;
+            break;
+        case OPT_WARC:
+            cli->o.warc_path = optarg;
             break;
         case OPT_JSON:
             cli->json = true;
