@@ -421,7 +421,8 @@ static int spawn(acio__crawl_t *c, acio__frontier_item_t *it)
         c->jobs->prev = j;
     c->jobs = j;
     c->active++;
-    c->started++;
+    if (it->attempts == 0) /* --max-pages counts URLs, not retries */
+        c->started++;
     return 0;
 }
 

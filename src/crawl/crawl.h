@@ -25,7 +25,7 @@ typedef struct {
     size_t per_host;        /* requests in flight per host [8] */
     double delay;           /* seconds between two request starts on one host [0] */
     int max_depth;          /* link depth followed; seeds are 0 [0: the seeds only] */
-    uint64_t max_pages;     /* fetches started [0: no limit] */
+    uint64_t max_pages;     /* URLs whose fetch started, retries not counted [0: none] */
     uint64_t max_bytes;     /* body bytes per page (decoded) [10 MiB] */
     uint64_t max_total;     /* body bytes in total, then stop taking [0: no limit] */
     const char *user_agent; /* [acio-crawl/VERSION]; robots.txt groups match its product */

@@ -8,6 +8,7 @@ Runs against the demo site (acio-crawl --serve-demo). Usage: cli.py ACIO_CRAWL
 """
 import json
 import os
+import pty
 import re
 import shutil
 import signal
@@ -131,6 +132,28 @@ try:
     expect(b"/missing/1.html [404]" in r.stderr, f"failure logged: {r.stderr!r}")
     r = run(["-q", "--retries", "0", "--fail-on-error", "http://127.0.0.1:1/"])
     expect(r.returncode == 1, "connection refused counts as failed")
+    # On a terminal: the progress line is drawn (and erased) on stderr. --delay makes the
+    # crawl last over a second, so the line (redrawn every 0.25 s) must appear.
+    master, slave = pty.openpty()
+    p = subprocess.Popen([BIN, "--delay", "0.1", "--max-pages", "12", "--depth", "5", "--retries", "0",
+                          "--ignore-robots", "-o", path("tty.tsv"), origin + "/"],
+                         stdout=subprocess.DEVNULL, stderr=slave)
+    os.close(slave)
+    got = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        got += chunk
+    p.wait(timeout=60)
+    os.close(master)
+    expect(p.returncode == 0, f"tty run: {p.returncode}")
+    expect(b"\r\x1b[K" in got and b"pages/s" in got and b"queued" in got,
+           f"no progress line on a terminal: {got[:300]!r}")
+    expect(b"pages fetched: 12" in got, "summary after the progress line")
     print(f"ok ({checks} checks)")
 finally:
     if server:

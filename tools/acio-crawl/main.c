@@ -57,7 +57,7 @@ static const char usage_text[] =
     "  -d, --depth N            follow links N levels from the seeds (default 0: seeds only)\n"
     "      --allow-domain D     also follow links to D and its subdomains (repeatable)\n"
     "      --deny-pattern RE    never fetch URLs matching this POSIX extended regex\n"
-    "      --max-pages N        stop after starting N fetches\n"
+    "      --max-pages N        stop after starting the fetch of N URLs\n"
     "      --max-bytes N        skip bodies larger than N bytes (default 10485760)\n"
     "      --max-total-bytes N  stop after reading N body bytes in total\n"
     "      --user-agent S       User-Agent (default acio-crawl/0.1); its product token\n"
