@@ -18,6 +18,8 @@
 
 typedef struct {
     int npages;
+    double page_delay; /* every page answers after this long */
+    size_t max_in_flight;
     acio__crawl_opts_t o;
     acio__crawl_stats_t st;
     /* the server's log, copied */
@@ -34,6 +36,7 @@ static void *crawl_main(void *arg)
     run_t *r = arg;
     demo_site_t *site;
     cr_assert_eq(demo_site_start(r->npages, NULL, &site), 0);
+    demo_site_set_delay(site, r->page_delay);
     acio__crawl_t *c;
     const char *msg;
     r->o.log = stderr;
@@ -47,6 +50,7 @@ static void *crawl_main(void *arg)
     acio__crawl_get_stats(c, &r->st);
     acio__crawl_free(c);
     r->nreq = demo_site_requests(site);
+    r->max_in_flight = demo_site_max_in_flight(site);
     r->req = calloc(r->nreq + 1, sizeof *r->req);
     r->when = calloc(r->nreq + 1, sizeof *r->when);
     for (size_t i = 0; i < r->nreq; i++)
@@ -298,5 +302,32 @@ Test(crawl_demo, deny_pattern, .timeout = 60)
         cr_assert(strncmp(r.req[i], "/chain/", 7) != 0, "%s matches a deny pattern", r.req[i]);
     }
     cr_assert_gt(r.st.fetched, 50);
+    done(&r);
+}
+
+Test(crawl_demo, per_host_limit, .timeout = 60)
+{
+    /* Every page takes 20 ms: the crawler would run 50 at once, but one host gets 3. */
+    run_t r = {.npages = 100,
+               .page_delay = 0.02,
+               .o = {.max_depth = 2, .concurrency = 50, .per_host = 3, .ignore_robots = true}};
+    run(&r);
+    cr_assert_leq(r.max_in_flight, 3, "%zu requests at once on one host", r.max_in_flight);
+    cr_assert_geq(r.max_in_flight, 2, "the per-host limit is used");
+    cr_assert_gt(r.st.fetched, 20);
+    done(&r);
+}
+
+Test(crawl_demo, max_total_bytes, .timeout = 60)
+{
+    run_t r = {.npages = 600, .o = {.max_depth = 1000, .max_total = 20000, .concurrency = 4}};
+    run(&r);
+    cr_assert_geq(r.st.bytes, 20000);
+    demo_expect_t e;
+    demo_site_expect(r.npages, 1000, 3, false, 10, &e);
+    cr_assert_lt(r.st.fetched, e.fetched / 2, "stopped early: %llu pages",
+                 (unsigned long long)r.st.fetched);
+    /* What was fetched was recorded: one JSONL record each. */
+    cr_assert_eq(count_lines(jsonl_path, NULL), r.st.fetched);
     done(&r);
 }

@@ -222,8 +222,9 @@ static void reset(acio_stream_writer_t *w)
 static const char root_html[] =
     "<html><body><a href=\"/reset\">r</a><a href=\"/huge\">h</a>"
     "<a href=\"/chunked-huge\">c</a><a href=\"/bin\">b</a><a href=\"/malformed\">m</a>"
-    "<a href=\"/loopa\">l</a><a href=\"/uni/\xc3\xbc\">u</a><a href=\"/pct/%7Efoo\">p</a>"
-    "<a href=\"/deep/a/b/../c\">d</a></body></html>";
+    "<a href=\"/loopa\">l</a><a href=\"/uni/\xc3\xbc\">u</a><a href=\"/pct/%%7Efoo\">p</a>"
+    "<a href=\"/deep/a/b/../c\">d</a><a href=\"http://localhost:%d/other-host\">o</a>"
+    "</body></html>";
 
 static const char malformed_html[] =
     "<html><body><a href=/m1>one<a HREF='/m2'>two</a><a\nhref=\"/m3\">three"
@@ -248,7 +249,9 @@ static void *hs_conn(acio_stream_reader_t *rd, acio_stream_writer_t *w, void *ar
             snprintf(hs.paths[hs.npaths++], sizeof hs.paths[0], "%s", path);
         int rc = 0;
         if (strcmp(path, "/") == 0) {
-            rc = reply(w, 200, NULL, root_html, sizeof root_html - 1);
+            char html[1024];
+            int len = snprintf(html, sizeof html, root_html, hs.port);
+            rc = reply(w, 200, NULL, html, (size_t)len);
         } else if (strcmp(path, "/robots.txt") == 0) {
             rc = reply(w, 404, NULL, "", 0);
         } else if (strcmp(path, "/reset") == 0) {
@@ -371,5 +374,25 @@ Test(crawl_sites, hostile_server, .timeout = 120)
     cr_assert(!tsv_has("/no\n"), "a link inside a comment");
     cr_assert(!tsv_has("/dup\n"), "a repeated attribute: the first one counts");
     cr_assert(tsv_has("/from-bin\n"));
+    cr_assert(tsv_has("//localhost:"), "a link to another host is a TSV row");
+    cr_assert_eq(hs_count("/other-host"), 0, "but not followed: not a seed host");
+    unlink(tsv_path);
+}
+
+Test(crawl_sites, allow_domain, .timeout = 60)
+{
+    snprintf(tsv_path, sizeof tsv_path, "/tmp/acio-crawl-sites-%d.tsv", (int)getpid());
+    const char *allow[] = {"localhost"};
+    const char *deny[] = {"/(reset|huge|chunked-huge)$"};
+    run_t r = {.o = {.max_depth = 3,
+                     .retries = 0,
+                     .allow_domains = allow,
+                     .nallow = 1,
+                     .deny_patterns = deny,
+                     .ndeny = 1}};
+    cr_assert_eq(acio_run(hostile_main, &r, NULL), 0);
+    cr_assert_eq(hs_count("/other-host"), 1, "--allow-domain localhost follows it");
+    cr_assert_eq(hs_count("/reset") + hs_count("/huge") + hs_count("/chunked-huge"), 0);
+    cr_assert_eq(r.st.robots_fetched, 2, "one robots.txt per host");
     unlink(tsv_path);
 }

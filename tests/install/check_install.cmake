@@ -46,6 +46,14 @@ if(NOT n EQUAL 1)
   message(FATAL_ERROR "expected one installed acio.pc, found: ${pc_files}")
 endif()
 get_filename_component(pc_dir ${pc_files} DIRECTORY)
+# The acio-crawl program is installed and runs.
+if(NOT EXISTS ${prefix}/bin/acio-crawl)
+  message(FATAL_ERROR "acio-crawl was not installed under ${prefix}/bin")
+endif()
+run("acio-crawl --version" ${prefix}/bin/acio-crawl --version)
+if(NOT run_out MATCHES "^acio-crawl ")
+  message(FATAL_ERROR "acio-crawl --version printed: ${run_out}")
+endif()
 get_filename_component(lib_dir ${pc_dir} DIRECTORY)
 
 # 2. pkg-config. acio.pc records the prefix chosen when the build was configured, not the

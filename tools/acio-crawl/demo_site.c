@@ -354,6 +354,8 @@ struct demo_site_s {
     int port;
     FILE *log;
     bool flaky_failed;
+    double delay;
+    size_t in_flight, max_in_flight;
     char *gz; /* the gzip page, compressed once */
     size_t gz_len;
     struct req_s {
@@ -413,9 +415,22 @@ static void record(demo_site_t *s, const char *target, double when)
         s->nreqs++;
 }
 
+static int respond(demo_site_t *s, acio_http_request_t *req);
+
 static int handle(acio_http_request_t *req, void *arg)
 {
     demo_site_t *s = arg;
+    if (++s->in_flight > s->max_in_flight)
+        s->max_in_flight = s->in_flight;
+    int rc = s->delay > 0 ? acio_sleep(s->delay) : 0;
+    if (rc == 0)
+        rc = respond(s, req);
+    s->in_flight--;
+    return rc;
+}
+
+static int respond(demo_site_t *s, acio_http_request_t *req)
+{
     const char *target = acio_http_request_target(req);
     record(s, target, acio_loop_time(acio_http_request_get_loop(req)));
     if (strcmp(target, "/robots.txt") == 0) {
@@ -499,6 +514,16 @@ int demo_site_start(int npages, FILE *log, demo_site_t **out)
     s->port = acio_http_server_port(s->srv);
     *out = s;
     return 0;
+}
+
+void demo_site_set_delay(demo_site_t *s, double seconds)
+{
+    s->delay = seconds;
+}
+
+size_t demo_site_max_in_flight(const demo_site_t *s)
+{
+    return s->max_in_flight;
 }
 
 int demo_site_port(const demo_site_t *s)

@@ -60,6 +60,10 @@ int demo_site_port(const demo_site_t *s);
 /* Requests answered so far, and the i-th one's target and arrival (loop time). */
 size_t demo_site_requests(const demo_site_t *s);
 const char *demo_site_request(const demo_site_t *s, size_t i, double *when);
+/* Make every page answer after `seconds` (tests of per-host concurrency), and the most
+ * requests the server was handling at once so far. */
+void demo_site_set_delay(demo_site_t *s, double seconds);
+size_t demo_site_max_in_flight(const demo_site_t *s);
 /* Shut down and free. Coroutine. */
 void demo_site_stop(demo_site_t *s);
 
