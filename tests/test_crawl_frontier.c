@@ -216,3 +216,69 @@ Test(crawl_frontier, failing_allocations)
             break;
     }
 }
+
+/* Many hosts with a delay: each round hands out one URL per host, in the order the
+ * hosts came, then nothing until the delay has passed (wake_at says when). */
+Test(crawl_frontier, many_hosts_with_delay)
+{
+    enum { HOSTS = 1000, PER = 3 };
+    acio__frontier_t *f = mk(4, 1.0);
+    for (int k = 0; k < PER; k++) {
+        for (int h = 0; h < HOSTS; h++) {
+            char u[64], host[32];
+            snprintf(host, sizeof host, "h%d", h);
+            snprintf(u, sizeof u, "http://h%d/%d", h, k);
+            cr_assert_eq(add(f, u, host), 1);
+        }
+    }
+    for (int k = 0; k < PER; k++) {
+        double now = 100.0 + k * 1.0;
+        for (int h = 0; h < HOSTS; h++) {
+            acio__frontier_item_t *it = take(f, now);
+            cr_assert_not_null(it, "round %d, host %d", k, h);
+            char want[64];
+            snprintf(want, sizeof want, "http://h%d/%d", h, k);
+            cr_assert_str_eq(it->url, want);
+            acio__frontier_done(f, it);
+        }
+        double wake = 0;
+        acio__frontier_item_t *it;
+        int rc = acio__frontier_take(f, now + 0.5, &it, &wake);
+        cr_assert_eq(rc, 0, "round %d: every host waits for its delay", k);
+        if (k < PER - 1)
+            cr_assert_float_eq(wake, now + 1.0, 1e-9);
+        else
+            cr_assert(isinf(wake));
+    }
+    acio__frontier_stats_t st;
+    f->ops->stats(f, &st);
+    cr_assert_eq(st.done, HOSTS * PER);
+    cr_assert_eq(st.hosts, HOSTS);
+    acio__frontier_free(f);
+}
+
+/* A retry holds back its host even while the host sits on the ready queue, and a later
+ * Crawl-delay moves a waiting host's time. */
+Test(crawl_frontier, retry_while_ready_and_delay_change)
+{
+    acio__frontier_t *f = mk(2, 0);
+    add(f, "http://a/0", "a");
+    add(f, "http://a/1", "a");
+    add(f, "http://b/0", "b");
+    acio__frontier_item_t *x = take(f, 0); /* a/0; a stays ready (a/1 queued) */
+    cr_assert_eq(acio__frontier_retry(f, x, 3.0), 0);
+    acio__frontier_item_t *y = take(f, 1.0);
+    cr_assert_str_eq(y->url, "http://b/0");
+    double wake = 0;
+    acio__frontier_item_t *w;
+    cr_assert_eq(acio__frontier_take(f, 1.0, &w, &wake), 0);
+    cr_assert_float_eq(wake, 3.0, 1e-9);
+    cr_assert_eq(f->ops->set_host_delay(f, "a", 5.0), 0); /* a waits on the heap: 3 + 5 */
+    cr_assert_eq(acio__frontier_take(f, 3.0, &w, &wake), 0);
+    cr_assert_float_eq(wake, 8.0, 1e-9);
+    w = take(f, 8.0);
+    cr_assert_str_eq(w->url, "http://a/0");
+    acio__frontier_done(f, y);
+    acio__frontier_done(f, w);
+    acio__frontier_free(f);
+}

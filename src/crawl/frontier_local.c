@@ -1,12 +1,14 @@
 /* The local frontier backend (frontier.h): one process's crawl state in memory.
  *
  * URLs are deduplicated by the fingerprint seen-set (acio_seen_t). Queued URLs wait in
- * a FIFO per host key; hosts that have queued URLs sit on a round-robin ring, and take()
- * walks the ring from where the last take stopped, handing out the head of the first
- * host that politeness allows (fewer than per_host_limit leases, its delay since the
- * last start passed, not held back by a retry). take() costs O(hosts on the ring) in
- * the worst case; a crawl of one or a few sites, the usual case, is O(1). Nothing here
- * waits: the journal (crawl_state.c) relies on that. */
+ * a FIFO per host key. A host that has queued URLs and fewer than per_host_limit leases
+ * is either on the ready queue (FIFO: round robin between hosts) or, while its politeness
+ * delay or a retry's hold-back runs, on a min-heap ordered by the time it may start
+ * again. take() moves the hosts whose time has come from the heap to the ready queue and
+ * hands out the head of the first ready host, so it costs O(log hosts) however many
+ * hosts wait (a host that became not ready while queued, by a retry, is moved to the
+ * heap when take() meets it). Nothing here waits: the journal (crawl_state.c) relies on
+ * that. */
 #include <errno.h>
 #include <math.h>
 #include <string.h>
@@ -26,14 +28,18 @@ typedef struct item_s {
     char url[];
 } item_t;
 
+enum { NOWHERE, READY, WAITING };
+
 struct host_s {
     item_t *head, *tail; /* queued, FIFO */
     size_t leased;
     double next_ok; /* no start before this loop time (delay, retry's not_before) */
     double delay;   /* set_host_delay's value */
-    host_t *ring_prev, *ring_next;
-    bool on_ring;
-    char key[]; /* the host key */
+    int where;      /* NOWHERE, on the READY queue, or WAITING on the heap */
+    host_t *ready_next;
+    size_t heap_idx;
+    uint64_t heap_seq; /* ties on next_ok leave the heap in the order they came */
+    char key[];        /* the host key */
 };
 
 typedef struct {
@@ -41,42 +47,111 @@ typedef struct {
     acio__frontier_opts_t opts;
     acio_seen_t *seen;
     acio__strmap_t hosts;
-    host_t *ring; /* where the next take() starts; NULL if no host has queued URLs */
-    size_t ring_len;
+    host_t *ready_head, *ready_tail;
+    host_t **heap; /* by next_ok; room for every host, so pushing never allocates */
+    size_t heap_len, heap_cap;
+    uint64_t heap_seq;
     acio__frontier_stats_t st;
 } local_t;
 
-static void ring_insert(local_t *l, host_t *h)
+/* ---- the ready queue and the heap ---- */
+
+static void ready_push(local_t *l, host_t *h)
 {
-    if (h->on_ring)
-        return;
-    if (!l->ring) {
-        h->ring_prev = h->ring_next = h;
-        l->ring = h;
-    } else { /* just before the start: the last one visited in this round */
-        h->ring_next = l->ring;
-        h->ring_prev = l->ring->ring_prev;
-        h->ring_prev->ring_next = h;
-        l->ring->ring_prev = h;
-    }
-    h->on_ring = true;
-    l->ring_len++;
+    h->where = READY;
+    h->ready_next = NULL;
+    if (l->ready_tail)
+        l->ready_tail->ready_next = h;
+    else
+        l->ready_head = h;
+    l->ready_tail = h;
 }
 
-static void ring_remove(local_t *l, host_t *h)
+static host_t *ready_pop(local_t *l)
 {
-    if (!h->on_ring)
-        return;
-    if (h->ring_next == h) {
-        l->ring = NULL;
-    } else {
-        h->ring_prev->ring_next = h->ring_next;
-        h->ring_next->ring_prev = h->ring_prev;
-        if (l->ring == h)
-            l->ring = h->ring_next;
+    host_t *h = l->ready_head;
+    if (h) {
+        l->ready_head = h->ready_next;
+        if (!l->ready_head)
+            l->ready_tail = NULL;
+        h->where = NOWHERE;
     }
-    h->on_ring = false;
-    l->ring_len--;
+    return h;
+}
+
+static void heap_set(local_t *l, size_t i, host_t *h)
+{
+    l->heap[i] = h;
+    h->heap_idx = i;
+}
+
+static bool before(const host_t *a, const host_t *b)
+{
+    return a->next_ok < b->next_ok || (a->next_ok == b->next_ok && a->heap_seq < b->heap_seq);
+}
+
+static void sift_up(local_t *l, size_t i)
+{
+    host_t *h = l->heap[i];
+    while (i > 0 && before(h, l->heap[(i - 1) / 2])) {
+        heap_set(l, i, l->heap[(i - 1) / 2]);
+        i = (i - 1) / 2;
+    }
+    heap_set(l, i, h);
+}
+
+static void sift_down(local_t *l, size_t i)
+{
+    host_t *h = l->heap[i];
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= l->heap_len)
+            break;
+        if (c + 1 < l->heap_len && before(l->heap[c + 1], l->heap[c]))
+            c++;
+        if (!before(l->heap[c], h))
+            break;
+        heap_set(l, i, l->heap[c]);
+        i = c;
+    }
+    heap_set(l, i, h);
+}
+
+static void heap_push(local_t *l, host_t *h)
+{
+    h->where = WAITING;
+    h->heap_seq = l->heap_seq++;
+    heap_set(l, l->heap_len++, h);
+    sift_up(l, h->heap_idx);
+}
+
+static host_t *heap_pop(local_t *l)
+{
+    host_t *h = l->heap[0];
+    l->heap_len--;
+    if (l->heap_len) {
+        heap_set(l, 0, l->heap[l->heap_len]);
+        sift_down(l, 0);
+    }
+    h->where = NOWHERE;
+    return h;
+}
+
+/* The host's next_ok changed: restore the heap's order. */
+static void heap_fix(local_t *l, host_t *h)
+{
+    if (h->where != WAITING)
+        return;
+    sift_up(l, h->heap_idx);
+    sift_down(l, h->heap_idx);
+}
+
+/* Put a host that may take a URL on the ready queue (take() moves it to the heap if its
+ * time has not come). */
+static void place(local_t *l, host_t *h)
+{
+    if (h->where == NOWHERE && h->head && h->leased < l->opts.per_host_limit)
+        ready_push(l, h);
 }
 
 static host_t *host_get(local_t *l, const char *key)
@@ -84,6 +159,14 @@ static host_t *host_get(local_t *l, const char *key)
     host_t *h = acio__strmap_get(&l->hosts, key);
     if (h)
         return h;
+    if (l->st.hosts == l->heap_cap) {
+        size_t cap = l->heap_cap ? l->heap_cap * 2 : 64;
+        host_t **heap = acio__realloc(l->heap, cap * sizeof *heap);
+        if (!heap)
+            return NULL;
+        l->heap = heap;
+        l->heap_cap = cap;
+    }
     size_t len = strlen(key);
     h = acio__calloc(1, sizeof *h + len + 1);
     if (!h)
@@ -139,7 +222,7 @@ static int local_add(acio__frontier_t *f, const char *url, size_t len, const cha
     else
         h->head = it;
     h->tail = it;
-    ring_insert(l, h);
+    place(l, h);
     l->st.seen++;
     l->st.queued++;
     return 1;
@@ -148,14 +231,14 @@ static int local_add(acio__frontier_t *f, const char *url, size_t len, const cha
 static int local_take(acio__frontier_t *f, double now, acio__frontier_item_t **out, double *wake_at)
 {
     local_t *l = (local_t *)f;
-    double wake = INFINITY;
-    host_t *h = l->ring;
-    for (size_t n = l->ring_len; n > 0; n--, h = h->ring_next) {
-        if (h->leased >= l->opts.per_host_limit)
-            continue; /* a done() or retry() will wake the caller */
+    while (l->heap_len && l->heap[0]->next_ok <= now)
+        place(l, heap_pop(l));
+    host_t *h;
+    while ((h = ready_pop(l)) != NULL) {
+        if (!h->head || h->leased >= l->opts.per_host_limit)
+            continue; /* a done() or an add() puts it back */
         if (h->next_ok > now) {
-            if (h->next_ok < wake)
-                wake = h->next_ok;
+            heap_push(l, h); /* held back by a retry since it was queued */
             continue;
         }
         item_t *it = h->head;
@@ -165,15 +248,18 @@ static int local_take(acio__frontier_t *f, double now, acio__frontier_item_t **o
         it->next = NULL;
         h->leased++;
         h->next_ok = now + host_delay(l, h);
-        l->ring = h->ring_next; /* round robin: the next take starts at the next host */
-        if (!h->head)
-            ring_remove(l, h);
+        if (h->head && h->leased < l->opts.per_host_limit) {
+            if (h->next_ok > now)
+                heap_push(l, h);
+            else
+                ready_push(l, h); /* round robin: behind the other ready hosts */
+        }
         l->st.queued--;
         l->st.leased++;
         *out = &it->pub;
         return 1;
     }
-    *wake_at = wake;
+    *wake_at = l->heap_len ? l->heap[0]->next_ok : INFINITY;
     return 0;
 }
 
@@ -181,10 +267,12 @@ static int local_done(acio__frontier_t *f, acio__frontier_item_t *pub)
 {
     local_t *l = (local_t *)f;
     item_t *it = (item_t *)pub;
-    it->host->leased--;
+    host_t *h = it->host;
+    h->leased--;
     l->st.leased--;
     l->st.done++;
     acio__free(it);
+    place(l, h);
     return 0;
 }
 
@@ -200,9 +288,11 @@ static int local_retry(acio__frontier_t *f, acio__frontier_item_t *pub, double n
     h->head = it;
     if (!h->tail)
         h->tail = it;
-    if (not_before > h->next_ok)
+    if (not_before > h->next_ok) {
         h->next_ok = not_before;
-    ring_insert(l, h);
+        heap_fix(l, h);
+    }
+    place(l, h);
     l->st.queued++;
     return 0;
 }
@@ -218,6 +308,7 @@ static int local_set_host_delay(acio__frontier_t *f, const char *host, double de
          * it. */
         h->next_ok += delay - host_delay(l, h);
         h->delay = delay;
+        heap_fix(l, h);
     }
     return 0;
 }
@@ -245,6 +336,7 @@ static void local_free(acio__frontier_t *f)
     /* Leased items are the caller's to complete; a crawl that stops early (max-pages,
      * a fatal output error) completes them before freeing. */
     acio__strmap_clear(&l->hosts, host_free);
+    acio__free(l->heap);
     acio_seen_free(l->seen);
     acio__free(l);
 }
