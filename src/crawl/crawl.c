@@ -400,6 +400,7 @@ static void *fetch_task(void *arg)
     acio_future_unref(j->task);
     acio__free(j);
     c->active--;
+    c->wake_gen++;
     acio_event_set(c->wake);
     return NULL;
 }
@@ -441,6 +442,9 @@ int acio__crawl_run(acio__crawl_t *c)
     int result = 0;
     bool cancelled = false;
     for (;;) {
+        /* A shared frontier's take() may wait (a Redis round trip), and a fetch may end
+         * meanwhile: its wake-up is seen through wake_gen, not lost to the clear below. */
+        uint64_t gen = c->wake_gen;
         double wake = INFINITY;
         int took = 0;
         while (!limit_reached(c) && c->active < c->o.concurrency) {
@@ -470,6 +474,8 @@ int acio__crawl_run(acio__crawl_t *c)
             if (timeout < 0.0005)
                 timeout = 0.0005;
         }
+        if (c->wake_gen != gen)
+            continue;
         acio_event_clear(c->wake);
         acio_cancel_scope_t scope;
         bool scoped = timeout > 0 && acio_cancel_scope_enter(&scope, timeout) == 0;
@@ -497,6 +503,7 @@ int acio__crawl_run(acio__crawl_t *c)
 void acio__crawl_stop(acio__crawl_t *c)
 {
     c->stop = true;
+    c->wake_gen++;
     acio_event_set(c->wake);
 }
 

@@ -27,7 +27,8 @@ struct acio__crawl_s {
     acio__frontier_t *frontier;
     acio_http_session_t *session;
     acio_http_timeout_t tmo;
-    acio_event_t *wake; /* set when a fetch ends or URLs were added */
+    acio_event_t *wake; /* set when a fetch ends or the crawl is stopped */
+    uint64_t wake_gen;  /* counts those wake-ups */
     acio_loop_t *loop;
     double t0;
     bool stop, running;
