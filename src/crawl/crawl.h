@@ -37,7 +37,7 @@ typedef struct {
     double timeout;             /* per request, everything included [30] */
     double connect_timeout;     /* [10] */
     double read_timeout;        /* each wait for bytes [20] */
-    int retries;                /* transient failures retried this many times [3] */
+    int retries;                /* retries of transient failures [0; the CLI: 3] */
     double backoff;             /* first retry after about this long, doubling [0.5] */
     double max_backoff;         /* and Retry-After is capped at [30] */
     int max_redirects;          /* hops of a redirect chain [10] */
