@@ -438,3 +438,17 @@ Test(crawl_demo, resume_after_stop, .timeout = 120)
     snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s' '%s'", t.state, t.ref_tsv, t.tsv);
     cr_assert_eq(system(cmd), 0);
 }
+
+Test(crawl_demo, max_time, .timeout = 60)
+{
+    /* One page at a time, 50 ms each: the whole site would take over 15 s. */
+    run_t r = {.npages = 300,
+               .page_delay = 0.05,
+               .o = {.max_depth = 1000, .per_host = 1, .max_time = 0.3, .ignore_robots = true}};
+    run(&r);
+    cr_assert_gt(r.st.fetched, 0);
+    cr_assert_lt(r.st.fetched, 100, "stopped at --max-time: %llu pages",
+                 (unsigned long long)r.st.fetched);
+    cr_assert_gt(r.st.queued, 0);
+    done(&r);
+}

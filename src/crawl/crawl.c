@@ -432,7 +432,8 @@ static int spawn(acio__crawl_t *c, acio__frontier_item_t *it)
 static bool limit_reached(acio__crawl_t *c)
 {
     return c->stop || (c->o.max_pages && c->started >= c->o.max_pages) ||
-           (c->o.max_total && c->st.bytes >= c->o.max_total);
+           (c->o.max_total && c->st.bytes >= c->o.max_total) ||
+           (c->o.max_time > 0 && now_of(c) - c->t0 >= c->o.max_time);
 }
 
 int acio__crawl_run(acio__crawl_t *c)
@@ -473,6 +474,13 @@ int acio__crawl_run(acio__crawl_t *c)
             timeout = wake - now_of(c);
             if (timeout < 0.0005)
                 timeout = 0.0005;
+        }
+        if (!limit && c->o.max_time > 0) { /* wake up to stop at the deadline */
+            double left = c->t0 + c->o.max_time - now_of(c);
+            if (left < 0.0005)
+                left = 0.0005;
+            if (timeout == 0 || left < timeout)
+                timeout = left;
         }
         if (c->wake_gen != gen)
             continue;

@@ -28,6 +28,7 @@ typedef struct {
     uint64_t max_pages;     /* URLs whose fetch started, retries not counted [0: none] */
     uint64_t max_bytes;     /* body bytes per page (decoded) [10 MiB] */
     uint64_t max_total;     /* body bytes in total, then stop taking [0: no limit] */
+    double max_time;        /* seconds, then stop taking (in-flight fetches end) [0: none] */
     const char *user_agent; /* [acio-crawl/VERSION]; robots.txt groups match its product */
     bool ignore_robots;
     const char *const *allow_domains; /* hosts (and their subdomains) also followed */

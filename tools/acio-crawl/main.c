@@ -61,6 +61,8 @@ static const char usage_text[] =
     "      --max-pages N        stop after starting the fetch of N URLs\n"
     "      --max-bytes N        skip bodies larger than N bytes (default 10485760)\n"
     "      --max-total-bytes N  stop after reading N body bytes in total\n"
+    "      --max-time SECONDS   stop taking URLs after this long (the crawl's total\n"
+    "                           time; fetches in flight finish)\n"
     "      --user-agent S       User-Agent (default acio-crawl/0.1); its product token\n"
     "                           selects the robots.txt group\n"
     "      --ignore-robots      do not fetch or honour robots.txt\n"
@@ -100,6 +102,7 @@ enum {
     OPT_MAX_PAGES,
     OPT_MAX_BYTES,
     OPT_MAX_TOTAL,
+    OPT_MAX_TIME,
     OPT_UA,
     OPT_IGNORE_ROBOTS,
     OPT_TIMEOUT,
@@ -135,6 +138,7 @@ static const struct option long_opts[] = {
     {"max-pages", required_argument, NULL, OPT_MAX_PAGES},
     {"max-bytes", required_argument, NULL, OPT_MAX_BYTES},
     {"max-total-bytes", required_argument, NULL, OPT_MAX_TOTAL},
+    {"max-time", required_argument, NULL, OPT_MAX_TIME},
     {"user-agent", required_argument, NULL, OPT_UA},
     {"ignore-robots", no_argument, NULL, OPT_IGNORE_ROBOTS},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
@@ -235,6 +239,9 @@ static void parse_args(cli_t *cli, int argc, char **argv)
             break;
         case OPT_MAX_TOTAL:
             cli->o.max_total = (uint64_t)num("--max-total-bytes", optarg, 1);
+            break;
+        case OPT_MAX_TIME:
+            cli->o.max_time = num("--max-time", optarg, 0.001);
             break;
         case OPT_UA:
             cli->o.user_agent = optarg;
