@@ -16,7 +16,7 @@ BUILD_DEPS := build-essential cmake pkg-config libcriterion-dev libssl-dev opens
               postgresql libpq-dev \
               curl wrk python3-aiohttp nginx \
               gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
-BENCH_DEPS := golang-go libuv1-dev python3-uvloop time util-linux python3-redis \
+BENCH_DEPS := golang-go libuv1-dev python3-uvloop time util-linux python3-redis python3-scrapy \
               nginx-light python3-uvicorn python3-httptools libcurl4-openssl-dev
 
 # CMake's own make runs below this one; its "Entering directory" lines are noise here.

@@ -40,7 +40,7 @@ set -uo pipefail
 ALL_BENCHES="switch spawn timers idle_task_memory gather queue lock to_thread
     echo_protocol_64B echo_protocol_16KiB echo_streams_64B echo_streams_16KiB
     idle_connection_memory redis_get_set html_links crawl_seen_memory http_parse
-    http_hello_c100 http_hello_c1000 http_client_20k"
+    http_hello_c100 http_hello_c1000 http_client_20k crawl_20k"
 
 if [ $# -lt 1 ] || [ ! -d "$1" ]; then
     echo "usage: $0 <cmake build directory>" >&2
@@ -722,17 +722,20 @@ bench_http_hello_c100() { http_bench 100; }
 bench_http_hello_c1000() { http_bench 1000; }
 # ---- HTTP client ------------------------------------------------------------------------
 
-# nginx (one worker, pinned to the load core) serving 1,000 pages of 4 KiB from a
-# temporary directory; NGINX_DIR / NGINX_PORT / NGINX_PID describe it.
+# nginx_up [ROOT [DIRECTIVES]]: nginx (one worker, pinned to the load core) serving ROOT,
+# or by default 1,000 pages of 4 KiB generated in a temporary directory, with DIRECTIVES
+# added to its server block; NGINX_DIR / NGINX_PORT / NGINX_PID describe it.
 NGINX_DIR="" NGINX_PORT="" NGINX_PID=""
 nginx_up() {
     [ -x /usr/sbin/nginx ] || { echo "  FAILED: nginx not installed (Debian's nginx)"; return 1; }
     NGINX_DIR=$(mktemp -d /tmp/acio-bench-nginx-XXXXXX)
     chmod 755 "$NGINX_DIR"
     mkdir -p "$NGINX_DIR/www" "$NGINX_DIR/logs"
-    local pad i
-    pad=$(head -c 4080 /dev/zero | tr '\0' x)
-    for ((i = 0; i < 1000; i++)); do printf '<p>page %d</p>\n%s' "$i" "$pad" >"$NGINX_DIR/www/p$i.html"; done
+    local pad i root=${1:-$NGINX_DIR/www} extra=${2:-}
+    if [ -z "${1:-}" ]; then
+        pad=$(head -c 4080 /dev/zero | tr '\0' x)
+        for ((i = 0; i < 1000; i++)); do printf '<p>page %d</p>\n%s' "$i" "$pad" >"$NGINX_DIR/www/p$i.html"; done
+    fi
     NGINX_PORT=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
     cat >"$NGINX_DIR/nginx.conf" <<CONF
 worker_processes 1;
@@ -742,7 +745,7 @@ http {
   client_body_temp_path $NGINX_DIR/body; proxy_temp_path $NGINX_DIR/proxy;
   fastcgi_temp_path $NGINX_DIR/fcgi; uwsgi_temp_path $NGINX_DIR/uwsgi; scgi_temp_path $NGINX_DIR/scgi;
   keepalive_requests 1000000;
-  server { listen 127.0.0.1:$NGINX_PORT; root $NGINX_DIR/www; }
+  server { listen 127.0.0.1:$NGINX_PORT; root $root; $extra }
 }
 CONF
     taskset -c "$LOADCPU" /usr/sbin/nginx -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" \
@@ -799,6 +802,126 @@ bench_http_client_20k() {
     compare http_client_20k_cpu aiohttp aiohttp_uvloop libcurl go
     target http_client_20k aiohttp '>=' 5 "throughput >= 5x aiohttp"
     target http_client_20k_cpu libcurl '<=' 1 "CPU per page <= libcurl multi"
+}
+
+# ---- crawl_20k (bench/crawl/) -------------------------------------------------------------
+
+# A generated site of 20,000 pages of about 4 KiB with 8-12 links each (bench/crawl/
+# gen_site.py, whose manifest gives the pages, links and TSV rows a full crawl finds)
+# served by nginx (one worker, on the other core, with a charset in Content-Type, as
+# most sites send: without it aiohttp's text() guesses the charset at ~50 ms a page). Each
+# crawler starts from /p/0.html at concurrency 100 and writes areq.py's TSV. Wall time is
+# taken around the process, CPU time (user + sys) and peak RSS by GNU time: start-up is
+# included for everyone (a second or two of Python imports). The pages and rows are
+# counted from the TSV each crawler wrote and checked against the manifest; a mismatch is
+# reported as a failure, its figures still shown.
+CRAWL_DIR="" CRAWL_SEED="" CRAWL_CONC=100
+declare -A CRAWL_MANIFEST
+
+# crawl_one IMPL RUNS CMD...: run CMD (with @SEED@, @OUT@ and @CONC@ replaced) RUNS
+# times; the best run (most pages/s) is recorded as crawl_20k, with its CPU per page
+# (_cpu) and peak RSS (_rss).
+crawl_one() {
+    local impl=$1 runs=$2 r out tfile t0 t1 wall user sys rss pages rows pps cpu a
+    local best="" best_cpu="" best_rss="" best_note="" cmd
+    shift 2
+    for ((r = 0; r < runs; r++)); do
+        out=$CRAWL_DIR/$impl.tsv tfile=$CRAWL_DIR/$impl.time
+        rm -f "$out" "$tfile"
+        cmd=()
+        for a in "$@"; do
+            a=${a//@SEED@/$CRAWL_SEED} a=${a//@OUT@/$out}
+            cmd+=("${a//@CONC@/$CRAWL_CONC}")
+        done
+        t0=$(date +%s%N)
+        run_impl crawl_20k "$impl" /usr/bin/time -o "$tfile" -f 'user=%U sys=%S maxrss_kb=%M' \
+            "${cmd[@]}" || return 0
+        t1=$(date +%s%N)
+        wall=$(calc "($t1 - $t0) / 1e6")
+        user=$(kv "$(cat "$tfile")" user) sys=$(kv "$(cat "$tfile")" sys) rss=$(kv "$(cat "$tfile")" maxrss_kb)
+        rows=$(($(wc -l <"$out") - 1))
+        pages=$(tail -n +2 "$out" | cut -f1 | sort -u | wc -l)
+        if [ "$pages" != "${CRAWL_MANIFEST[pages]}" ] || [ "$rows" != "${CRAWL_MANIFEST[rows]}" ]; then
+            printf '  %-14s ERROR: crawled %s pages and wrote %s rows; the site has %s pages and %s rows\n' \
+                "$impl" "$pages" "$rows" "${CRAWL_MANIFEST[pages]}" "${CRAWL_MANIFEST[rows]}"
+            FAILURES=$((FAILURES + 1))
+        fi
+        [ "$pages" -gt 0 ] || return 0
+        pps=$(calc "$pages / ($wall / 1e3)")
+        cpu=$(calc "($user + $sys) * 1e9 / $pages")
+        if [ -z "$best" ] || [ "$(calc "$pps > $best")" = 1 ]; then
+            best=$pps best_cpu=$cpu best_rss=$rss
+            best_note="(wall $(calc "int($wall)") ms, $pages pages, $rows rows; its own count: $(head -c 200 <<<"$LINE"))"
+        fi
+    done
+    record crawl_20k "$impl" "$best" pages/s "$best_note"
+    record crawl_20k_cpu "$impl" "$best_cpu" ns/page
+    record crawl_20k_rss "$impl" "$best_rss" kB
+}
+
+bench_crawl_20k() {
+    local pages=${ACIO_BENCH_CRAWL_PAGES:-20000} m k acrawl curlbin=$BIN/crawl_curl gobin=$BIN/crawl_go
+    header crawl_20k "crawl a $pages-page site of 4 KiB pages (8-12 links each) from nginx (one worker, on the other core) at concurrency $CRAWL_CONC, every page's links parsed and written as TSV; crawler CPU per page and peak RSS"
+    CRAWL_DIR=$(mktemp -d /tmp/acio-bench-crawl-XXXXXX)
+    chmod 755 "$CRAWL_DIR"
+    if ! timeout 600 "$PY" "$HERE/crawl/gen_site.py" "$CRAWL_DIR/site" "$pages"; then
+        echo "  FAILED: could not generate the site"
+        FAILURES=$((FAILURES + 1))
+        rm -rf "$CRAWL_DIR"
+        return 0
+    fi
+    m=$(cat "$CRAWL_DIR/site/manifest")
+    for k in pages links rows max_depth bytes; do CRAWL_MANIFEST[$k]=$(kv "$m" "$k"); done
+    echo "  site: $m"
+    chmod -R a+rX "$CRAWL_DIR/site"
+    nginx_up "$CRAWL_DIR/site/www" "charset utf-8;" || {
+        FAILURES=$((FAILURES + 1))
+        nginx_down
+        rm -rf "$CRAWL_DIR"
+        return 0
+    }
+    CRAWL_SEED="http://127.0.0.1:$NGINX_PORT/p/0.html"
+    # shellcheck disable=SC2046
+    cc -O2 -Wall -Wextra -o "$curlbin" "$HERE/crawl/curl_crawl.c" $(pkg-config --cflags --libs libcurl) ||
+        echo "warning: could not build the libcurl crawler (make bench-deps installs libcurl4-openssl-dev)" >&2
+    (cd "$HERE/crawl/go" && timeout 600 env GOCACHE=$BIN/go-cache GOPATH=$BIN/go-path GOTOOLCHAIN=local \
+        GOPROXY=off GOFLAGS=-mod=mod go build -o "$gobin" .) || echo "warning: could not build the Go crawler" >&2
+    acrawl=$BUILD/tools/acio-crawl
+    # --depth 1000: the whole site. The manifest's max_depth (the shortest-path depth of the
+    # farthest page) is not enough: with 100 fetches in flight a page can first be found
+    # through a longer path, and its depth is then counted along that path (Scrapy's
+    # DEPTH_LIMIT behaves the same). --ignore-robots and --per-host: the others fetch no
+    # robots.txt and have no per-host limit below the concurrency.
+    if [ -x "$acrawl" ]; then
+        crawl_one acio "$REPEAT" "$acrawl" --quiet --json --ignore-robots --per-host @CONC@ \
+            --depth 1000 -c @CONC@ -o @OUT@ @SEED@
+    else
+        echo "  acio           skipped: $acrawl not built"
+    fi
+    crawl_one libcurl "$REPEAT" "$curlbin" @SEED@ @OUT@ @CONC@
+    crawl_one go "$REPEAT" env GOMAXPROCS=1 "$gobin" @SEED@ @OUT@ @CONC@
+    # The Python crawlers take from half a minute (aiohttp) to minutes (Scrapy): one run
+    # each. Scrapy stops itself after ACIO_BENCH_SCRAPY_SECONDS (default 600) so the bench
+    # stays bounded on a slow machine; a partial crawl then shows as a mismatch.
+    crawl_one aiohttp 1 "$PY" "$HERE/crawl/aiohttp_crawl.py" @SEED@ @OUT@ @CONC@
+    crawl_one aiohttp_uvloop 1 "$PY" "$HERE/crawl/aiohttp_crawl.py" @SEED@ @OUT@ @CONC@ --uvloop
+    if "$PY" -c 'import scrapy' 2>/dev/null; then
+        TIMEOUT=$((${ACIO_BENCH_SCRAPY_SECONDS:-600} + 120)) crawl_one scrapy 1 \
+            env ACIO_BENCH_SCRAPY_SECONDS="${ACIO_BENCH_SCRAPY_SECONDS:-600}" "$PY" "$HERE/crawl/scrapy_crawl.py" \
+            @SEED@ @OUT@ @CONC@
+    else
+        echo "  scrapy         FAILED: python3-scrapy not installed (make bench-deps installs it)"
+        FAILURES=$((FAILURES + 1))
+    fi
+    nginx_down
+    rm -rf "$CRAWL_DIR"
+    compare crawl_20k aiohttp aiohttp_uvloop scrapy libcurl go
+    compare crawl_20k_cpu aiohttp aiohttp_uvloop scrapy libcurl go
+    compare crawl_20k_rss aiohttp aiohttp_uvloop scrapy libcurl go
+    target crawl_20k_cpu libcurl '<=' 1 "CPU per page <= libcurl"
+    target crawl_20k aiohttp '>=' 5 "throughput >= 5x aiohttp"
+    target crawl_20k scrapy '>=' 10 "throughput >= 10x Scrapy"
+    target crawl_20k_rss aiohttp '<' 1 "peak RSS < aiohttp's"
 }
 
 # ---- main ------------------------------------------------------------------------------

@@ -1,0 +1,3 @@
+module acio/bench/crawl
+
+go 1.19
