@@ -63,8 +63,7 @@ typedef struct {
 static void *wait_all(void *arg)
 {
     const wait_args_t *w = arg;
-    int rc = acio_wait(w->tasks, w->n, ACIO_NO_TIMEOUT, ACIO_ALL_COMPLETED, NULL, NULL, NULL,
-                       NULL);
+    int rc = acio_wait(w->tasks, w->n, ACIO_NO_TIMEOUT, ACIO_ALL_COMPLETED, NULL, NULL, NULL, NULL);
     return rc < 0 ? acio_raise(rc, "wait ended early") : NULL;
 }
 

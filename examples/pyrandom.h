@@ -33,9 +33,9 @@ static void pyrandom_seed(uint32_t n)
     pyrandom_init_genrand(19650218u);
     int i = 1, j = 0;
     for (int k = PYRANDOM_N > key_length ? PYRANDOM_N : key_length; k; k--) {
-        pyrandom_mt[i] = (pyrandom_mt[i] ^
-                          ((pyrandom_mt[i - 1] ^ (pyrandom_mt[i - 1] >> 30)) * 1664525u)) +
-                         key[j] + (uint32_t)j;
+        pyrandom_mt[i] =
+            (pyrandom_mt[i] ^ ((pyrandom_mt[i - 1] ^ (pyrandom_mt[i - 1] >> 30)) * 1664525u)) +
+            key[j] + (uint32_t)j;
         i++;
         j++;
         if (i >= PYRANDOM_N) {
@@ -46,9 +46,9 @@ static void pyrandom_seed(uint32_t n)
             j = 0;
     }
     for (int k = PYRANDOM_N - 1; k; k--) {
-        pyrandom_mt[i] = (pyrandom_mt[i] ^
-                          ((pyrandom_mt[i - 1] ^ (pyrandom_mt[i - 1] >> 30)) * 1566083941u)) -
-                         (uint32_t)i;
+        pyrandom_mt[i] =
+            (pyrandom_mt[i] ^ ((pyrandom_mt[i - 1] ^ (pyrandom_mt[i - 1] >> 30)) * 1566083941u)) -
+            (uint32_t)i;
         i++;
         if (i >= PYRANDOM_N) {
             pyrandom_mt[0] = pyrandom_mt[PYRANDOM_N - 1];

@@ -97,7 +97,6 @@ int main(void)
         return 1;
     }
     printf("\n");
-    printf("r1: %s r2:%s r3:%s\n", none_or_value(r[0]), none_or_value(r[1]),
-           none_or_value(r[2]));
+    printf("r1: %s r2:%s r3:%s\n", none_or_value(r[0]), none_or_value(r[1]), none_or_value(r[2]));
     return 0;
 }
