@@ -505,3 +505,67 @@ Test(pg, pool_under_contention_with_cancellation, .init = start, .fini = stop)
 {
     run_ok(pool_contention, NULL);
 }
+
+/* ---- the shared pool's hand-off race ---- */
+
+static void *waiting_acquirer(void *arg)
+{
+    acio_pg_pool_t *pool = arg;
+    acio_pg_t *c;
+    int rc = acio_pg_pool_acquire(pool, &c);
+    if (rc == 0)
+        acio_pg_pool_release(pool, c);
+    return (void *)(intptr_t)rc;
+}
+
+static void *handoff_race(void *arg)
+{
+    (void)arg;
+    acio_pg_pool_opts_t po = {.min_size = 1, .max_size = 1};
+    acio_pg_pool_t *pool;
+    CHECK(acio_pg_pool_new(&pool, srv.conninfo, NULL, &po) == 0, "pool");
+    acio_pg_t *c;
+    CHECK(acio_pg_pool_acquire(pool, &c) == 0, "acquire");
+    int pid = acio_pg_backend_pid(c);
+    acio_task_t *a, *b;
+    CHECK(acio_create_task(&a, waiting_acquirer, pool, NULL) == 0, "task a");
+    CHECK(acio_create_task(&b, waiting_acquirer, pool, NULL) == 0, "task b");
+    CHECK(acio_sleep(0.01) == 0, "both wait");
+    /* The release hands the connection to a; a is cancelled in the same iteration,
+     * before it runs: the connection must go on to b, not be lost with a. */
+    acio_pg_pool_release(pool, c);
+    acio_task_cancel(a, NULL);
+    void *res = NULL;
+    CHECK(acio_await(a, &res) == -ECANCELED, "a was cancelled");
+    CHECK(acio_await(b, &res) == 0 && res == NULL, "b got the connection: %s",
+          acio_err_name((int)(intptr_t)res));
+    acio_future_unref(a);
+    acio_future_unref(b);
+    CHECK(acio_pg_pool_size(pool) == 1 && acio_pg_pool_freesize(pool) == 1, "size %zu free %zu",
+          acio_pg_pool_size(pool), acio_pg_pool_freesize(pool));
+    CHECK(acio_pg_pool_acquire(pool, &c) == 0 && acio_pg_backend_pid(c) == pid,
+          "the same connection, never dropped");
+    /* Same race with a slot: the held connection is broken, its slot goes to a waiter. */
+    CHECK(acio_create_task(&a, waiting_acquirer, pool, NULL) == 0, "task a");
+    CHECK(acio_create_task(&b, waiting_acquirer, pool, NULL) == 0, "task b");
+    CHECK(acio_sleep(0.01) == 0, "both wait");
+    CHECK(acio_pg_execute(c, "COPY (SELECT 1) TO STDOUT") != 0 && !acio_pg_is_connected(c),
+          "broken");
+    acio_pg_pool_release(pool, c);
+    acio_task_cancel(a, NULL);
+    CHECK(acio_await(a, &res) == -ECANCELED, "a was cancelled");
+    CHECK(acio_await(b, &res) == 0 && res == NULL, "b opened a connection in the slot: %s",
+          acio_err_name((int)(intptr_t)res));
+    acio_future_unref(a);
+    acio_future_unref(b);
+    CHECK(acio_pg_pool_size(pool) == 1 && acio_pg_pool_freesize(pool) == 1, "size %zu free %zu",
+          acio_pg_pool_size(pool), acio_pg_pool_freesize(pool));
+    acio_pg_pool_close(pool);
+    return NULL;
+}
+
+Test(pg, pool_waiter_cancelled_as_it_is_handed_a_connection, .init = start, .fini = stop,
+     .timeout = 30)
+{
+    run_ok(handoff_race, NULL);
+}

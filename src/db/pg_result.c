@@ -1,7 +1,6 @@
 /* PostgreSQL results (acio/pg.h): a PGresult behind typed accessors that read both the
  * text and the binary wire formats of the common built-in types. */
 #include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,20 +79,6 @@ const char *acio_pg_result_text(const acio_pg_result_t *r, int row, int col, siz
     return PQgetvalue(r->res, row, col);
 }
 
-/* Common checks: the value's bytes and whether they are binary. */
-static int value(const acio_pg_result_t *r, int row, int col, const unsigned char **v, int *len,
-                 bool *binary)
-{
-    if (!in_range(r, row, col))
-        return -EINVAL;
-    if (PQgetisnull(r->res, row, col))
-        return ACIO_EPG_NULL;
-    *v = (const unsigned char *)PQgetvalue(r->res, row, col);
-    *len = PQgetlength(r->res, row, col);
-    *binary = PQfformat(r->res, col) == 1;
-    return 0;
-}
-
 static uint64_t be(const unsigned char *p, int n)
 {
     uint64_t x = 0;
@@ -102,131 +87,164 @@ static uint64_t be(const unsigned char *p, int n)
     return x;
 }
 
-int acio_pg_result_int(const acio_pg_result_t *r, int row, int col, int64_t *out)
-{
-    const unsigned char *v;
-    int len;
-    bool bin;
-    int rc = value(r, row, col, &v, &len, &bin);
-    if (rc < 0)
-        return rc;
-    if (bin) {
-        unsigned t = PQftype(r->res, col);
-        if (t == ACIO_PG_INT2 && len == 2)
-            *out = (int16_t)be(v, 2);
-        else if (t == ACIO_PG_INT4 && len == 4)
-            *out = (int32_t)be(v, 4);
-        else if (t == ACIO_PG_INT8 && len == 8)
-            *out = (int64_t)be(v, 8);
-        else if (t == ACIO_PG_OID && len == 4)
-            *out = (uint32_t)be(v, 4);
-        else
-            return ACIO_EPG_TYPE;
-        return 0;
-    }
-    char *end;
-    errno = 0;
-    long long x = strtoll((const char *)v, &end, 10);
-    if (errno || end == (const char *)v || *end)
-        return ACIO_EPG_TYPE;
-    *out = x;
-    return 0;
-}
+/* What an accessor asks for. */
+typedef enum { WANT_INT, WANT_FLOAT, WANT_BOOL } want_t;
 
-int acio_pg_result_float(const acio_pg_result_t *r, int row, int col, double *out)
+typedef union {
+    int64_t i;
+    double f;
+    bool b;
+} number_t;
+
+/* A binary value of a number-like type, read as want. */
+static int from_binary(unsigned type, const unsigned char *v, int len, want_t want, number_t *out)
 {
-    const unsigned char *v;
-    int len;
-    bool bin;
-    int rc = value(r, row, col, &v, &len, &bin);
-    if (rc < 0)
-        return rc;
-    if (bin) {
-        unsigned t = PQftype(r->res, col);
-        if (t == ACIO_PG_FLOAT8 && len == 8) {
-            uint64_t bits = be(v, 8);
-            double d;
-            memcpy(&d, &bits, sizeof(d));
-            *out = d;
-            return 0;
-        }
-        if (t == ACIO_PG_FLOAT4 && len == 4) {
+    int64_t i;
+    switch (type) {
+    case ACIO_PG_INT2:
+        if (len != 2)
+            return ACIO_EPG_TYPE;
+        i = (int16_t)be(v, 2);
+        break;
+    case ACIO_PG_INT4:
+        if (len != 4)
+            return ACIO_EPG_TYPE;
+        i = (int32_t)be(v, 4);
+        break;
+    case ACIO_PG_INT8:
+        if (len != 8)
+            return ACIO_EPG_TYPE;
+        i = (int64_t)be(v, 8);
+        break;
+    case ACIO_PG_OID:
+        if (len != 4)
+            return ACIO_EPG_TYPE;
+        i = (uint32_t)be(v, 4);
+        break;
+    case ACIO_PG_FLOAT4:
+    case ACIO_PG_FLOAT8: {
+        if (want != WANT_FLOAT || len != (type == ACIO_PG_FLOAT4 ? 4 : 8))
+            return ACIO_EPG_TYPE;
+        if (len == 4) {
             uint32_t bits = (uint32_t)be(v, 4);
             float f;
             memcpy(&f, &bits, sizeof(f));
-            *out = f;
-            return 0;
+            out->f = f;
+        } else {
+            uint64_t bits = be(v, 8);
+            memcpy(&out->f, &bits, sizeof(out->f));
         }
-        int64_t i;
-        if (acio_pg_result_int(r, row, col, &i) == 0) {
-            *out = (double)i;
-            return 0;
-        }
+        return 0;
+    }
+    case ACIO_PG_BOOL:
+        if (want != WANT_BOOL || len != 1)
+            return ACIO_EPG_TYPE;
+        out->b = v[0] != 0;
+        return 0;
+    default:
         return ACIO_EPG_TYPE;
     }
-    char *end;
-    double d = strtod((const char *)v, &end);
-    if (end == (const char *)v || *end)
+    if (want == WANT_BOOL)
         return ACIO_EPG_TYPE;
-    *out = d;
+    if (want == WANT_FLOAT)
+        out->f = (double)i;
+    else
+        out->i = i;
     return 0;
 }
 
-int acio_pg_result_bool(const acio_pg_result_t *r, int row, int col, bool *out)
+/* A text value read as want. */
+static int from_text(const char *v, int len, want_t want, number_t *out)
 {
-    const unsigned char *v;
-    int len;
-    bool bin;
-    int rc = value(r, row, col, &v, &len, &bin);
-    if (rc < 0)
-        return rc;
-    if (bin) {
-        if (PQftype(r->res, col) != ACIO_PG_BOOL || len != 1)
+    char *end;
+    switch (want) {
+    case WANT_INT:
+        errno = 0;
+        out->i = strtoll(v, &end, 10);
+        return errno || end == v || *end ? ACIO_EPG_TYPE : 0;
+    case WANT_FLOAT:
+        out->f = strtod(v, &end);
+        return end == v || *end ? ACIO_EPG_TYPE : 0;
+    case WANT_BOOL:
+        if (len != 1 || (v[0] != 't' && v[0] != 'f'))
             return ACIO_EPG_TYPE;
-        *out = v[0] != 0;
-        return 0;
-    }
-    if (len == 1 && (v[0] == 't' || v[0] == 'f')) {
-        *out = v[0] == 't';
+        out->b = v[0] == 't';
         return 0;
     }
     return ACIO_EPG_TYPE;
 }
 
+/* The one reader behind the number-like accessors: range, NULL, format, type. */
+static int read_number(const acio_pg_result_t *r, int row, int col, want_t want, number_t *out)
+{
+    if (!in_range(r, row, col))
+        return -EINVAL;
+    if (PQgetisnull(r->res, row, col))
+        return ACIO_EPG_NULL;
+    const char *v = PQgetvalue(r->res, row, col);
+    int len = PQgetlength(r->res, row, col);
+    if (PQfformat(r->res, col) == 1)
+        return from_binary(PQftype(r->res, col), (const unsigned char *)v, len, want, out);
+    return from_text(v, len, want, out);
+}
+
+int acio_pg_result_int(const acio_pg_result_t *r, int row, int col, int64_t *out)
+{
+    number_t n;
+    int rc = read_number(r, row, col, WANT_INT, &n);
+    if (rc == 0)
+        *out = n.i;
+    return rc;
+}
+
+int acio_pg_result_float(const acio_pg_result_t *r, int row, int col, double *out)
+{
+    number_t n;
+    int rc = read_number(r, row, col, WANT_FLOAT, &n);
+    if (rc == 0)
+        *out = n.f;
+    return rc;
+}
+
+int acio_pg_result_bool(const acio_pg_result_t *r, int row, int col, bool *out)
+{
+    number_t n;
+    int rc = read_number(r, row, col, WANT_BOOL, &n);
+    if (rc == 0)
+        *out = n.b;
+    return rc;
+}
+
+/* A copy of n bytes plus a NUL in a buffer the caller frees with free(). */
+static int give_bytes(const void *src, size_t n, unsigned char **out, size_t *len)
+{
+    unsigned char *b = malloc(n + 1);
+    if (!b)
+        return -ENOMEM;
+    memcpy(b, src, n);
+    b[n] = 0;
+    *out = b;
+    *len = n;
+    return 0;
+}
+
 int acio_pg_result_bytea(const acio_pg_result_t *r, int row, int col, unsigned char **out,
                          size_t *len)
 {
-    const unsigned char *v;
-    int n;
-    bool bin;
-    int rc = value(r, row, col, &v, &n, &bin);
-    if (rc < 0)
-        return rc;
-    if (bin) {
-        unsigned char *b = malloc((size_t)n + 1);
-        if (!b)
-            return -ENOMEM;
-        memcpy(b, v, (size_t)n);
-        b[n] = 0;
-        *out = b;
-        *len = (size_t)n;
-        return 0;
-    }
+    if (!in_range(r, row, col))
+        return -EINVAL;
+    if (PQgetisnull(r->res, row, col))
+        return ACIO_EPG_NULL;
+    const unsigned char *v = (const unsigned char *)PQgetvalue(r->res, row, col);
+    if (PQfformat(r->res, col) == 1)
+        return give_bytes(v, (size_t)PQgetlength(r->res, row, col), out, len);
     if (PQftype(r->res, col) != ACIO_PG_BYTEA)
         return ACIO_EPG_TYPE;
     size_t m = 0;
     unsigned char *u = PQunescapeBytea(v, &m);
     if (!u)
         return -ENOMEM;
-    unsigned char *b = malloc(m + 1);
-    if (!b) {
-        PQfreemem(u);
-        return -ENOMEM;
-    }
-    memcpy(b, u, m);
-    b[m] = 0;
+    int rc = give_bytes(u, m, out, len);
     PQfreemem(u);
-    *out = b;
-    *len = m;
-    return 0;
+    return rc;
 }
