@@ -25,7 +25,8 @@
 # best kept; default 3; the memory benches run once), ACIO_BENCH_ECHO_SECONDS (the measured
 # window of each echo run, default 2, after a 0.5 s warm-up), ACIO_BENCH_CONNS (idle
 # connections, default 10000), ACIO_BENCH_HTTP_SECONDS (the measured window of each wrk
-# run, default 2, after a 1 s warm-up).
+# run, default 2, after a 1 s warm-up), ACIO_BENCH_CRAWL_PAGES (crawl_20k's site size,
+# default 20000), ACIO_BENCH_SCRAPY_SECONDS (Scrapy's cap in crawl_20k, default 600).
 #
 # The echo benches (bench/echo/) run a server pinned to ACIO_BENCH_CPU and the load
 # generator bench/echo/loadgen.c pinned to the other core; the server's CPU time per
