@@ -211,8 +211,7 @@ static void check_done(CURLM *m, xfer_t **idle, long *nidle)
             scan(x->url, x->buf, x->len);
         } else {
             if (failures++ < 5)
-                fprintf(stderr, "%s: %s %ld\n", x->url, curl_easy_strerror(msg->data.result),
-                        code);
+                fprintf(stderr, "%s: %s %ld\n", x->url, curl_easy_strerror(msg->data.result), code);
         }
         idle[(*nidle)++] = x;
     }
