@@ -17,7 +17,8 @@ BUILD_DEPS := build-essential cmake pkg-config libcriterion-dev libssl-dev opens
               curl wrk python3-aiohttp nginx \
               gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 BENCH_DEPS := golang-go libuv1-dev python3-uvloop time util-linux python3-redis python3-scrapy \
-              nginx-light python3-uvicorn python3-httptools libcurl4-openssl-dev
+              nginx-light python3-uvicorn python3-httptools libcurl4-openssl-dev \
+              python3-asyncpg python3-psycopg python3-psycopg-pool
 
 # CMake's own make runs below this one; its "Entering directory" lines are noise here.
 MAKEFLAGS += --no-print-directory

@@ -40,7 +40,7 @@ set -uo pipefail
 
 ALL_BENCHES="switch spawn timers idle_task_memory gather queue lock to_thread
     echo_protocol_64B echo_protocol_16KiB echo_streams_64B echo_streams_16KiB
-    idle_connection_memory redis_get_set html_links crawl_seen_memory http_parse
+    idle_connection_memory redis_get_set pg_select html_links crawl_seen_memory http_parse
     http_hello_c100 http_hello_c1000 http_client_20k crawl_20k"
 
 if [ $# -lt 1 ] || [ ! -d "$1" ]; then
@@ -598,6 +598,66 @@ bench_redis_get_set() {
         compare "${name}_cpu" redis_benchmark redis_py
         target "${name}_cpu" redis_benchmark '<=' 1.2 "client CPU/op <= 1.2x redis-benchmark"
         target "$name" redis_py '>=' 10 "throughput >= 10x redis-py"
+    done
+    kill "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    rm -rf "$dir"
+}
+
+# ---- pg_select (issue 10) --------------------------------------------------------------
+
+# as_postgres CMD...: run CMD as the postgres user when root (PostgreSQL refuses root).
+as_postgres() {
+    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+bench_pg_select() {
+    local queries=${ACIO_BENCH_PG_QUERIES:-50000} pgbin=/usr/lib/postgresql/15/bin port dir pid
+    local shape name n dsn
+    if [ ! -x "$pgbin/postgres" ]; then
+        echo "pg_select: PostgreSQL 15 not installed (make bench-deps installs postgresql)" >&2
+        FAILURES=$((FAILURES + 1))
+        return
+    fi
+    port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    dir=$(mktemp -d)
+    chmod 755 "$dir"
+    [ "$(id -u)" = 0 ] && chown postgres "$dir"
+    as_postgres "$pgbin/initdb" -D "$dir/data" -U postgres -A trust >/dev/null 2>&1 || {
+        echo "pg_select: initdb failed" >&2
+        FAILURES=$((FAILURES + 1))
+        rm -rf "$dir"
+        return
+    }
+    as_postgres taskset -c "$LOADCPU" "$pgbin/postgres" -D "$dir/data" -p "$port" -k "$dir" \
+        -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
+        -c max_connections=50 >"$dir/log" 2>&1 &
+    pid=$!
+    dsn="postgresql://postgres@127.0.0.1:$port/postgres"
+    for _ in $(seq 1 500); do "$pgbin/pg_isready" -q -h 127.0.0.1 -p "$port" && break; sleep 0.02; done
+    "$pgbin/psql" -q -h 127.0.0.1 -p "$port" -U postgres -c \
+        "CREATE TABLE bench_t (id int PRIMARY KEY, name text, score float8);
+         INSERT INTO bench_t SELECT i, 'name-' || i, i * 0.5 FROM generate_series(1, 10000) i;
+         ANALYZE bench_t" >/dev/null
+    for shape in one rows1000; do
+        name=pg_select
+        n=$queries
+        if [ "$shape" = rows1000 ]; then
+            name=pg_select_rows1000
+            n=$((queries / 20))
+        fi
+        header "$name" "10 tasks, pool of 10, acquire + query + release, $n queries ($shape: $([ "$shape" = one ] && echo 'one row by primary key' || echo '1,000 rows')); postgres on core $LOADCPU, clients on core $CPU"
+        run_rate "$name" acio "$BIN/bench_pg_select" "host=127.0.0.1 port=$port user=postgres dbname=postgres" "$n" "$shape"
+        run_rate "$name" asyncpg "$PY" "$HERE/pg/asyncpg_select.py" "$dsn" "$n" "$shape"
+        if $PY -c 'import psycopg, psycopg_pool' 2>/dev/null; then
+            run_rate "$name" psycopg "$PY" "$HERE/pg/psycopg_select.py" "$dsn" "$((n / 2))" "$shape"
+        else
+            echo "  psycopg   skipped: python3-psycopg / python3-psycopg-pool not installed"
+        fi
+        compare "$name" asyncpg psycopg
+        compare "${name}_cpu" asyncpg psycopg
+        target "$name" asyncpg '>=' 2 "throughput >= 2x asyncpg"
+        target "${name}_cpu" asyncpg '<' 1 "client CPU/query < asyncpg"
     done
     kill "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null

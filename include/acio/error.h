@@ -164,7 +164,9 @@
     XX(EPG_TYPE, 424, "the PostgreSQL value cannot be read as the type asked for")                 \
     XX(EPG_NULL, 425, "the PostgreSQL value is NULL")                                              \
     XX(EPG_UNSUPPORTED, 426,                                                                       \
-       "acio does not support this PostgreSQL operation (COPY); the connection was closed")
+       "acio does not support this PostgreSQL operation (COPY); the connection was closed")   \
+    XX(EPG_ABORTED, 427,                                                                           \
+       "the PostgreSQL query was not run: an earlier query of its pipeline batch failed")
 
 /* acio-crawl: offsets 600-699. */
 #define ACIO_CRAWL_ERRORS(XX)                                                                      \

@@ -47,6 +47,12 @@ enum {
     ACIO_PG_FLOAT8 = 701,
     ACIO_PG_VARCHAR = 1043,
     ACIO_PG_NUMERIC = 1700,
+    ACIO_PG_JSON = 114,
+    ACIO_PG_DATE = 1082,
+    ACIO_PG_TIMESTAMP = 1114,
+    ACIO_PG_TIMESTAMPTZ = 1184,
+    ACIO_PG_UUID = 2950,
+    ACIO_PG_JSONB = 3802,
 };
 
 typedef struct {
@@ -54,6 +60,11 @@ typedef struct {
     double query_timeout;   /* seconds per query (asyncpg's command_timeout); <= 0: none */
     double drain_timeout;   /* after a cancel, seconds to wait for the server to finish the
                                query before closing the connection; <= 0: 5 s */
+    /* Prepared statements kept per connection, by query text and parameter types
+     * (asyncpg's statement_cache_size): 0 gives 100; negative turns the cache off, for
+     * pgbouncer in transaction mode, where a statement prepared on one server
+     * connection is unknown on the next. */
+    int statement_cache_size;
 } acio_pg_opts_t;
 
 /* asyncpg.connect(dsn): connect with a libpq connection string ("host=127.0.0.1
@@ -81,6 +92,8 @@ ACIO_EXTERN bool acio_pg_in_transaction(const acio_pg_t *c);
 ACIO_EXTERN int acio_pg_backend_pid(const acio_pg_t *c);
 /* The server's version as an integer (150004 for 15.4). */
 ACIO_EXTERN int acio_pg_server_version(const acio_pg_t *c);
+/* Statements in the connection's prepared-statement cache. */
+ACIO_EXTERN size_t acio_pg_statement_cache_count(const acio_pg_t *c);
 /* Change the query timeout (seconds; <= 0: none) for the following queries. */
 ACIO_EXTERN void acio_pg_set_query_timeout(acio_pg_t *c, double seconds);
 
@@ -98,6 +111,46 @@ typedef struct {
     const unsigned *types;
     int result_format; /* 0: text results, 1: binary results */
 } acio_pg_params_t;
+
+/* A typed parameter for acio_pg_query_args, made by the acio_pg_arg_* functions below:
+ * numbers, bool, times, dates and UUIDs travel in PostgreSQL's binary format (no text
+ * formatting or parsing on either side); text and bytea as their bytes; numeric, json and
+ * jsonb as text with their type. Times are microseconds since 1970-01-01 00:00 (UTC for
+ * timestamptz; the wall clock for timestamp), dates days since 1970-01-01. A text or
+ * bytea argument points at the caller's bytes, which must stay valid until the query
+ * returns; the others hold their value. NULL text/numeric/json gives SQL NULL. */
+typedef struct {
+    unsigned type; /* type OID */
+    int format;    /* 0 text, 1 binary */
+    int len;
+    bool is_inline; /* the value is in buf */
+    const void *ptr;
+    unsigned char buf[16];
+} acio_pg_arg_t;
+
+ACIO_EXTERN acio_pg_arg_t acio_pg_arg_null(unsigned type);
+ACIO_EXTERN acio_pg_arg_t acio_pg_arg_bool(bool v);
+ACIO_EXTERN acio_pg_arg_t acio_pg_arg_int2(int16_t v);
+ACIO_EXTERN acio_pg_arg_t acio_pg_arg_int4(int32_t v);
+ACIO_EXTERN acio_pg_arg_t acio_pg_arg_int8(int64_t v);
+ACIO_EXTERN acio_pg_arg_t acio_pg_arg_float4(float v);
+ACIO_EXTERN acio_pg_arg_t acio_pg_arg_float8(double v);
+ACIO_EXTERN acio_pg_arg_t acio_pg_arg_text(const char *s);
+ACIO_EXTERN acio_pg_arg_t acio_pg_arg_bytea(const void *p, size_t n);
+ACIO_EXTERN acio_pg_arg_t acio_pg_arg_numeric(const char *text);
+ACIO_EXTERN acio_pg_arg_t acio_pg_arg_timestamp(int64_t usec);
+ACIO_EXTERN acio_pg_arg_t acio_pg_arg_timestamptz(int64_t usec);
+ACIO_EXTERN acio_pg_arg_t acio_pg_arg_date(int32_t days);
+ACIO_EXTERN acio_pg_arg_t acio_pg_arg_uuid(const unsigned char uuid[16]);
+ACIO_EXTERN acio_pg_arg_t acio_pg_arg_json(const char *text);
+ACIO_EXTERN acio_pg_arg_t acio_pg_arg_jsonb(const char *text);
+
+/* acio_pg_query_params with n typed arguments; result_format 1 asks for binary
+ * results (read them with the typed accessors). Coroutine. Errors as
+ * acio_pg_query_params(). */
+ACIO_EXTERN ACIO_NODISCARD int acio_pg_query_args(acio_pg_t *c, const char *sql, int n,
+                                                  const acio_pg_arg_t *args, int result_format,
+                                                  acio_pg_result_t **out);
 
 /* Run one statement with parameters ($1, $2, ...) and return its result in *out
  * (Connection.fetch / execute with arguments). p may be NULL (no parameters). out may be
@@ -117,6 +170,63 @@ ACIO_EXTERN ACIO_NODISCARD int acio_pg_query(acio_pg_t *c, const char *sql, int 
  * are discarded; the first error stops the script and is returned as ACIO_EPG_SERVER.
  * Errors as acio_pg_query_params(). Coroutine. */
 ACIO_EXTERN ACIO_NODISCARD int acio_pg_execute(acio_pg_t *c, const char *sql);
+
+/* ---- pipeline batches (libpq's pipeline mode) ---- */
+
+/* A batch of queries sent together with one sync point: one round trip for all of them
+ * (asyncpg's executemany, psycopg's pipeline). As PostgreSQL runs a pipeline, the
+ * queries up to the sync form one implicit transaction unless the batch runs inside an
+ * explicit one: the first query that fails aborts the rest (ACIO_EPG_ABORTED) and, outside
+ * a BEGIN, rolls back the ones before it. Queries go as unnamed statements (not through
+ * the statement cache). */
+typedef struct acio_pg_batch_s acio_pg_batch_t;
+
+ACIO_EXTERN ACIO_NODISCARD int acio_pg_batch_new(acio_pg_batch_t **out);
+ACIO_EXTERN void acio_pg_batch_free(acio_pg_batch_t *b);
+/* Queue a query. sql and p's arrays are NOT copied: they must stay valid until
+ * acio_pg_batch_run returns. p may be NULL. Errors: -EINVAL, -ENOMEM. */
+ACIO_EXTERN ACIO_NODISCARD int acio_pg_batch_add(acio_pg_batch_t *b, const char *sql,
+                                                 const acio_pg_params_t *p);
+ACIO_EXTERN int acio_pg_batch_count(const acio_pg_batch_t *b);
+/* Send every queued query in one pipeline and read every result. Coroutine. Returns 0
+ * when all succeeded, ACIO_EPG_SERVER when one failed (its error is also the
+ * connection's, acio_pg_error_*), or as acio_pg_query_params (-ECANCELED and -ETIMEDOUT
+ * cancel the batch on the server and drain it: the connection stays usable, every query's
+ * status is that code). The batch can be run again. */
+ACIO_EXTERN ACIO_NODISCARD int acio_pg_batch_run(acio_pg_t *c, acio_pg_batch_t *b);
+/* After a run: query i's outcome: 0, ACIO_EPG_SERVER (it failed: see below),
+ * ACIO_EPG_ABORTED (not run: an earlier one failed), or the run's error; -EINVAL before
+ * a run or for i out of range. */
+ACIO_EXTERN int acio_pg_batch_status(const acio_pg_batch_t *b, int i);
+ACIO_EXTERN const char *acio_pg_batch_error_sqlstate(const acio_pg_batch_t *b, int i);
+ACIO_EXTERN const char *acio_pg_batch_error_message(const acio_pg_batch_t *b, int i);
+/* Take query i's result (the caller frees it); errors: its status, -EINVAL, -ENOMEM. */
+ACIO_EXTERN ACIO_NODISCARD int acio_pg_batch_result(acio_pg_batch_t *b, int i,
+                                                    acio_pg_result_t **out);
+
+/* ---- LISTEN / NOTIFY ---- */
+
+/* A notification (asyncpg's listener callback arguments): valid until
+ * acio_pg_notification_release. */
+typedef struct {
+    const char *channel;
+    const char *payload; /* "" when NOTIFY had none */
+    int pid;             /* the notifying backend's process id */
+    void *owner;         /* libpq's PGnotify, freed by release */
+} acio_pg_notification_t;
+
+/* LISTEN / UNLISTEN channel (quoted as an identifier by libpq, so any name works;
+ * unlisten's NULL is UNLISTEN *). Coroutines. Errors as acio_pg_execute(). */
+ACIO_EXTERN ACIO_NODISCARD int acio_pg_listen(acio_pg_t *c, const char *channel);
+ACIO_EXTERN ACIO_NODISCARD int acio_pg_unlisten(acio_pg_t *c, const char *channel);
+/* The next notification, in the order the server sent them; those that arrived during
+ * queries are queued and come first. Coroutine; timeout <= 0 waits forever. While it
+ * waits the connection is busy (queries get ACIO_EPG_BUSY): use a dedicated connection,
+ * as for Redis pub/sub. Returns 0 and *n (release it), -ETIMEDOUT, -ECANCELED (nothing
+ * is lost: the connection still listens), ACIO_EPG_CONNECTION, ACIO_EPG_BUSY. */
+ACIO_EXTERN ACIO_NODISCARD int acio_pg_notification_next(acio_pg_t *c, acio_pg_notification_t *n,
+                                                         double timeout);
+ACIO_EXTERN void acio_pg_notification_release(acio_pg_notification_t *n);
 
 /* The last server error on c (set by ACIO_EPG_SERVER): the primary message, the SQLSTATE
  * code ("42601"), and the detail; "" if none. Valid until the next query on c. */
@@ -163,6 +273,26 @@ ACIO_EXTERN ACIO_NODISCARD int acio_pg_result_bool(const acio_pg_result_t *r, in
 ACIO_EXTERN ACIO_NODISCARD int acio_pg_result_bytea(const acio_pg_result_t *r, int row, int col,
                                                     unsigned char **out, size_t *len);
 
+/* numeric as text (text or binary results: the binary form is turned into the same
+ * digits, never through a double), into buf of cap bytes. Errors also -ERANGE (buf too
+ * small). acio_pg_result_float reads numeric too, rounding to a double. */
+ACIO_EXTERN ACIO_NODISCARD int acio_pg_result_numeric(const acio_pg_result_t *r, int row, int col,
+                                                      char *buf, size_t cap);
+/* timestamp / timestamptz as microseconds since 1970-01-01 00:00 (UTC for timestamptz;
+ * text results must use the ISO DateStyle, the default). Infinity is ACIO_EPG_TYPE. */
+ACIO_EXTERN ACIO_NODISCARD int acio_pg_result_timestamp(const acio_pg_result_t *r, int row, int col,
+                                                        int64_t *usec);
+/* date as days since 1970-01-01. */
+ACIO_EXTERN ACIO_NODISCARD int acio_pg_result_date(const acio_pg_result_t *r, int row, int col,
+                                                   int32_t *days);
+/* uuid as its 16 bytes. */
+ACIO_EXTERN ACIO_NODISCARD int acio_pg_result_uuid(const acio_pg_result_t *r, int row, int col,
+                                                   unsigned char out[16]);
+/* json / jsonb as its text (jsonb's binary version byte stripped), valid while r lives;
+ * *len (may be NULL) gets its length. */
+ACIO_EXTERN ACIO_NODISCARD int acio_pg_result_json(const acio_pg_result_t *r, int row, int col,
+                                                   const char **text, size_t *len);
+
 /* ---- pool (asyncpg.create_pool) ---- */
 
 typedef struct acio_pg_pool_s acio_pg_pool_t;
@@ -170,8 +300,11 @@ typedef struct {
     size_t min_size;        /* connections opened by pool_new: default 1 */
     size_t max_size;        /* most connections open at once: default 10 */
     double acquire_timeout; /* seconds acquire waits for a connection; <= 0: forever */
-    /* Run by release to reset the session: NULL gives "DISCARD ALL"; "" runs nothing. A
-     * connection released inside a transaction gets ROLLBACK first. */
+    /* Run by release to reset the session. NULL gives asyncpg's "SELECT
+     * pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL", which keeps prepared
+     * statements; "" runs nothing. A query that drops them (DISCARD ALL, DEALLOCATE)
+     * also empties the connection's statement cache. A connection released inside a
+     * transaction gets ROLLBACK first. */
     const char *reset_query;
 } acio_pg_pool_opts_t;
 

@@ -11,7 +11,8 @@
 struct acio_pg_pool_s {
     acio__conn_pool_t base;
     char *conninfo;
-    char *reset_query; /* NULL: none */
+    char *reset_query;             /* NULL: none */
+    bool reset_forgets_statements; /* it drops prepared statements (DISCARD, DEALLOCATE) */
     acio_pg_opts_t opts;
 };
 
@@ -35,8 +36,12 @@ static bool pool_reset(acio__conn_pool_t *b, void *conn)
         return false;
     if (acio_pg_in_transaction(c) && acio_pg_execute(c, "ROLLBACK") != 0)
         return false;
-    if (p->reset_query && acio_pg_execute(c, p->reset_query) != 0)
-        return false;
+    if (p->reset_query) {
+        if (acio_pg_execute(c, p->reset_query) != 0)
+            return false;
+        if (p->reset_forgets_statements)
+            acio__pg_stmt_cache_clear(c);
+    }
     return acio_pg_is_connected(c) && !acio_pg_in_transaction(c);
 }
 
@@ -67,7 +72,9 @@ static const acio__conn_pool_ops_t pg_pool_ops = {
     .destroy = pool_destroy,
 };
 
-#define DEFAULT_RESET "DISCARD ALL"
+/* asyncpg's reset, which keeps prepared statements (DISCARD ALL would drop them, and
+ * with them the statement cache's worth). */
+#define DEFAULT_RESET "SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL"
 
 int acio_pg_pool_new(acio_pg_pool_t **out, const char *conninfo, const acio_pg_opts_t *opts,
                      const acio_pg_pool_opts_t *popts)
@@ -92,6 +99,7 @@ int acio_pg_pool_new(acio_pg_pool_t **out, const char *conninfo, const acio_pg_o
     const char *reset = d.reset_query ? d.reset_query : DEFAULT_RESET;
     p->conninfo = acio__strdup(conninfo);
     p->reset_query = reset[0] ? acio__strdup(reset) : NULL;
+    p->reset_forgets_statements = acio__pg_drops_statements(reset, true);
     if (!p->conninfo || (reset[0] && !p->reset_query)) {
         acio__conn_pool_fini(&p->base);
         pool_destroy(&p->base);

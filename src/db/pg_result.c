@@ -136,6 +136,10 @@ static int from_binary(unsigned type, const unsigned char *v, int len, want_t wa
         }
         return 0;
     }
+    case ACIO_PG_NUMERIC:
+        if (want != WANT_FLOAT)
+            return ACIO_EPG_TYPE;
+        return acio__pg_numeric_to_double(v, len, &out->f);
     case ACIO_PG_BOOL:
         if (want != WANT_BOOL || len != 1)
             return ACIO_EPG_TYPE;

@@ -1,0 +1,60 @@
+"""pg_select with psycopg 3's async mode (Debian's python3-psycopg, with
+python3-psycopg-pool's AsyncConnectionPool): 10 tasks on a pool of 10, each query inside
+`async with pool.connection()`: a SELECT of one row by primary key ("one") or a fetch of
+1,000 rows ("rows1000"), binary results and server-side prepared statements
+(prepare_threshold=0), every value read from the rows. The twin of
+bench/acio/pg_select.c; prints the same key=value line.
+
+Usage: psycopg_select.py DSN QUERIES one|rows1000"""
+import asyncio
+import random
+import resource
+import sys
+import time
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+
+TASKS = 10
+ROWS = 10000
+ONE = "SELECT id, name, score FROM bench_t WHERE id = %s"
+MANY = "SELECT id, name, score FROM bench_t WHERE id > %s ORDER BY id LIMIT 1000"
+
+
+def cpu_ms():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return (r.ru_utime + r.ru_stime) * 1e3
+
+
+async def worker(pool, i, per_task, many):
+    rnd = random.Random(i)
+    total = 0
+    for _ in range(per_task):
+        async with pool.connection() as con:
+            cur = con.cursor(binary=True)
+            if many:
+                await cur.execute(MANY, (rnd.randrange(100),), prepare=True)
+            else:
+                await cur.execute(ONE, (1 + rnd.randrange(ROWS),), prepare=True)
+            rows = await cur.fetchall()
+        for r in rows:
+            total += r[0] + len(r[1]) + int(r[2])
+        if len(rows) != (1000 if many else 1):
+            raise RuntimeError("%d rows" % len(rows))
+    return total
+
+
+async def main():
+    dsn, queries, shape = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    per_task = (queries + TASKS - 1) // TASKS
+    pool = AsyncConnectionPool(dsn, min_size=TASKS, max_size=TASKS, open=False)
+    await pool.open(wait=True)
+    c0, t0 = cpu_ms(), time.monotonic()
+    await asyncio.gather(*(worker(pool, i, per_task, shape == "rows1000") for i in range(TASKS)))
+    cpu, wall = cpu_ms() - c0, time.monotonic() - t0
+    total = per_task * TASKS
+    print("ops_per_s=%.0f cpu_ns_per_op=%.1f wall_s=%.3f" % (total / wall, cpu * 1e6 / total, wall))
+    await pool.close()
+
+
+asyncio.run(main())
