@@ -218,11 +218,25 @@
     XX(EHTTP_SCHEME, 356, "HTTP client: only http:// and https:// URLs can be requested")          \
     XX(EHTTP_RELEASED, 357, "HTTP client: the response's connection is gone (released or closed)")
 
+/* acio-crawl's shared frontier on Redis (src/crawl/redis_frontier.c, --redis): offsets
+ * 650-669 of the crawl range, a list of its own so that it and ACIO_CRAWL_ERRORS grow
+ * without clashing. */
+#define ACIO_CRAWL_REDIS_ERRORS(XX)                                                                \
+    XX(ECRAWL_REDIS_FORMAT, 650,                                                                   \
+       "crawl: the Redis keys of this crawl hold data acio-crawl did not write (another "          \
+       "program's keys, or another format version); choose another --redis-key or delete them")    \
+    XX(ECRAWL_REDIS_SCRIPT, 651,                                                                   \
+       "crawl: a frontier script failed on the Redis server (see the message; a read-only "       \
+       "replica, a full server under maxmemory, or keys changed by another program)")             \
+    XX(ECRAWL_REDIS_REPLY, 652,                                                                    \
+       "crawl: the Redis server's answer to a frontier script is not what acio-crawl expects "    \
+       "(a different acio-crawl version sharing the crawl?)")
+
 /* Every list, for the enum, acio_strerror and acio_err_name. */
 #define ACIO_ALL_ERRORS(XX)                                                                        \
     ACIO_OWN_ERRORS(XX)                                                                            \
     ACIO_TLS_ERRORS(XX) ACIO_HTTP_ERRORS(XX) ACIO_DB_ERRORS(XX) ACIO_CRAWL_ERRORS(XX)              \
-    ACIO_HTTP_CLIENT_ERRORS(XX)
+    ACIO_CRAWL_REDIS_ERRORS(XX) ACIO_HTTP_CLIENT_ERRORS(XX)
 
 typedef enum {
 #define ACIO_XX_(name, off, msg) ACIO_##name = ACIO_ERR_BASE - (off),
