@@ -831,6 +831,76 @@ Test(crawl_redis, every_allocation_failure_is_clean, .init = start, .fini = stop
     cr_log_info("%ld allocation failures tried", n - 1);
 }
 
+/* ---- as a frontier.h backend ---- */
+
+static void *backend(void *arg)
+{
+    (void)arg;
+    acio__frontier_opts_t fo = {.per_host_limit = 4, .default_delay = 0};
+    acio__frontier_redis_opts_t ro = {.url = redis_url, .name = "backend", .lease_seconds = 0.2};
+    acio__frontier_t *f1, *f2;
+    const char *msg = NULL;
+    int rc = acio__frontier_redis_new(&f1, &fo, &ro, &msg);
+    CHECK(rc == 0, "new: %s %s", acio_err_name(rc), msg);
+    CHECK(acio__frontier_redis_new(&f2, &fo, &ro, NULL) == 0, "second");
+    CHECK(strcmp(f1->ops->name, "redis") == 0 && acio__frontier_redis_of(f1), "redis ops");
+    CHECK(acio__frontier_add(f1, "http://a.test/1", 15, "http://a.test:80", 0, 0, 0) == 1 &&
+              acio__frontier_add(f2, "http://a.test/1", 15, "http://a.test:80", 0, 0, 0) == 0 &&
+              acio__frontier_add(f2, "http://a.test/2", 15, "http://a.test:80", 1, 2, 0) == 1 &&
+              acio__frontier_add(f2, "http://a.test/3", 15, "http://a.test:80", 0, 0,
+                                 ACIO__FRONTIER_ADD_DONE) == 1,
+          "adds through both");
+    double now = acio_loop_time(acio_get_running_loop());
+    acio__frontier_item_t *a, *b, *c = NULL;
+    double wake;
+    CHECK(acio__frontier_take(f1, now, &a, &wake) == 1 && strcmp(a->url, "http://a.test/1") == 0,
+          "take a");
+    CHECK(acio__frontier_take(f2, now, &b, &wake) == 1 && b->depth == 1 && b->hops == 2 &&
+              strcmp(b->host, "http://a.test:80") == 0,
+          "take b");
+    CHECK(acio__frontier_take(f2, now, &c, &wake) == 0 && !c, "nothing left");
+    CHECK(wake > now && wake <= now + 0.21, "f1's lease may expire: wake in %g", wake - now);
+    /* retry's not_before is a loop time: 0.1 s from now. */
+    CHECK(acio__frontier_retry(f2, b, acio_loop_time(acio_get_running_loop()) + 0.1) == 0, "retry");
+    acio__frontier_stats_t st;
+    f2->ops->stats(f2, &st);
+    CHECK(st.leased == 0 && st.seen == 3 && st.done == 1, "stats: leased %zu seen %zu done %zu",
+          st.leased, st.seen, st.done);
+    /* f1 stalls past its lease: f2 gets both URLs. */
+    CHECK(acio_sleep(0.25) == 0, "sleep");
+    now = acio_loop_time(acio_get_running_loop());
+    acio__frontier_item_t *x, *y;
+    CHECK(acio__frontier_take(f2, now, &x, &wake) == 1 &&
+              acio__frontier_take(f2, now, &y, &wake) == 1,
+          "both for f2");
+    CHECK(x->attempts + y->attempts == 1, "the retried one counts its attempt");
+    rc = acio__frontier_done(f1, a);
+    CHECK(rc == ACIO_EFRONTIER_LEASE, "stale done: %s", acio_err_name(rc));
+    CHECK(acio__frontier_done(f2, x) == 0 && acio__frontier_done(f2, y) == 0, "done");
+    CHECK(acio__frontier_take(f2, now, &c, &wake) == 0 && isinf(wake), "over");
+    CHECK(f1->ops->set_host_delay(f1, "http://a.test:80", 1) == 0, "set_host_delay");
+    /* An item still held when the frontier is freed is freed with it. */
+    CHECK(acio__frontier_add(f1, "http://a.test/4", 15, "http://a.test:80", 0, 0, 0) == 1, "add");
+    CHECK(acio__frontier_take(f1, now, &c, &wake) == 1, "held at free");
+    acio__frontier_free(f1);
+    acio__frontier_free(f2);
+
+    /* A bad name and a dead server explain themselves. */
+    ro.name = "two words";
+    CHECK(acio__frontier_redis_new(&f1, &fo, &ro, &msg) == -EINVAL && strstr(msg, "redis-key"),
+          "bad name: %s", msg);
+    ro.name = "x";
+    ro.url = "redis://127.0.0.1:1";
+    rc = acio__frontier_redis_new(&f1, &fo, &ro, &msg);
+    CHECK(rc < 0 && *msg, "no server: %s: %s", acio_err_name(rc), msg);
+    return NULL;
+}
+
+Test(crawl_redis, as_a_frontier_backend, .init = start, .fini = stop)
+{
+    run_ok(backend, NULL);
+}
+
 /* ---- names ---- */
 
 Test(crawl_redis, name_from_seeds_ignores_order_and_duplicates)

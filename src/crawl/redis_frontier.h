@@ -30,6 +30,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crawl/frontier.h"
+
 typedef struct acio__rfrontier_s acio__rfrontier_t;
 
 /* Options. Zero means the default in brackets. The crawl-wide ones (marked *) are
@@ -143,5 +145,28 @@ int acio__rfrontier_reset(acio__rfrontier_t *f);
 /* A crawl name derived from the seeds (order and duplicates do not matter): 16 hex
  * digits of XXH64 over the sorted distinct seeds. out must hold 17 bytes. -ENOMEM. */
 int acio__rfrontier_name_from_seeds(char out[17], const char *const *seeds, size_t n);
+
+/* ---- the frontier backend (frontier.h's ops table over the functions above;
+ * frontier_redis.c) ---- */
+
+typedef struct {
+    const char *url;      /* the Redis server */
+    const char *name;     /* the crawl's name (keys "acio-crawl:{name}:...") */
+    double lease_seconds; /* [30] */
+    double poll_interval; /* [0.25] */
+    bool reset;           /* delete the crawl's keys first (a fresh crawl) */
+} acio__frontier_redis_opts_t;
+
+/* Open the shared frontier: opts (per_host_limit, default_delay, expected_urls) as for
+ * every backend, ropts for Redis. Coroutine. Errors: acio__rfrontier_open's and
+ * acio__rfrontier_reset's; *msg (may be NULL) receives a static explanation or the
+ * server's words, valid until the next call. The backend's done() and retry() return
+ * ACIO_EFRONTIER_LEASE when the lease had expired and been reclaimed (the item is
+ * consumed all the same); its take() turns the wait into a loop time. */
+int acio__frontier_redis_new(acio__frontier_t **out, const acio__frontier_opts_t *opts,
+                             const acio__frontier_redis_opts_t *ropts, const char **msg);
+/* The Redis frontier under a backend made by acio__frontier_redis_new, or NULL if f is
+ * another backend (for the crawl-wide counters). */
+acio__rfrontier_t *acio__frontier_redis_of(acio__frontier_t *f);
 
 #endif
