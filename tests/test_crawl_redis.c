@@ -837,7 +837,9 @@ static void *backend(void *arg)
 {
     (void)arg;
     acio__frontier_opts_t fo = {.per_host_limit = 4, .default_delay = 0};
-    acio__frontier_redis_opts_t ro = {.url = redis_url, .name = "backend", .lease_seconds = 0.2};
+    /* f1 plays a process that stalls past its lease: no renewal task. */
+    acio__frontier_redis_opts_t ro = {
+        .url = redis_url, .name = "backend", .lease_seconds = 0.2, .manual_renew = true};
     acio__frontier_t *f1, *f2;
     const char *msg = NULL;
     int rc = acio__frontier_redis_new(&f1, &fo, &ro, &msg);

@@ -2,7 +2,9 @@
  * op is one script call (it awaits: frontier.h allows that everywhere but in stats() and
  * free(), which use the counters cached from the last call). Loop times become waits and
  * back: the scripts keep every deadline on the Redis server's clock, shared by all the
- * crawl's processes. */
+ * crawl's processes. A task renews the leases every third of the lease time, so that a
+ * live process keeps them even when a few slow fetches are all it has left (its take()
+ * and done() renew too, but they may not come for longer than a lease). */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -22,7 +24,8 @@ struct wrap_s {
 typedef struct {
     acio__frontier_t base;
     acio__rfrontier_t *rf;
-    wrap_t out; /* list head */
+    wrap_t out;           /* list head */
+    acio_task_t *renewer; /* NULL with manual_renew */
 } redis_backend_t;
 
 static const acio__frontier_ops_t redis_ops;
@@ -35,6 +38,20 @@ static acio__rfrontier_t *rf_of(acio__frontier_t *f)
 static double loop_now(void)
 {
     return acio_loop_time(acio_get_running_loop());
+}
+
+static void *renew_loop(void *arg)
+{
+    redis_backend_t *b = arg;
+    double lease = 30;
+    acio__rfrontier_config(b->rf, NULL, NULL, &lease, NULL);
+    /* Cancelled by r_free, in the sleep or in the renewal's command (which then touches
+     * nothing of b's after its wait). An error now is reported by the next take or done;
+     * the next period tries again. */
+    while (acio_sleep(lease / 3) == 0)
+        if (acio__rfrontier_renew(b->rf, NULL) == -ECANCELED)
+            break;
+    return NULL;
 }
 
 static int r_add(acio__frontier_t *f, const char *url, size_t len, const char *host, int depth,
@@ -127,6 +144,10 @@ static void r_free(acio__frontier_t *f)
     /* Items still held (a done() that failed, a crawl cancelled) go with the frontier;
      * their leases expire in Redis and are reclaimed by the other processes. */
     redis_backend_t *b = (redis_backend_t *)f;
+    if (b->renewer) {
+        acio_task_cancel(b->renewer, "the frontier is closed");
+        acio_future_unref(b->renewer);
+    }
     while (b->out.next != &b->out) {
         wrap_t *w = b->out.next;
         b->out.next = w->next;
@@ -170,6 +191,8 @@ int acio__frontier_redis_new(acio__frontier_t **out, const acio__frontier_opts_t
     int rc = acio__rfrontier_open(&b->rf, &o);
     if (rc == 0 && ropts->reset)
         rc = acio__rfrontier_reset(b->rf);
+    if (rc == 0 && !ropts->manual_renew)
+        rc = acio_create_task(&b->renewer, renew_loop, b, NULL);
     if (rc < 0) {
         if (msg)
             *msg = rc == -EINVAL                 ? bad

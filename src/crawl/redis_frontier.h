@@ -155,6 +155,8 @@ typedef struct {
     double lease_seconds; /* [30] */
     double poll_interval; /* [0.25] */
     bool reset;           /* delete the crawl's keys first (a fresh crawl) */
+    bool manual_renew;    /* no renewal task: leases are renewed only by take() and
+                             done() (tests that play a stalled process) */
 } acio__frontier_redis_opts_t;
 
 /* Open the shared frontier: opts (per_host_limit, default_delay, expected_urls) as for
