@@ -15,6 +15,7 @@
 #include "crawl/crawl.h"
 #include "demo_site.h"
 #include "progress.h"
+#include "redis_mode.h"
 
 #define EXIT_USAGE 2
 
@@ -29,6 +30,7 @@ typedef struct {
     int demo_pages;
     const char *demo_log;
     const char *port_file;
+    redis_mode_t redis; /* --redis (redis_mode.c) */
     int exit_code;
 } cli_t;
 
@@ -79,6 +81,15 @@ static const char usage_text[] =
     "Resume:\n"
     "      --state DIR          keep a journal in DIR; run again with the same options\n"
     "                           to resume a crawl that was stopped or killed\n"
+    "Distributed (several processes, one crawl):\n"
+    "      --redis URL          keep the frontier, seen-set and politeness state in Redis\n"
+    "                           (redis://[[user]:password@]host[:port][/db], rediss://,\n"
+    "                           unix://); run the same command anywhere to share the crawl\n"
+    "      --redis-key NAME     the crawl's name: keys acio-crawl:{NAME}:* (default: derived\n"
+    "                           from the seeds)\n"
+    "      --redis-lease S      a URL whose process stopped renewing its lease S seconds ago\n"
+    "                           (it died) is fetched by another (default 30)\n"
+    "      --redis-reset        delete the crawl's keys first (start it again from scratch)\n"
     "Demo:\n"
     "      --demo               serve the built-in demo site on 127.0.0.1 and crawl it\n"
     "      --demo-pages N       pages of the demo site (default 3000)\n"
@@ -120,6 +131,10 @@ enum {
     OPT_DEMO_LOG,
     OPT_PORT_FILE,
     OPT_VERSION,
+    OPT_REDIS,
+    OPT_REDIS_KEY,
+    OPT_REDIS_LEASE,
+    OPT_REDIS_RESET,
 };
 
 static const struct option long_opts[] = {
@@ -157,6 +172,10 @@ static const struct option long_opts[] = {
     {"port-file", required_argument, NULL, OPT_PORT_FILE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
+    {"redis", required_argument, NULL, OPT_REDIS},
+    {"redis-key", required_argument, NULL, OPT_REDIS_KEY},
+    {"redis-lease", required_argument, NULL, OPT_REDIS_LEASE},
+    {"redis-reset", no_argument, NULL, OPT_REDIS_RESET},
     {NULL, 0, NULL, 0},
 };
 
@@ -291,6 +310,18 @@ static void parse_args(cli_t *cli, int argc, char **argv)
         case OPT_PORT_FILE:
             cli->port_file = optarg;
             break;
+        case OPT_REDIS:
+            cli->redis.url = optarg;
+            break;
+        case OPT_REDIS_KEY:
+            cli->redis.key = optarg;
+            break;
+        case OPT_REDIS_LEASE:
+            cli->redis.lease = num("--redis-lease", optarg, 0.01);
+            break;
+        case OPT_REDIS_RESET:
+            cli->redis.reset = true;
+            break;
         case 'h':
             fputs(usage_text, stdout);
             exit(0);
@@ -308,6 +339,11 @@ static void parse_args(cli_t *cli, int argc, char **argv)
         usage_error("%s", "no URLs given (give URLs, files of URLs, or - for stdin)");
     if ((cli->demo || cli->serve_demo) && cli->nseeds)
         usage_error("%s", "--demo and --serve-demo take no URLs");
+    if (cli->redis.url && (cli->demo || cli->serve_demo))
+        usage_error("%s", "--redis shares a crawl between processes; --demo's site lives in one "
+                          "(serve it with --serve-demo and crawl it with --redis instead)");
+    if (!cli->redis.url && (cli->redis.key || cli->redis.lease > 0 || cli->redis.reset))
+        usage_error("%s", "--redis-key, --redis-lease and --redis-reset need --redis URL");
 }
 
 /* ---- seeds ---- */
@@ -461,6 +497,13 @@ static void *main_task(void *arg)
     cli->o.log_clears_line = tty;
     acio__crawl_t *c = NULL;
     const char *msg;
+    if (cli->redis.url) {
+        bool usage = false;
+        if (redis_mode_open(&cli->redis, &cli->o, cli->seeds, cli->nseeds, &usage) < 0) {
+            cli->exit_code = usage ? EXIT_USAGE : 1;
+            goto out;
+        }
+    }
     int rc = acio__crawl_new(&c, &cli->o, &msg);
     if (rc < 0) {
         fprintf(stderr, "acio-crawl: %s\n", msg);
@@ -493,6 +536,11 @@ static void *main_task(void *arg)
         cli->exit_code = 1;
     }
     print_summary(cli, c);
+    if (cli->redis.url) {
+        acio__crawl_stats_t st;
+        acio__crawl_get_stats(c, &st);
+        redis_mode_finish(&cli->redis, &st, cli->quiet);
+    }
     if (site)
         demo_check(cli, c);
 out:
