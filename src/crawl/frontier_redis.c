@@ -14,6 +14,12 @@
 #include "crawl/redis_frontier.h"
 #include "internal.h"
 
+/* The library does not link libm: fmin/fmax by hand (no NaN reaches them). */
+static inline double min_d(double a, double b)
+{
+    return a < b ? a : b;
+}
+
 typedef struct wrap_s wrap_t;
 struct wrap_s {
     acio__frontier_item_t pub; /* first: take() hands out &w->pub */
@@ -119,7 +125,7 @@ static int r_retry(acio__frontier_t *f, acio__frontier_item_t *item, double not_
     double delay = not_before - loop_now();
     if (!(delay > 0)) /* also NaN */
         delay = 0;
-    return finished(acio__rfrontier_retry(rf_of(f), w->item, fmin(delay, 1e9)), w);
+    return finished(acio__rfrontier_retry(rf_of(f), w->item, min_d(delay, 1e9)), w);
 }
 
 static int r_set_host_delay(acio__frontier_t *f, const char *host, double delay)

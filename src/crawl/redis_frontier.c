@@ -15,6 +15,16 @@
 #include "crawl/redis_frontier_lua.h"
 #include "internal.h"
 
+/* The library does not link libm: fmin/fmax by hand (no NaN reaches them). */
+static inline double min_d(double a, double b)
+{
+    return a < b ? a : b;
+}
+static inline double max_d(double a, double b)
+{
+    return a > b ? a : b;
+}
+
 #define RECLAIM_MAX       "32" /* expired leases a take() puts back at most */
 #define RENEW_BATCH       256  /* tokens per renew script call */
 #define NAME_MAX_LEN      200  /* bytes of a crawl name */
@@ -204,7 +214,7 @@ int acio__rfrontier_open(acio__rfrontier_t **out, const acio__rfrontier_opts_t *
         snprintf(limit, sizeof limit, "%zu", o->per_host_limit ? o->per_host_limit : 8);
         snprintf(delay, sizeof delay, "%.0f", o->default_delay * 1e6);
         snprintf(lease, sizeof lease, "%.0f",
-                 (o->lease_seconds > 0 ? fmax(o->lease_seconds, 0.001) : 30) * 1e6);
+                 (o->lease_seconds > 0 ? max_d(o->lease_seconds, 0.001) : 30) * 1e6);
         const char *args[] = {ACIO__RF_FORMAT, bits, limit, delay, lease};
         acio_redis_reply_t *r = NULL;
         rc = eval(f, ACIO__RF_INIT, 5, args, NULL, &r);
@@ -460,9 +470,9 @@ int acio__rfrontier_take(acio__rfrontier_t *f, acio__rfrontier_item_t **out, dou
     if (f->st.leased > held_count(f)) {
         /* Others hold leases: they may add URLs or die; look again soon, and right after
          * the first lease could expire. */
-        w = fmin(w, f->poll);
+        w = min_d(w, f->poll);
         if (lease_in >= 0)
-            w = fmin(w, (double)lease_in / 1e6 + 0.001);
+            w = min_d(w, (double)lease_in / 1e6 + 0.001);
     }
     *wait = w;
     acio_redis_reply_free(r);
@@ -518,7 +528,7 @@ int acio__rfrontier_retry(acio__rfrontier_t *f, acio__rfrontier_item_t *item, do
         return -EINVAL;
     char tok[24], hold[32], head[40];
     snprintf(tok, sizeof tok, "%lld", item->token);
-    snprintf(hold, sizeof hold, "%.0f", fmin(delay, 1e9) * 1e6);
+    snprintf(hold, sizeof hold, "%.0f", min_d(delay, 1e9) * 1e6);
     int hn = snprintf(head, sizeof head, "%d %d %d ", item->depth, item->hops,
                       item->attempts < 1000000 ? item->attempts + 1 : item->attempts);
     size_t elen = (size_t)hn + item->url_len;
@@ -544,7 +554,7 @@ int acio__rfrontier_set_host_delay(acio__rfrontier_t *f, const char *host, doubl
         return -EINVAL;
     char key[NAME_MAX_LEN + 32], us[32];
     snprintf(key, sizeof key, "%sdelay", f->prefix);
-    snprintf(us, sizeof us, "%.0f", fmin(delay, 1e9) * 1e6);
+    snprintf(us, sizeof us, "%.0f", min_d(delay, 1e9) * 1e6);
     return acio_redis_command(f->conn, NULL, "HSET", key, host, us, NULL);
 }
 

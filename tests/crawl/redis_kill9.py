@@ -141,6 +141,7 @@ try:
 
     rng = random.Random(int(os.environ.get("ACIO_CRAWL_SEED", time.time())))
     kills = 0
+    reclaimed_total = 0
     for trial in range(TRIALS + 1):
         kill = trial > 0  # trial 0: nobody is killed
         name = f"trial{trial}"
@@ -151,8 +152,13 @@ try:
                  for o in outs]
         victim = None
         if kill:
-            time.sleep(rng.uniform(0.05, 0.5))
+            # Mid-crawl: once the victim has completed a few pages, then a random moment.
             victim = rng.randrange(3)
+            for _ in range(1000):
+                if len(urls(outs[victim] + ".jsonl")) >= 10 or procs[victim].poll() is not None:
+                    break
+                time.sleep(0.01)
+            time.sleep(rng.uniform(0.0, 0.3))
             if procs[victim].poll() is None:
                 procs[victim].send_signal(signal.SIGKILL)
                 kills += 1
@@ -199,11 +205,12 @@ try:
         elif len(twice) > CONC or len(twice) > reclaimed:
             fail(f"{name}: {len(twice)} URLs requested twice, but the killed process held at "
                  f"most {CONC} leases and {reclaimed} were reclaimed: {twice[:5]}")
+        reclaimed_total += reclaimed
         print(f"{name}: {'process %d killed, ' % victim if victim is not None else ''}"
               f"{len(got_rows)} rows, {len(reqs)} requests, {len(twice)} URLs fetched twice "
               f"(leases reclaimed: {reclaimed}), {done} URLs done: same as one process")
-    if kills == 0:
-        fail("no process was killed mid-crawl")
+    if kills == 0 or reclaimed_total == 0:
+        fail(f"no process was killed holding a lease ({kills} killed)")
     print("ok")
 finally:
     for p in (server,):
