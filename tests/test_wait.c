@@ -800,3 +800,63 @@ Test(wait_for, cancelled_while_cancelling_the_inner_task)
 {
     cr_assert_eq(acio_run(zero_cancel_main, NULL, NULL), 0);
 }
+
+/* The waiting task is cancelled in the iteration in which its futures finish: acio_wait
+ * returns while their done callbacks are still queued. If the loop is then closed
+ * without another iteration (seed 004's `loop.stop(); loop.run_forever(); loop.close()`
+ * after cancelling every task), closing drops those callbacks unrun, and the state they
+ * share must be freed with them (the ASan build's leak check fails this test if not). */
+static void run_one_iteration(acio_loop_t *loop)
+{
+    cr_assert_eq(acio_loop_stop(loop), 0);
+    cr_assert_eq(acio_loop_run_forever(loop), 0);
+}
+
+Test(wait, loop_closed_with_its_callbacks_queued)
+{
+    acio_loop_t *loop;
+    cr_assert_eq(acio_loop_new(&loop), 0);
+    child_t c[2] = {{.delay = 10, .value = 1}, {.delay = 10, .value = 2}};
+    acio_task_t *t[2], *w;
+    waiter_arg_t wa = {t, 1};
+    for (size_t i = 0; i < 2; i++)
+        cr_assert_eq(acio_loop_create_task(loop, &t[i], child, &c[i], NULL), 0);
+    cr_assert_eq(acio_loop_create_task(loop, &w, waiter, &wa, NULL), 0);
+    run_one_iteration(loop); /* everyone starts and waits */
+    cr_assert(!acio_future_done(w));
+    acio_task_cancel(t[0], NULL);
+    acio_task_cancel(t[1], NULL);
+    acio_task_cancel(w, NULL);
+    run_one_iteration(loop); /* all three end; the children's callbacks stay queued */
+    cr_assert(acio_future_cancelled(t[0]) && acio_future_cancelled(t[1]));
+    cr_assert(acio_future_cancelled(w));
+    cr_assert_eq(wa.rc, -ECANCELED);
+    acio_future_unref(t[0]);
+    acio_future_unref(t[1]);
+    acio_future_unref(w);
+    cr_assert_eq(acio_loop_close(loop), 0);
+}
+
+/* The same, but the loop keeps running: the queued callbacks free the state. */
+Test(wait, callbacks_run_after_the_waiter_was_cancelled)
+{
+    acio_loop_t *loop;
+    cr_assert_eq(acio_loop_new(&loop), 0);
+    child_t c[2] = {{.delay = 10, .value = 1}, {.delay = 10, .value = 2}};
+    acio_task_t *t[2], *w;
+    waiter_arg_t wa = {t, 1};
+    for (size_t i = 0; i < 2; i++)
+        cr_assert_eq(acio_loop_create_task(loop, &t[i], child, &c[i], NULL), 0);
+    cr_assert_eq(acio_loop_create_task(loop, &w, waiter, &wa, NULL), 0);
+    run_one_iteration(loop);
+    acio_task_cancel(t[0], NULL);
+    acio_task_cancel(t[1], NULL);
+    acio_task_cancel(w, NULL);
+    run_one_iteration(loop);
+    run_one_iteration(loop); /* the queued callbacks run */
+    cr_assert_eq(wa.rc, -ECANCELED);
+    acio_future_unref(t[0]);
+    acio_future_unref(t[1]);
+    acio_future_unref(w);
+    cr_assert_eq(acio_loop_close(loop), 0);
+}

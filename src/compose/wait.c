@@ -4,13 +4,18 @@
  * Done callbacks that have been scheduled cannot be recalled, so the state they share
  * lives on the heap with a count of callbacks still to come, and outlives the call if
  * some are still queued when it returns. The caller's arrays are written only while
- * the call is in progress. */
+ * the call is in progress. Such a state left behind is freed by the last of its queued
+ * callbacks, or, if the loop is closed before they run (closing drops them unrun, as
+ * asyncio's does), by the loop-closing hook below: until then it sits on a list of
+ * orphans, which is short and rarely non-empty. */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 
 #include "internal.h"
+#include "loop.h"
 
-typedef struct {
+typedef struct wait_state_s {
     acio_future_t *waiter;
     acio_handle_t *timer;
     acio_return_when_t when;
@@ -19,14 +24,68 @@ typedef struct {
     bool returned;         /* acio_wait has returned: touch nothing of the caller's */
     acio_future_t **order; /* the caller's done array, in completion order */
     size_t norder;
+    /* On the orphan list (returned with callbacks still queued), under orphans_lock. */
+    acio_loop_t *loop;
+    struct wait_state_s *onext, **oprev;
 } wait_state_t;
+
+/* Loops may be closed on another thread than the one that ran them, so the list is
+ * global, under a lock taken only for states that outlive their call. */
+static pthread_mutex_t orphans_lock = PTHREAD_MUTEX_INITIALIZER;
+static wait_state_t *orphans;
+
+static void wait_state_free(wait_state_t *w)
+{
+    acio_future_unref(w->waiter);
+    acio__free(w);
+}
 
 static void wait_state_release(wait_state_t *w)
 {
-    if (w->returned && w->outstanding == 0) {
-        acio_future_unref(w->waiter);
-        acio__free(w);
+    if (!w->returned || w->outstanding > 0)
+        return;
+    if (w->oprev != NULL) {
+        pthread_mutex_lock(&orphans_lock);
+        if ((*w->oprev = w->onext) != NULL)
+            w->onext->oprev = w->oprev;
+        pthread_mutex_unlock(&orphans_lock);
     }
+    wait_state_free(w);
+}
+
+/* acio_wait returns while some callbacks that point to w are queued. */
+static void wait_state_orphan(wait_state_t *w)
+{
+    w->loop = acio_future_get_loop(w->waiter);
+    pthread_mutex_lock(&orphans_lock);
+    if ((w->onext = orphans) != NULL)
+        orphans->oprev = &w->onext;
+    orphans = w;
+    w->oprev = &orphans;
+    pthread_mutex_unlock(&orphans_lock);
+}
+
+/* The loop is closing: its queued callbacks will be dropped without running, so the
+ * states waiting for them are freed now. */
+static void wait_loop_closing(acio_loop_t *loop)
+{
+    pthread_mutex_lock(&orphans_lock);
+    for (wait_state_t **pp = &orphans; *pp != NULL;) {
+        wait_state_t *w = *pp;
+        if (w->loop != loop) {
+            pp = &w->onext;
+            continue;
+        }
+        if ((*pp = w->onext) != NULL)
+            w->onext->oprev = pp;
+        wait_state_free(w);
+    }
+    pthread_mutex_unlock(&orphans_lock);
+}
+
+__attribute__((constructor)) static void register_wait_hook(void)
+{
+    acio__loop_register_hook(ACIO__HOOK_LOOP_CLOSING, wait_loop_closing);
 }
 
 static void wait_release_waiter(wait_state_t *w)
@@ -145,6 +204,8 @@ out:
     }
     w->returned = true;
     w->order = NULL;
+    if (w->outstanding > 0)
+        wait_state_orphan(w);
     wait_state_release(w);
     return rc;
 }
