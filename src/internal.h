@@ -36,6 +36,10 @@ static inline int acio__alloc_injected_failure(void)
 
 /* Report an impossible state and abort: used only for corrupted internal invariants
  * (a stack overflow, a switch into a dead coroutine), never for user errors. */
+/* compose/cfuture.c: finish a concurrent future with an error code and message
+ * (-ECANCELED: cancelled, even once running). */
+int acio__cfuture_set_message_error(acio_cfuture_t *cf, int code, const char *msg);
+
 _Noreturn void acio__fatal(const char *fmt, ...) ACIO_PRINTF(1, 2);
 
 /* Where the caller of a public function is, for "created at" reports. */

@@ -907,3 +907,119 @@ Test(executor, run_ending_waits_for_default_executor_with_loop_running)
     cr_assert_eq(run_main(fire_and_forget_main, &n, NULL), 0);
     cr_assert_eq(atomic_load(&n.answered), 1);
 }
+
+/* ---- Executor.submit(): a thread pool without a loop ---- */
+
+/* concurrent.futures: pool.submit(fn, i) ten times on five threads, then each future's
+ * result in turn; an error keeps its code and message. No loop exists at all. */
+Test(executor, submit_without_a_loop)
+{
+    acio_executor_t *ex;
+    cr_assert_eq(acio_executor_new(&ex, &(acio_executor_opts_t){.max_workers = 5}), 0);
+    acio_cfuture_t *f[10];
+    for (intptr_t i = 0; i < 10; i++)
+        cr_assert_eq(acio_executor_submit(ex, add_one, (void *)i, &f[i]), 0);
+    for (intptr_t i = 0; i < 10; i++) {
+        void *r = NULL;
+        cr_assert_eq(acio_cfuture_result(f[i], 20, &r), 0);
+        cr_assert_eq((intptr_t)r, i + 1);
+        acio_cfuture_unref(f[i]);
+    }
+    acio_cfuture_t *e;
+    cr_assert_eq(acio_executor_submit(ex, fail_eio, "b.txt", &e), 0);
+    void *r = NULL;
+    cr_assert_eq(acio_cfuture_result(e, 20, &r), -EIO);
+    cr_assert_str_eq(acio_cfuture_error_message(e), "cannot read b.txt");
+    acio_cfuture_unref(e);
+    acio_executor_stats_t st;
+    acio_executor_stats(ex, &st);
+    cr_assert_eq(st.submitted, 11);
+    cr_assert_leq(st.threads, 5);
+    cr_assert_eq(acio_executor_free(ex), 0);
+}
+
+static void *wait_at_gate(void *arg, acio_job_t *job)
+{
+    (void)job;
+    return gate_wait(arg) ? (void *)1 : NULL;
+}
+
+static void *count_runs(void *arg, acio_job_t *job)
+{
+    (void)job;
+    atomic_fetch_add((atomic_int *)arg, 1);
+    return NULL;
+}
+
+/* Future.cancel() succeeds only before the job starts, and then the job never runs;
+ * shutdown(cancel_futures=True) cancels what is still queued; after shutdown, submit is
+ * refused. */
+Test(executor, submit_cancel_and_shutdown)
+{
+    acio_executor_t *ex;
+    cr_assert_eq(acio_executor_new(&ex, &(acio_executor_opts_t){.max_workers = 1}), 0);
+    gate_t gate = {0};
+    atomic_int runs = 0;
+    acio_cfuture_t *busy, *a, *b, *c;
+    cr_assert_eq(acio_executor_submit(ex, wait_at_gate, &gate, &busy), 0);
+    for (int i = 0; i < 20000 && atomic_load(&gate.waiting) == 0; i++)
+        nap_ms(1);
+    cr_assert_eq(atomic_load(&gate.waiting), 1);
+    cr_assert_eq(acio_executor_submit(ex, count_runs, &runs, &a), 0);
+    cr_assert_eq(acio_executor_submit(ex, count_runs, &runs, &b), 0);
+    cr_assert_eq(acio_cfuture_cancel(a), 1, "a queued job can be cancelled");
+    cr_assert_eq(acio_cfuture_cancel(busy), 0, "a running one cannot");
+    cr_assert_eq(acio_executor_shutdown(ex, false, 0, true), 0);
+    cr_assert(acio_cfuture_cancelled(b));
+    c = (acio_cfuture_t *)&gate;
+    cr_assert_eq(acio_executor_submit(ex, count_runs, &runs, &c), -ESHUTDOWN);
+    cr_assert_null(c);
+    atomic_store(&gate.open, 1);
+    void *r = NULL;
+    cr_assert_eq(acio_cfuture_result(busy, 20, &r), 0);
+    cr_assert_eq((intptr_t)r, 1);
+    cr_assert_eq(acio_cfuture_result(a, 0, &r), -ECANCELED);
+    cr_assert_eq(acio_cfuture_result(b, 0, &r), -ECANCELED);
+    cr_assert_eq(acio_executor_free(ex), 0);
+    cr_assert_eq(atomic_load(&runs), 0, "cancelled jobs never ran");
+    acio_cfuture_unref(busy);
+    acio_cfuture_unref(a);
+    acio_cfuture_unref(b);
+}
+
+Test(executor, submit_bad_arguments_and_out_of_memory)
+{
+    acio_cfuture_t *f = (acio_cfuture_t *)&f;
+    cr_assert_eq(acio_executor_submit(NULL, add_one, NULL, &f), -EINVAL);
+    cr_assert_null(f);
+    acio_executor_t *pp, *ex;
+    cr_assert_eq(acio_process_pool_new(&pp, NULL), 0);
+    cr_assert_eq(acio_executor_submit(pp, add_one, NULL, &f), -EINVAL);
+    cr_assert_eq(acio_executor_free(pp), 0);
+    cr_assert_eq(acio_executor_new(&ex, NULL), 0);
+    cr_assert_eq(acio_executor_submit(ex, NULL, NULL, &f), -EINVAL);
+    cr_assert_eq(acio_executor_submit(ex, add_one, NULL, NULL), -EINVAL);
+    /* Every allocation of a submission failing in turn: -ENOMEM and nothing runs, or
+     * the job runs and its future is settled. */
+    atomic_int runs = 0;
+    int failures = 0, expected = 0;
+    for (long n = 1; n <= 8; n++) {
+        f = NULL;
+        acio__alloc_fail_after(n);
+        int rc = acio_executor_submit(ex, count_runs, &runs, &f);
+        acio__alloc_fail_after(0);
+        if (rc < 0) {
+            cr_assert_eq(rc, -ENOMEM, "n=%ld rc=%d", n, rc);
+            cr_assert_null(f);
+            failures++;
+            continue;
+        }
+        expected++;
+        void *r;
+        cr_assert_eq(acio_cfuture_result(f, 20, &r), 0);
+        acio_cfuture_unref(f);
+    }
+    cr_assert_gt(failures, 0);
+    cr_assert_eq(acio_executor_free(ex), 0);
+    cr_assert_eq(atomic_load(&runs), expected);
+}

@@ -18,6 +18,9 @@
 #include "common.h"
 
 typedef struct acio_executor_s acio_executor_t;
+/* A concurrent future (concurrent.futures.Future), declared in acio/compose.h: what
+ * acio_executor_submit() returns. */
+typedef struct acio_cfuture_s acio_cfuture_t;
 /* One submitted call, as seen from inside the blocking function (cancel flag, error). */
 typedef struct acio_job_s acio_job_t;
 
@@ -138,6 +141,22 @@ ACIO_EXTERN ACIO_NODISCARD int acio_loop_run_in_process_pool(acio_loop_t *loop,
                                                              acio_executor_t *pool,
                                                              acio_process_fn fn, const void *in,
                                                              size_t in_len, acio_future_t **out);
+
+/* ---- submitting work without a loop ---- */
+
+/* concurrent.futures' Executor.submit(fn, arg): run fn(arg, job) on the thread pool ex
+ * and return a concurrent future (acio/compose.h) that gets its result, its error (code
+ * and message from acio_job_raise), or is cancelled. No loop is involved: any thread may
+ * call this, and any thread may wait with acio_cfuture_result(). Cancelling the future
+ * (acio_cfuture_cancel) before a worker starts the job means fn never runs; once it runs
+ * it cannot be cancelled (acio_job_cancelled() stays false), as in concurrent.futures.
+ * Executor.shutdown(cancel_futures=true) cancels the futures of jobs not started.
+ * Ownership: *out is a new reference, released with acio_cfuture_unref(); arg stays the
+ * caller's and must stay valid until the future is done.
+ * Errors: -EINVAL (NULL ex, fn or out; ex is a process pool), -ESHUTDOWN (ex was shut
+ * down), -ENOMEM, -EAGAIN (no worker thread could be started). On error fn never runs. */
+ACIO_EXTERN ACIO_NODISCARD int acio_executor_submit(acio_executor_t *ex, acio_job_fn fn, void *arg,
+                                                    acio_cfuture_t **out);
 
 /* asyncio.to_thread(fn, arg): inside a task, run fn(arg, job) on the running loop's
  * default executor and await it. Returns 0 and *result (result may be NULL), fn's error

@@ -137,7 +137,9 @@ int acio_cfuture_set_error(acio_cfuture_t *cf, int code, const char *fmt, ...)
     return cf_finish(cf, CF_FINISHED, code, NULL, msg);
 }
 
-static int cf_set_message_error(acio_cfuture_t *cf, int code, const char *msg)
+/* Finish cf with code and message (-ECANCELED: cancelled, even once running, as a
+ * CancelledError raised by the work itself does). */
+int acio__cfuture_set_message_error(acio_cfuture_t *cf, int code, const char *msg)
 {
     if (code == -ECANCELED) {
         char *m = msg != NULL ? acio__strdup(msg) : NULL;
@@ -285,9 +287,9 @@ static void rct_task_done(acio_future_t *task, void *data)
         if (acio_cfuture_set_running_or_notify_cancel(cf))
             (void)acio_cfuture_set_result(cf, res);
     } else if (code == -ECANCELED) {
-        (void)cf_set_message_error(cf, code, acio_future_error_message(task));
+        (void)acio__cfuture_set_message_error(cf, code, acio_future_error_message(task));
     } else if (acio_cfuture_set_running_or_notify_cancel(cf)) {
-        (void)cf_set_message_error(cf, code, acio_future_error_message(task));
+        (void)acio__cfuture_set_message_error(cf, code, acio_future_error_message(task));
     }
     /* Task references are loop-thread business: drop ours here, not in unref. */
     cf->task = NULL;

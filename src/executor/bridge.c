@@ -189,6 +189,11 @@ static void kick(acio__bridge_t *br)
 void acio__bridge_complete(acio_job_t *job)
 {
     acio__bridge_t *br = job->br;
+    if (!br) {
+        /* A submit() job has no loop to go back to: settle its future right here. */
+        acio__job_complete_detached(job);
+        return;
+    }
     /* Once pushed, the job may be freed at any moment by a loop that is closing; our own
      * reference keeps the bridge alive until the kick is done. */
     atomic_fetch_add_explicit(&br->refs, 1, memory_order_relaxed);

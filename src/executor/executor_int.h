@@ -38,7 +38,8 @@ struct acio_job_s {
     void *in;            /* process pools: our copy of the input bytes */
     size_t in_len;
     acio_executor_t *ex; /* holds a reference on ex */
-    acio__bridge_t *br;  /* holds a reference on br */
+    acio__bridge_t *br;  /* holds a reference on br; NULL for a submit() job */
+    acio_cfuture_t *cf;  /* submit(): the concurrent future it completes (a reference) */
 
     /* Written by the worker, read by the loop after the completion hand-off. */
     void *result; /* for process pools an acio_bytes_t * */
@@ -119,6 +120,12 @@ void acio__process_worker_exit(acio__worker_t *w);
 
 /* ---- job.c ---- */
 acio_job_t *acio__job_new(acio__bridge_t *br);
+/* A job for acio_executor_submit(): no loop, one reference (the pool side's), its
+ * outcome goes to cf. */
+acio_job_t *acio__job_new_detached(acio_cfuture_t *cf);
+/* From a worker (or shutdown): settle a detached job's concurrent future and drop the
+ * pool-side reference. */
+void acio__job_complete_detached(acio_job_t *job);
 void acio__job_unref(acio_job_t *job);
 /* Add the done callback through which a cancelled future cancels the job; from then on
  * the callback owns the loop-side reference. */

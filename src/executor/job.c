@@ -40,9 +40,29 @@ acio_job_t *acio__job_new(acio__bridge_t *br)
     return job;
 }
 
+acio_job_t *acio__job_new_detached(acio_cfuture_t *cf)
+{
+    acio_job_t *job = acio__calloc(1, sizeof *job);
+    if (!job)
+        return NULL;
+    atomic_init(&job->refs, 1);
+    atomic_init(&job->cancelled, false);
+    job->cf = acio_cfuture_ref(cf);
+    return job;
+}
+
 static void job_free(acio_job_t *job)
 {
     acio__bridge_t *br = job->br;
+    if (!br) {
+        /* A submit() job: no loop, no future, no recycling. */
+        acio_cfuture_unref(job->cf);
+        acio__free(job->message);
+        if (job->ex)
+            acio__executor_unref(job->ex);
+        acio__free(job);
+        return;
+    }
     if (job->fut)
         acio_future_unref(job->fut);
     if (job->pfn)
@@ -144,6 +164,15 @@ void acio__job_cancel(acio_job_t *job)
         acio__bridge_untrack(job);
         acio__job_unref(job);
     }
+}
+
+void acio__job_complete_detached(acio_job_t *job)
+{
+    if (job->code == 0)
+        (void)acio_cfuture_set_result(job->cf, job->result);
+    else
+        (void)acio__cfuture_set_message_error(job->cf, job->code, job->message);
+    acio__job_unref(job);
 }
 
 void acio__job_finish_on_loop(acio_job_t *job)

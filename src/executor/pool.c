@@ -148,6 +148,12 @@ static bool run_job(acio__worker_t *w, acio_job_t *job)
         job->code = -ECANCELED;
         return false;
     }
+    /* A submit() job's concurrent future may have been cancelled while it was queued:
+     * like concurrent.futures' workers, skip it; otherwise it can no longer be. */
+    if (job->cf && !acio_cfuture_set_running_or_notify_cancel(job->cf)) {
+        job->code = -ECANCELED;
+        return false;
+    }
     if (w->ex->kind == ACIO__EX_THREADS)
         job->result = job->fn(job->arg, job);
     else

@@ -2,7 +2,8 @@
  * asyncio.to_thread(), loop.set_default_executor() and
  * loop.shutdown_default_executor(), plus the process pool's submission, which differs
  * only in what travels to the worker (a copy of the input bytes, since a worker process
- * cannot read the caller's memory). */
+ * cannot read the caller's memory); and the way in without a loop,
+ * concurrent.futures' Executor.submit(), whose job completes a concurrent future. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -86,6 +87,34 @@ int acio_loop_run_in_executor(acio_loop_t *loop, acio_executor_t *ex, acio_job_f
         return rc;
     if (out)
         *out = acio_future_ref(job->fut);
+    return 0;
+}
+
+int acio_executor_submit(acio_executor_t *ex, acio_job_fn fn, void *arg, acio_cfuture_t **out)
+{
+    if (out)
+        *out = NULL;
+    if (!ex || !fn || !out || ex->kind != ACIO__EX_THREADS)
+        return -EINVAL;
+    acio_cfuture_t *cf;
+    int rc = acio_cfuture_new(&cf);
+    if (rc < 0)
+        return rc;
+    acio_job_t *job = acio__job_new_detached(cf);
+    if (!job) {
+        acio_cfuture_unref(cf);
+        return -ENOMEM;
+    }
+    job->fn = fn;
+    job->arg = arg;
+    job->ex = acio__executor_ref(ex);
+    rc = acio__executor_submit(ex, job);
+    if (rc < 0) {
+        acio__job_unref(job); /* never reached the pool: ours is the only reference */
+        acio_cfuture_unref(cf);
+        return rc;
+    }
+    *out = cf;
     return 0;
 }
 

@@ -1,6 +1,7 @@
 /* The thread-facing parts of acio under ThreadSanitizer: call_soon_threadsafe from many
  * threads at once (and while the loop stops and restarts), to_thread and executor jobs
- * whose inputs and outputs cross threads, run_coroutine_threadsafe from client threads
+ * whose inputs and outputs cross threads, Executor.submit() from several threads with no
+ * loop (some futures cancelled), run_coroutine_threadsafe from client threads
  * that block on the concurrent futures (and cancel some), and the stack pool's global
  * list fed by threads that exit while others take their stacks.
  *
@@ -298,6 +299,67 @@ static void case_executor_jobs(void)
     int rc = acio_run_ex(executor_main, NULL, NULL, &msg);
     EXPECT(rc == 0, "%s: %s", acio_err_name(rc), msg ? msg : "");
     free(msg);
+}
+
+/* ---- Executor.submit() from several threads, no loop ---- */
+
+enum { SUBMITTERS = 4, PER_SUBMITTER = 100 };
+
+typedef struct {
+    long in;
+    long out; /* written by the worker, read by the submitter once the future is done */
+} square_job_t;
+
+static void *square(void *arg, acio_job_t *job)
+{
+    (void)job;
+    square_job_t *j = arg;
+    j->out = j->in * j->in;
+    return (void *)(intptr_t)j->out;
+}
+
+/* Submits jobs, cancels every third one (which may or may not have started), and
+ * checks each outcome: a result written by a worker and read here, or a cancellation
+ * of a job that then never touched its argument. */
+static void *submitter(void *arg)
+{
+    acio_executor_t *ex = arg;
+    square_job_t jobs[PER_SUBMITTER];
+    acio_cfuture_t *f[PER_SUBMITTER];
+    for (int i = 0; i < PER_SUBMITTER; i++) {
+        jobs[i] = (square_job_t){i, -1};
+        int rc = acio_executor_submit(ex, square, &jobs[i], &f[i]);
+        EXPECT(rc == 0, "submit: %s", acio_err_name(rc));
+        if (rc < 0)
+            f[i] = NULL;
+        else if (i % 3 == 0)
+            (void)acio_cfuture_cancel(f[i]);
+    }
+    for (int i = 0; i < PER_SUBMITTER; i++) {
+        if (!f[i])
+            continue;
+        void *r = NULL;
+        int rc = acio_cfuture_result(f[i], 60, &r);
+        if (rc == 0)
+            EXPECT(jobs[i].out == (long)i * i && (intptr_t)r == (intptr_t)i * i, "job %d", i);
+        else
+            EXPECT(rc == -ECANCELED && i % 3 == 0 && jobs[i].out == -1, "job %d: %s", i,
+                   acio_err_name(rc));
+        acio_cfuture_unref(f[i]);
+    }
+    return NULL;
+}
+
+static void case_executor_submit(void)
+{
+    acio_executor_t *ex;
+    EXPECT(acio_executor_new(&ex, &(acio_executor_opts_t){.max_workers = 3}) == 0, "new");
+    pthread_t th[SUBMITTERS];
+    for (int i = 0; i < SUBMITTERS; i++)
+        EXPECT(pthread_create(&th[i], NULL, submitter, ex) == 0, "pthread_create");
+    for (int i = 0; i < SUBMITTERS; i++)
+        pthread_join(th[i], NULL);
+    EXPECT(acio_executor_free(ex) == 0, "free");
 }
 
 /* ---- run_coroutine_threadsafe ---- */
@@ -667,6 +729,7 @@ static const struct {
     {"call_soon_threadsafe_while_stopping", case_call_soon_threadsafe_while_stopping},
     {"to_thread", case_to_thread},
     {"executor_jobs", case_executor_jobs},
+    {"executor_submit", case_executor_submit},
     {"run_coroutine_threadsafe", case_run_coroutine_threadsafe},
     {"stack_pool_threads_exiting", case_stack_pool_threads_exiting},
     {"worker_layers", case_worker_layers},
