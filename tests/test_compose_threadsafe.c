@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -33,6 +34,43 @@ Test(cfuture, basics_in_one_thread)
     cr_assert_eq(acio_cfuture_result(cf, 0, NULL), -ECANCELED);
     cr_assert_eq(acio_cfuture_set_error(cf, -ECANCELED, NULL), -EINVAL);
     acio_cfuture_unref(cf);
+}
+
+/* cancel() racing set_running_or_notify_cancel() in another thread: exactly one wins,
+ * every time. (A cancel that read the state just before a worker marked the future
+ * running used to end it cancelled anyway, and the work ran for a cancelled future:
+ * tests/tsan's executor_submit case found it.) Bounded in count, not in time. */
+typedef struct {
+    acio_cfuture_t *cf;
+    atomic_int go;
+    bool running;
+} race_t;
+
+static void *mark_running(void *arg)
+{
+    race_t *r = arg;
+    while (!atomic_load(&r->go))
+        ;
+    r->running = acio_cfuture_set_running_or_notify_cancel(r->cf);
+    return NULL;
+}
+
+Test(cfuture, cancel_racing_set_running)
+{
+    for (int i = 0; i < 2000; i++) {
+        race_t r = {.cf = NULL};
+        atomic_init(&r.go, 0);
+        cr_assert_eq(acio_cfuture_new(&r.cf), 0);
+        pthread_t th;
+        cr_assert_eq(pthread_create(&th, NULL, mark_running, &r), 0);
+        atomic_store(&r.go, 1);
+        int cancelled = acio_cfuture_cancel(r.cf);
+        pthread_join(th, NULL);
+        cr_assert_neq(cancelled == 1, r.running, "i=%d: cancel %d, set_running %d", i, cancelled,
+                      r.running);
+        cr_assert_eq(acio_cfuture_cancelled(r.cf), cancelled == 1);
+        acio_cfuture_unref(r.cf);
+    }
 }
 
 static void count_cb(acio_cfuture_t *cf, void *data)

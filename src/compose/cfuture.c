@@ -79,13 +79,17 @@ void acio_cfuture_unref(acio_cfuture_t *cf)
     acio__free(cf);
 }
 
-/* Move to a final state (under the lock), then run the callbacks outside it. */
-static int cf_finish(acio_cfuture_t *cf, int state, int code, void *result, char *message)
+/* Move to a final state (under the lock), then run the callbacks outside it. With
+ * pending_only, only from PENDING: cancel() must not end a future that a worker marked
+ * running between cancel's look at the state and this call. */
+static int cf_finish_from(acio_cfuture_t *cf, bool pending_only, int state, int code, void *result,
+                          char *message)
 {
     cf_cb_t *cbs;
 
     pthread_mutex_lock(&cf->mu);
-    if (cf->state == CF_CANCELLED || cf->state == CF_FINISHED) {
+    if (cf->state == CF_CANCELLED || cf->state == CF_FINISHED ||
+        (pending_only && cf->state != CF_PENDING)) {
         pthread_mutex_unlock(&cf->mu);
         acio__free(message);
         return ACIO_EINVALSTATE;
@@ -108,6 +112,11 @@ static int cf_finish(acio_cfuture_t *cf, int state, int code, void *result, char
     }
     acio_cfuture_unref(cf);
     return 0;
+}
+
+static int cf_finish(acio_cfuture_t *cf, int state, int code, void *result, char *message)
+{
+    return cf_finish_from(cf, false, state, code, result, message);
 }
 
 int acio_cfuture_set_result(acio_cfuture_t *cf, void *result)
@@ -177,7 +186,7 @@ int acio_cfuture_cancel(acio_cfuture_t *cf)
     if (state != CF_PENDING)
         return 0;
     /* Lost a race with a completion or set_running: report what happened. */
-    if (cf_finish(cf, CF_CANCELLED, -ECANCELED, NULL, NULL) < 0)
+    if (cf_finish_from(cf, true, CF_CANCELLED, -ECANCELED, NULL, NULL) < 0)
         return acio_cfuture_cancelled(cf) ? 1 : 0;
     return 1;
 }
