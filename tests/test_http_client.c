@@ -1001,3 +1001,158 @@ Test(http_client, dns_cache_ttl, .timeout = 60)
 {
     run_test(t_dns_cache, NULL);
 }
+
+/* ---- the DNS phase: a resolver that asks a nameserver which never answers ---- */
+
+/* A stub resolver (the session's `resolver` option, aiohttp's resolver=): "ok.test"
+ * is 127.0.0.1 from its own table; any other name is asked of a "nameserver", a local
+ * UDP socket that reads nothing, so the answer never comes and only the request's
+ * deadline ends the wait. */
+typedef struct {
+    int ns; /* the silent nameserver's socket (the test reads what it got) */
+    int ns_port;
+    int calls;   /* resolver calls */
+    int last_rc; /* what the resolver's own wait returned */
+} stub_dns_t;
+
+static int stub_resolve(void *data, const char *host, int port, struct addrinfo **res)
+{
+    stub_dns_t *d = data;
+    d->calls++;
+    char pbuf[16];
+    snprintf(pbuf, sizeof pbuf, "%d", port);
+    if (!strcmp(host, "ok.test")) {
+        struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST};
+        return acio_loop_getaddrinfo(NULL, "127.0.0.1", pbuf, &hints, res, 0);
+    }
+    if (!strcmp(host, "nx.test"))
+        return -ENXIO;
+    /* A DNS query for host, type A, class IN. */
+    unsigned char q[300] = {0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0};
+    size_t n = 12;
+    for (const char *p = host; *p && n < 250;) {
+        const char *dot = strchr(p, '.');
+        size_t l = dot ? (size_t)(dot - p) : strlen(p);
+        q[n++] = (unsigned char)l;
+        memcpy(q + n, p, l);
+        n += l;
+        p += l + (dot ? 1 : 0);
+    }
+    q[n++] = 0;
+    q[n++] = 0, q[n++] = 1, q[n++] = 0, q[n++] = 1;
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    struct sockaddr_in ns = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)d->ns_port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    ssize_t rc = acio_loop_sock_sendto(NULL, fd, q, n, (struct sockaddr *)&ns, sizeof ns);
+    if (rc >= 0) {
+        unsigned char answer[512];
+        rc = acio_loop_sock_recv(NULL, fd, answer, sizeof answer);
+    }
+    close(fd);
+    d->last_rc = (int)rc;
+    return rc < 0 ? (int)rc : -ENXIO; /* (an answer never comes) */
+}
+
+static void *dns_stall_one(void *arg)
+{
+    acio_http_session_t *s = arg;
+    acio_http_response_t *r = NULL;
+    int rc = acio_http_get(s, "http://stall.test/", &r);
+    acio_http_response_release(r);
+    return (void *)(intptr_t)rc;
+}
+
+static void *t_dns_timeout(void *arg)
+{
+    (void)arg;
+    stub_dns_t d = {0};
+    d.ns = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t al = sizeof a;
+    CHECK(bind(d.ns, (struct sockaddr *)&a, sizeof a) == 0, "bind");
+    CHECK(getsockname(d.ns, (struct sockaddr *)&a, &al) == 0, "getsockname");
+    d.ns_port = ntohs(a.sin_port);
+    acio_loop_t *loop = acio_get_running_loop();
+
+    /* The resolver is used: a name no /etc/hosts knows reaches the scripted server, and
+     * the session's cache keeps it (a second connection does not ask again). */
+    acio_http_session_opts_t so = {0};
+    so.resolver = stub_resolve;
+    so.resolver_data = &d;
+    so.timeout.sock_connect = 0.3;
+    acio_http_session_t *s = session(&so);
+    char url[64];
+    snprintf(url, sizeof url, "http://ok.test:%d/close", ts.port);
+    acio_http_response_t *r;
+    for (int i = 0; i < 2; i++) {
+        int rc = acio_http_get(s, url, &r);
+        CHECK(rc == 0 && acio_http_response_status(r) == 200, "ok.test: %s", acio_err_name(rc));
+        acio_http_response_release(r);
+    }
+    CHECK(d.calls == 1 && ts.connections == 2, "resolved once for two connections: %d, %d", d.calls,
+          ts.connections);
+    /* A resolver's error is the request's. */
+    int rc = acio_http_get(s, "http://nx.test/", &r);
+    CHECK(rc == -ENXIO, "nx.test: %s", acio_err_name(rc));
+
+    /* sock_connect bounds the DNS phase: its own code, after the deadline, and the
+     * resolver's wait was cancelled (not left running). */
+    double t0 = acio_loop_time(loop);
+    rc = acio_http_get(s, "http://stall.test/", &r);
+    double took = acio_loop_time(loop) - t0;
+    CHECK(rc == ACIO_EHTTP_DNS_TIMEOUT, "sock_connect: %s", acio_err_name(rc));
+    CHECK(took >= 0.29, "returned before the deadline: %g s", took);
+    CHECK(d.last_rc == -ECANCELED, "the resolver's wait ended by cancellation: %s",
+          acio_err_name(d.last_rc));
+    unsigned char q[512];
+    ssize_t qn = recv(d.ns, q, sizeof q, MSG_DONTWAIT);
+    CHECK(qn > 12 && memmem(q, (size_t)qn, "\x05stall\x04test", 11), "the query was sent: %zd", qn);
+    acio_http_session_close(s);
+
+    /* connect bounds it too. */
+    acio_http_session_opts_t co = so;
+    co.timeout.sock_connect = 0;
+    co.timeout.connect = 0.2;
+    s = session(&co);
+    rc = acio_http_get(s, "http://stall.test/", &r);
+    CHECK(rc == ACIO_EHTTP_DNS_TIMEOUT, "connect: %s", acio_err_name(rc));
+    /* total, when it comes first, names total. */
+    acio_http_timeout_t tt = {.total = 0.1, .connect = 0.2};
+    acio_http_request_opts_t o = {0};
+    o.timeout = &tt;
+    rc = acio_http_request(s, "GET", "http://stall.test/", &o, &r);
+    CHECK(rc == ACIO_EHTTP_TOTAL_TIMEOUT, "total: %s", acio_err_name(rc));
+    /* A request cancelled in the DNS phase: -ECANCELED, no connection, no slot kept. */
+    acio_task_t *t;
+    CHECK(acio_create_task(&t, dns_stall_one, s, "in-dns") == 0, "task");
+    CHECK(acio_sleep(0.05) == 0, "sleep");
+    CHECK(acio_http_session_connections(s, NULL) == 1, "the slot is taken while resolving: %zu",
+          acio_http_session_connections(s, NULL));
+    acio_task_cancel(t, NULL);
+    rc = acio_await(t, NULL);
+    acio_future_unref(t);
+    CHECK(rc == -ECANCELED, "cancelled in DNS: %s", acio_err_name(rc));
+    CHECK(acio_http_session_connections(s, NULL) == 0, "slot released: %zu",
+          acio_http_session_connections(s, NULL));
+    acio_http_session_close(s);
+
+    /* libc's resolver with the same deadline: a name /etc/hosts answers still works. */
+    acio_http_session_opts_t lo = {0};
+    lo.timeout.sock_connect = 5;
+    s = session(&lo);
+    snprintf(url, sizeof url, "http://localhost:%d/ok", ts.port);
+    rc = acio_http_get(s, url, &r);
+    CHECK(rc == 0, "localhost: %s", acio_err_name(rc));
+    acio_http_response_release(r);
+    acio_http_session_close(s);
+    close(d.ns);
+    return NULL;
+}
+
+Test(http_client, dns_phase_timeout_with_a_silent_nameserver, .timeout = 60)
+{
+    run_test(t_dns_timeout, NULL);
+}

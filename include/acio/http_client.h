@@ -27,7 +27,20 @@
 
 typedef struct acio_http_session_s acio_http_session_t;
 typedef struct acio_http_response_s acio_http_response_t;
-struct json_t; /* jansson's */
+struct json_t;   /* jansson's */
+struct addrinfo; /* <netdb.h> */
+
+/* A host-name resolver for new connections (aiohttp's TCPConnector(resolver=...)):
+ * resolve host (a name, never NULL) for port and set *res to a list released with
+ * freeaddrinfo(3) (as getaddrinfo / acio_loop_getaddrinfo return it; a numeric host
+ * resolves at once), then return 0; or return a negative code, which fails the request.
+ * A coroutine: it runs in the request's task and may await (a query over UDP, a
+ * lookup in its own table). The request's deadlines bound it: when the connect,
+ * sock_connect or total deadline passes, the task is cancelled inside the resolver
+ * (its await returns -ECANCELED, which it returns) and the request fails with
+ * ACIO_EHTTP_DNS_TIMEOUT (or ACIO_EHTTP_TOTAL_TIMEOUT when total came first). Results
+ * go through the session's DNS cache like acio_loop_getaddrinfo's. */
+typedef int (*acio_http_resolver_cb)(void *data, const char *host, int port, struct addrinfo **res);
 
 /* A name and a value, NUL-terminated: one header, query parameter or form field. */
 typedef struct {
@@ -53,7 +66,9 @@ typedef struct {
     size_t limit_per_host;    /* 0 -> no per-host limit (aiohttp's default) */
     double keepalive_timeout; /* idle expiry: 0 -> 15 s; < 0 -> no keep-alive */
     acio_http_timeout_t timeout;
-    double dns_ttl;          /* DNS cache: 0 -> 10 s; < 0 -> no cache */
+    double dns_ttl;                 /* DNS cache: 0 -> 10 s; < 0 -> no cache */
+    acio_http_resolver_cb resolver; /* NULL: acio_loop_getaddrinfo (libc, /etc/hosts...) */
+    void *resolver_data;
     int max_redirects;       /* 0 -> 10 */
     bool no_redirects;       /* aiohttp's allow_redirects=False, for every request */
     bool raise_for_status;   /* a status >= 400 fails the request with ACIO_EHTTP_STATUS */

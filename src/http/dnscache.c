@@ -31,6 +31,45 @@ static void unlink_entry(acio_http_session_t *s, hc_dns_t *d)
     d->next = NULL;
 }
 
+/* The user's resolver under the request's deadline (a timeout scope: the task is
+ * cancelled inside the resolver when it passes), or libc's through the loop. */
+static int resolve(acio_http_session_t *s, const char *host, int port, double timeout,
+                   struct addrinfo **res)
+{
+    if (!s->o.resolver) {
+        char pbuf[16];
+        snprintf(pbuf, sizeof pbuf, "%d", port);
+        struct addrinfo hints = {0};
+        hints.ai_socktype = SOCK_STREAM;
+        return acio_loop_getaddrinfo(s->loop, host, pbuf, &hints, res, timeout);
+    }
+    acio_timeout_t scope;
+    int rc = 0;
+    if (timeout > 0)
+        rc = acio_timeout_enter(&scope, timeout);
+    if (rc < 0)
+        return rc;
+    struct addrinfo *r = NULL;
+    rc = s->o.resolver(s->o.resolver_data, host, port, &r);
+    if (timeout > 0) {
+        bool expired = acio_timeout_expired(&scope);
+        rc = acio_timeout_exit(&scope, rc);
+        /* A resolver that answered without awaiting after the deadline passed: the
+         * deadline still wins (its cancellation was consumed by the scope's exit). */
+        if (rc == 0 && expired)
+            rc = -ETIMEDOUT;
+    }
+    if (rc == 0 && !r)
+        rc = -ENXIO;
+    if (rc < 0) {
+        if (r)
+            freeaddrinfo(r);
+        return rc;
+    }
+    *res = r;
+    return 0;
+}
+
 int hc_dns_get(acio_http_session_t *s, const char *host, int port, double timeout, hc_dns_t **out)
 {
     char key[300];
@@ -61,11 +100,7 @@ int hc_dns_get(acio_http_session_t *s, const char *host, int port, double timeou
         acio__free(d);
         return -ENOMEM;
     }
-    char pbuf[16];
-    snprintf(pbuf, sizeof pbuf, "%d", port);
-    struct addrinfo hints = {0};
-    hints.ai_socktype = SOCK_STREAM;
-    int rc = acio_loop_getaddrinfo(s->loop, host, pbuf, &hints, &d->res, timeout);
+    int rc = resolve(s, host, port, timeout, &d->res);
     if (rc < 0) {
         d->res = NULL;
         dns_free(d);
