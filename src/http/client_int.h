@@ -64,10 +64,11 @@ struct hc_conn_s {
     char *buf;
     size_t start, end, cap;
     char *old_buf;
-    bool pinned; /* a piece of buf before start is handed out: never move buf */
-    bool eof;    /* the server closed its side */
-    bool lost;   /* connection_lost ran */
-    bool paused; /* we paused reading (too much buffered) */
+    bool pinned;   /* a piece of buf before start is handed out: never move buf */
+    bool eof;      /* the server closed its side */
+    bool lost;     /* connection_lost ran */
+    bool body_cut; /* the server answered before the request body was all sent */
+    bool paused;   /* we paused reading (too much buffered) */
     bool write_paused;
     int err;                        /* what ended the connection */
     acio_future_t *waiter;          /* the task reading */

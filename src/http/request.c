@@ -310,7 +310,8 @@ static int write_request(acio_http_session_t *s, hc_conn_t *c, const acio_url_t 
                 rc = (int)n;
                 break;
             }
-            if (c->lost) {
+            /* Gone, or answered and closed by the server meanwhile (see early_answer). */
+            if (c->lost || (c->eof && c->end > c->start)) {
                 rc = c->err ? c->err : -ECONNRESET;
                 break;
             }
@@ -394,6 +395,18 @@ static int pool_key(const acio_url_t *u, char *key, size_t cap)
     return (int)(p - key);
 }
 
+/* Sending failed because the server closed or reset the connection, but its answer is
+ * already here: it refused the request before taking the whole body (413, 408, 401...).
+ * RFC 9112 9.5: stop sending and read that answer, as browsers and aiohttp do; the
+ * connection is not reused (the rest of the body was never sent). */
+static bool early_answer(hc_conn_t *c, int rc)
+{
+    if (c->end <= c->start)
+        return false;
+    return rc == -EPIPE || rc == -ECONNRESET || rc == -ENOTCONN || rc == -ESHUTDOWN ||
+           rc == ACIO_EHTTP_DISCONNECTED;
+}
+
 /* Send q to u and read the response's head. */
 static int exchange(acio_http_session_t *s, const acio_url_t *u, const req_t *q,
                     const hc_deadline_t *base, double connect_tmo, acio_http_response_t **out)
@@ -430,6 +443,10 @@ static int exchange(acio_http_session_t *s, const acio_url_t *u, const req_t *q,
             rc = ACIO_EHTTP_SESSION_CLOSED;
         else
             rc = write_request(s, c, u, q, &dl);
+        if (rc < 0 && r->conn && early_answer(c, rc)) {
+            c->body_cut = true;
+            rc = 0;
+        }
         if (rc == 0 && !r->conn)
             rc = r->body_err ? r->body_err : ACIO_EHTTP_SESSION_CLOSED;
         if (rc == 0)

@@ -277,7 +277,7 @@ int hc_response_read_head(acio_http_response_t *r, hc_conn_t *c, const hc_deadli
         if (rc < 0)
             return rc;
     }
-    r->keep_alive = r->h.keep_alive;
+    r->keep_alive = r->h.keep_alive && !c->body_cut;
     find_charset(r);
     c->keepalive = keepalive_timeout(r);
     acio_http_body_init(&r->body, &r->h, &r->lim);

@@ -135,9 +135,12 @@ void acio__http_conn_close(srv_conn_t *c, bool abort)
     }
     /* Unread input makes the kernel answer our close with a reset, which can destroy
      * the response in flight to the client: shut down our side and read until the
-     * client closes (or a short linger passes), as nginx's lingering close does. */
-    if (c->rlen > c->rstart && !c->peer_eof && acio_transport_can_write_eof(c->t) &&
-        acio_transport_write_eof(c->t) == 0) {
+     * client closes (or a short linger passes), as nginx's lingering close does. The
+     * same when the client may still be sending a body we stopped reading (a 413, a
+     * 408 for a stalled body, a refused head): the bytes it sends after our close would
+     * draw the reset that destroys the answer in its receive buffer. */
+    if ((c->rlen > c->rstart || c->may_send_more) && !c->peer_eof &&
+        acio_transport_can_write_eof(c->t) && acio_transport_write_eof(c->t) == 0) {
         c->rstart = c->rlen = 0;
         if (c->rpaused) {
             acio_transport_resume_reading(c->t);
@@ -338,6 +341,7 @@ static void refuse(srv_conn_t *c, acio_http_request_t *req, int status)
     }
     req->conn = c;
     c->closing = true;
+    c->may_send_more = !req->body.done;
     if (!req->responded) {
         const char *detail = acio__http_reason(status);
         char body[128];
@@ -404,6 +408,7 @@ static void advance(srv_conn_t *c)
         acio__http_body_pump(c, req);
         c->body_off = c->dec_end;
         if (req->body_error) {
+            c->may_send_more = !req->body.done;
             c->req = NULL;
             req_put(c->srv, req);
             acio__http_conn_close(c, false);
@@ -447,6 +452,7 @@ static void request_complete(acio_http_request_t *req)
     }
     acio__http_response_finish(req);
     if (!req->keep_alive || c->closing) {
+        c->may_send_more = !req->body.done;
         c->req = NULL;
         c->srv->nrequests++;
         req_put(c->srv, req);

@@ -145,6 +145,7 @@ struct srv_conn_s {
     bool wpaused;         /* the transport asked us to stop writing */
     bool rpaused;         /* we paused reading */
     bool draining;        /* discarding the rest of an unread body */
+    bool may_send_more;   /* closing with a request body (or head) not read to its end */
     bool pending_process; /* a process() is scheduled */
     bool is_tls;
 };

@@ -135,7 +135,7 @@ static int write_head(acio_http_request_t *req, int status, const char *ctype, i
     const char *reason = acio__http_reason(status);
     size_t ctl = ctype ? strlen(ctype) : 0;
     size_t sl = srv->cfg.server_header ? strlen(srv->cfg.server_header) : 0;
-    size_t need = 64 + strlen(reason) + ctl + sl + 128 + req->rh_len;
+    size_t need = 64 + strlen(reason) + ctl + sl + 160 + req->rh_len;
     char stackbuf[512];
     char *buf = need <= sizeof stackbuf ? stackbuf : acio__malloc(need);
     if (!buf)
@@ -172,6 +172,15 @@ static int write_head(acio_http_request_t *req, int status, const char *ctype, i
         p = put(p, "Connection: close\r\n", 19);
     else if (req->head.version_minor == 0)
         p = put(p, "Connection: keep-alive\r\n", 24);
+    /* Announce the idle expiry (whole seconds, rounded down) so a client drops the
+     * connection before we close it instead of racing our close with its next request;
+     * acio's client and others that honour Keep-Alive: timeout= do. */
+    double kat = srv->cfg.keepalive_timeout;
+    if (ka && kat >= 1) {
+        p = put(p, "Keep-Alive: timeout=", 20);
+        p = put_u64(p, kat < 1e9 ? (uint64_t)kat : 999999999u);
+        p = put(p, "\r\n", 2);
+    }
     if (req->rh_len)
         p = put(p, req->rh, req->rh_len);
     p = put(p, "\r\n", 2);

@@ -50,6 +50,12 @@ typedef struct {
     char *pending; /* application data written during the handshake */
     size_t npending;
     acio_handle_t *hs_timer;
+    /* The application paused reading: nothing more is decrypted for it, even what the
+     * raw transport already delivered (one raw read holds several records, and a
+     * buffered protocol whose buffer is full has no room for them). Resuming schedules
+     * `redeliver` to hand over what waited (asyncio's sslproto does the same). */
+    bool app_paused;
+    acio_handle_t *redeliver;
     /* server side: the protocol comes from the factory after the handshake */
     acio_protocol_factory factory;
     void *factory_data;
@@ -320,7 +326,7 @@ static void do_handshake(tls_t *t)
 static void deliver(tls_t *t)
 {
     static __thread char plain[TLS_CHUNK];
-    while (t->state == ST_WRAPPED && t->base.started && !t->base.closing) {
+    while (t->state == ST_WRAPPED && t->base.started && !t->base.closing && !t->app_paused) {
         const acio_protocol_t *p = t->base.proto;
         void *buf = plain;
         size_t len = sizeof(plain);
@@ -518,13 +524,35 @@ static void tls_abort(acio_transport_t *bt)
 static int tls_pause_reading(acio_transport_t *bt)
 {
     tls_t *t = (tls_t *)bt;
+    t->app_paused = true;
     return t->raw ? acio_transport_pause_reading(t->raw) : 0;
+}
+
+/* Hand over what arrived while reading was paused. tls_finish cancels it, so t is
+ * alive whenever it runs. */
+static void redeliver_cb(void *arg)
+{
+    tls_t *t = arg;
+    acio_handle_unref(t->redeliver);
+    t->redeliver = NULL;
+    deliver(t);
 }
 
 static int tls_resume_reading(acio_transport_t *bt)
 {
     tls_t *t = (tls_t *)bt;
-    return t->raw ? acio_transport_resume_reading(t->raw) : 0;
+    t->app_paused = false;
+    int rc = t->raw ? acio_transport_resume_reading(t->raw) : 0;
+    /* Not from here: resume_reading is often called from inside the protocol's own
+     * callbacks, which must not be re-entered. */
+    if (t->state == ST_WRAPPED && t->ssl && !t->redeliver &&
+        (SSL_pending(t->ssl) > 0 || BIO_ctrl_pending(t->rbio) > 0) &&
+        acio_loop_call_soon(bt->loop, redeliver_cb, t, &t->redeliver) < 0) {
+        t->redeliver = NULL;
+        tls_fail(t, -ENOMEM);
+        return -ENOMEM;
+    }
+    return rc;
 }
 
 static bool tls_is_reading(const acio_transport_t *bt)
@@ -603,6 +631,11 @@ static void tls_finish(acio_transport_t *bt)
         acio_handle_cancel(t->hs_timer);
         acio_handle_unref(t->hs_timer);
         t->hs_timer = NULL;
+    }
+    if (t->redeliver) {
+        acio_handle_cancel(t->redeliver);
+        acio_handle_unref(t->redeliver);
+        t->redeliver = NULL;
     }
     SSL_free(t->ssl); /* frees rbio and wbio too */
     t->ssl = NULL;
