@@ -268,16 +268,24 @@ TestSuite(http_server, .init = setup, .fini = teardown, .timeout = 60);
 /* One request on a new connection, response read; returns the socket still open. */
 static int one(fixture_t *f, const char *req, raw_response_t *resp, bool head_only)
 {
-    int s = raw_connect_port(f->port);
-    if (s < 0)
-        return -1;
     static raw_reader_t r;
-    raw_reader_init(&r, s);
-    if (raw_send_str(s, req) < 0 || raw_read_response(&r, resp, head_only, false) < 0) {
-        close(s);
+    if (raw_open(&r, f->port) < 0)
+        return -1;
+    if (raw_ask(&r, req, resp, head_only) < 0) {
+        close(r.s);
         return -1;
     }
-    return s;
+    return r.s;
+}
+
+/* One request on a new connection, response read, connection closed: 0 or -1. */
+static int ask(fixture_t *f, const char *req, raw_response_t *resp)
+{
+    int s = one(f, req, resp, false);
+    if (s < 0)
+        return -1;
+    close(s);
+    return 0;
 }
 
 /* ---- routing ---- */
@@ -285,9 +293,7 @@ static int one(fixture_t *f, const char *req, raw_response_t *resp, bool head_on
 static int c_routes(fixture_t *f)
 {
     raw_response_t r;
-    int s = one(f, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", &r, false);
-    EXPECT(s >= 0, "GET / failed");
-    close(s);
+    EXPECT(ask(f, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", &r) == 0, "GET / failed");
     EXPECT(r.status == 200, "GET / status %d", r.status);
     EXPECT(strcmp(r.body, "{\"message\":\"Hello World\"}") == 0, "GET / body %s", r.body);
     char v[128];
@@ -297,43 +303,37 @@ static int c_routes(fixture_t *f)
            v);
     raw_response_free(&r);
 
-    s = one(f, "GET /items/42?q=a%20b+c&x=1 HTTP/1.1\r\nHost: x\r\n\r\n", &r, false);
-    EXPECT(s >= 0, "GET /items failed");
-    close(s);
+    EXPECT(ask(f, "GET /items/42?q=a%20b+c&x=1 HTTP/1.1\r\nHost: x\r\n\r\n", &r) == 0,
+           "GET /items failed");
     EXPECT(r.status == 200 && strcmp(r.body, "{\"item_id\":\"42\",\"q\":\"a b c\"}") == 0,
            "items: %d %s", r.status, r.body);
     raw_response_free(&r);
 
-    s = one(f, "GET /items/caf%C3%A9 HTTP/1.1\r\nHost: x\r\n\r\n", &r, false);
-    EXPECT(s >= 0, "GET /items/café failed");
-    close(s);
+    EXPECT(ask(f, "GET /items/caf%C3%A9 HTTP/1.1\r\nHost: x\r\n\r\n", &r) == 0,
+           "GET /items/café failed");
     EXPECT(strcmp(r.body, "{\"item_id\":\"caf\xc3\xa9\"}") == 0, "decoded: %s", r.body);
     raw_response_free(&r);
 
-    s = one(f, "GET /files/a/b/c.txt HTTP/1.1\r\nHost: x\r\n\r\n", &r, false);
-    EXPECT(s >= 0, "GET /files failed");
-    close(s);
+    EXPECT(ask(f, "GET /files/a/b/c.txt HTTP/1.1\r\nHost: x\r\n\r\n", &r) == 0,
+           "GET /files failed");
     EXPECT(r.status == 200 && strcmp(r.body, "path=a/b/c.txt") == 0, "files: %s", r.body);
     raw_response_free(&r);
 
-    s = one(f, "GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n", &r, false);
-    EXPECT(s >= 0, "404 failed");
-    close(s);
+    EXPECT(ask(f, "GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n", &r) == 0, "404 failed");
     EXPECT(r.status == 404 && strcmp(r.body, "{\"detail\":\"Not Found\"}") == 0, "404: %d %s",
            r.status, r.body);
     raw_response_free(&r);
 
-    s = one(f, "POST /items/7 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", &r, false);
-    EXPECT(s >= 0, "405 failed");
-    close(s);
+    EXPECT(ask(f, "POST /items/7 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", &r) == 0,
+           "405 failed");
     EXPECT(r.status == 405, "405: %d", r.status);
     EXPECT(raw_header(&r, "Allow", v, sizeof v) && strcmp(v, "GET, HEAD, DELETE") == 0,
            "Allow: '%s'", v);
     raw_response_free(&r);
 
     /* HEAD: the GET route answers, the length is the GET's, no body follows. */
-    s = one(f, "HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET /items/1 HTTP/1.1\r\nHost: x\r\n\r\n", &r,
-            true);
+    int s = one(f, "HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET /items/1 HTTP/1.1\r\nHost: x\r\n\r\n", &r,
+                true);
     EXPECT(s >= 0, "HEAD failed");
     EXPECT(r.status == 200 && raw_header(&r, "Content-Length", v, sizeof v) && atoi(v) == 25,
            "HEAD: %d len %s", r.status, v);
@@ -365,42 +365,39 @@ Test(http_server, route_patterns_rejected)
 static int c_bodies(fixture_t *f)
 {
     raw_response_t r;
-    int s = one(f, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\nhello world", &r,
-                false);
-    EXPECT(s >= 0, "echo failed");
-    close(s);
+    EXPECT(ask(f, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\nhello world", &r) ==
+               0,
+           "echo failed");
     EXPECT(r.status == 200 && strcmp(r.body, "hello world") == 0, "echo: %d %s", r.status, r.body);
     raw_response_free(&r);
 
-    s = one(f,
-            "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-            "5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nTrailer: x\r\n\r\n",
-            &r, false);
-    EXPECT(s >= 0, "chunked echo failed");
-    close(s);
+    EXPECT(ask(f,
+               "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+               "5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nTrailer: x\r\n\r\n",
+               &r) == 0,
+           "chunked echo failed");
     EXPECT(r.status == 200 && strcmp(r.body, "hello world") == 0, "chunked: %d %s", r.status,
            r.body);
     raw_response_free(&r);
 
-    s = one(f,
-            "POST /json HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            "Content-Length: 9\r\n\r\n{\"a\": 1}\n",
-            &r, false);
-    EXPECT(s >= 0, "json failed");
-    close(s);
+    EXPECT(ask(f,
+               "POST /json HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+               "Content-Length: 9\r\n\r\n{\"a\": 1}\n",
+               &r) == 0,
+           "json failed");
     EXPECT(r.status == 201 && strcmp(r.body, "{\"a\":1,\"seen\":true}") == 0, "json: %d %s",
            r.status, r.body);
     raw_response_free(&r);
 
-    s = one(f, "POST /json HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n{x}", &r, false);
-    EXPECT(s >= 0, "bad json failed");
-    close(s);
+    EXPECT(ask(f, "POST /json HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n{x}", &r) == 0,
+           "bad json failed");
     EXPECT(r.status == 422, "bad json: %d", r.status);
     raw_response_free(&r);
 
     /* A large body, streamed in 1000-byte reads, sent in pieces. */
-    s = raw_connect_port(f->port);
-    EXPECT(s >= 0, "connect");
+    static raw_reader_t rd;
+    EXPECT(raw_open(&rd, f->port) == 0, "connect");
+    int s = rd.s;
     size_t big = 300000;
     char head[128];
     snprintf(head, sizeof head, "PUT /count HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\n\r\n",
@@ -411,8 +408,6 @@ static int c_bodies(fixture_t *f)
     for (size_t off = 0; off < big; off += 50000)
         raw_send(s, blob + off, 50000);
     free(blob);
-    static raw_reader_t rd;
-    raw_reader_init(&rd, s);
     EXPECT(raw_read_response(&rd, &r, false, false) == 0, "count response");
     EXPECT(r.status == 200 && strcmp(r.body, "300000") == 0, "count: %d %s", r.status, r.body);
     raw_response_free(&r);
@@ -452,12 +447,11 @@ Test(http_server, bodies_whole_streamed_chunked_json_caps)
 
 static int c_continue(fixture_t *f)
 {
-    int s = raw_connect_port(f->port);
-    EXPECT(s >= 0, "connect");
+    static raw_reader_t rd;
+    EXPECT(raw_open(&rd, f->port) == 0, "connect");
+    int s = rd.s;
     raw_send_str(s, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
                     "Expect: 100-continue\r\n\r\n");
-    static raw_reader_t rd;
-    raw_reader_init(&rd, s);
     raw_response_t r;
     EXPECT(raw_read_response(&rd, &r, false, true) == 0 && r.status == 100, "no 100: %d", r.status);
     raw_response_free(&r);
@@ -468,10 +462,10 @@ static int c_continue(fixture_t *f)
     close(s);
 
     /* Refused without reading: no 100, the body never sent, the connection closes. */
-    s = raw_connect_port(f->port);
+    EXPECT(raw_open(&rd, f->port) == 0, "connect");
+    s = rd.s;
     raw_send_str(s, "POST /small HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n"
                     "Expect: 100-continue\r\n\r\n");
-    raw_reader_init(&rd, s);
     EXPECT(raw_read_response(&rd, &r, false, true) == 0 && r.status == 413, "refused: %d",
            r.status);
     raw_response_free(&r);
@@ -489,16 +483,14 @@ Test(http_server, expect_100_continue)
 static int c_stream_file(fixture_t *f)
 {
     raw_response_t r;
-    int s = one(f, "GET /stream HTTP/1.1\r\nHost: x\r\n\r\n", &r, false);
-    EXPECT(s >= 0, "stream failed");
-    close(s);
+    EXPECT(ask(f, "GET /stream HTTP/1.1\r\nHost: x\r\n\r\n", &r) == 0, "stream failed");
     EXPECT(r.status == 200 && r.chunked, "stream: %d chunked %d", r.status, r.chunked);
     EXPECT(strcmp(r.body, "line 0\nline 1\nline 2\nline 3\nline 4\n") == 0, "stream body %s",
            r.body);
     raw_response_free(&r);
 
     /* HTTP/1.0: no chunked; the close ends the body. */
-    s = raw_connect_port(f->port);
+    int s = raw_connect_port(f->port);
     raw_send_str(s, "GET /stream HTTP/1.0\r\n\r\n");
     static char all[4096];
     raw_read_all(s, all, sizeof all);
@@ -519,8 +511,9 @@ static int c_stream_file(fixture_t *f)
     /* The connection is still usable after the sendfile. */
     static raw_reader_t rd;
     raw_reader_init(&rd, s);
-    raw_send_str(s, "GET /items/5 HTTP/1.1\r\nHost: x\r\n\r\n");
-    EXPECT(raw_read_response(&rd, &r, false, false) == 0 && r.status == 200, "after file");
+    EXPECT(raw_ask(&rd, "GET /items/5 HTTP/1.1\r\nHost: x\r\n\r\n", &r, false) == 0 &&
+               r.status == 200,
+           "after file");
     raw_response_free(&r);
     close(s);
     return 0;
@@ -546,16 +539,15 @@ Test(http_server, stream_and_file_responses)
 
 static int c_pipeline(fixture_t *f)
 {
-    int s = raw_connect_port(f->port);
-    EXPECT(s >= 0, "connect");
+    static raw_reader_t rd;
+    EXPECT(raw_open(&rd, f->port) == 0, "connect");
+    int s = rd.s;
     /* Five requests in one send; the third handler awaits. Answers come in order. */
     raw_send_str(s, "GET /items/1 HTTP/1.1\r\nHost: x\r\n\r\n"
                     "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
                     "GET /sleep/3?s=0.05 HTTP/1.1\r\nHost: x\r\n\r\n"
                     "GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n"
                     "GET /items/5 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-    static raw_reader_t rd;
-    raw_reader_init(&rd, s);
     raw_response_t r;
     const char *want[] = {"{\"item_id\":\"1\"}", "abc", "/sleep/3", "{\"detail\":\"Not Found\"}",
                           "{\"item_id\":\"5\"}"};
@@ -572,11 +564,11 @@ static int c_pipeline(fixture_t *f)
     close(s);
 
     /* Keep-alive: several requests on one connection, one at a time. */
-    s = raw_connect_port(f->port);
-    raw_reader_init(&rd, s);
+    EXPECT(raw_open(&rd, f->port) == 0, "connect");
+    s = rd.s;
     for (int i = 0; i < 3; i++) {
-        raw_send_str(s, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
-        EXPECT(raw_read_response(&rd, &r, false, false) == 0 && r.status == 200, "ka %d", i);
+        EXPECT(raw_ask(&rd, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", &r, false) == 0 && r.status == 200,
+               "ka %d", i);
         raw_response_free(&r);
     }
     close(s);
@@ -601,11 +593,10 @@ Test(http_server, pipelining_keepalive_close)
 
 static int expect_status_close(fixture_t *f, const char *req, size_t len, int status)
 {
-    int s = raw_connect_port(f->port);
-    EXPECT(s >= 0, "connect");
-    raw_send(s, req, len);
     static raw_reader_t rd;
-    raw_reader_init(&rd, s);
+    EXPECT(raw_open(&rd, f->port) == 0, "connect");
+    int s = rd.s;
+    raw_send(s, req, len);
     raw_response_t r;
     EXPECT(raw_read_response(&rd, &r, false, false) == 0, "no answer to %.40s", req);
     int st = r.status;
@@ -665,8 +656,8 @@ static int c_fail(fixture_t *f)
     /* The connection survives a handler's failure. */
     static raw_reader_t rd;
     raw_reader_init(&rd, s);
-    raw_send_str(s, "GET /none HTTP/1.1\r\nHost: x\r\n\r\n");
-    EXPECT(raw_read_response(&rd, &r, false, false) == 0 && r.status == 500, "none: %d", r.status);
+    EXPECT(raw_ask(&rd, "GET /none HTTP/1.1\r\nHost: x\r\n\r\n", &r, false) == 0 && r.status == 500,
+           "none: %d", r.status);
     raw_response_free(&r);
     close(s);
     return 0;
@@ -709,12 +700,12 @@ Test(http_server, access_log_on_and_off)
 static int c_timeouts(fixture_t *f)
 {
     /* A head that never ends: 408 after header_timeout. */
-    int s = raw_connect_port(f->port);
-    raw_send_str(s, "GET / HTTP/1.1\r\nHost: x\r\n");
     static raw_reader_t rd;
-    raw_reader_init(&rd, s);
+    EXPECT(raw_open(&rd, f->port) == 0, "connect");
+    int s = rd.s;
     raw_response_t r;
-    EXPECT(raw_read_response(&rd, &r, false, false) == 0 && r.status == 408, "408: %d", r.status);
+    EXPECT(raw_ask(&rd, "GET / HTTP/1.1\r\nHost: x\r\n", &r, false) == 0 && r.status == 408,
+           "408: %d", r.status);
     raw_response_free(&r);
     EXPECT(raw_closed(s), "408 not closed");
     close(s);
@@ -723,19 +714,20 @@ static int c_timeouts(fixture_t *f)
     EXPECT(raw_closed(s), "silent connection kept");
     close(s);
     /* Idle after a response: closed after keepalive_timeout. */
-    s = raw_connect_port(f->port);
-    raw_reader_init(&rd, s);
-    raw_send_str(s, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
-    EXPECT(raw_read_response(&rd, &r, false, false) == 0 && r.status == 200, "ka");
+    EXPECT(raw_open(&rd, f->port) == 0, "connect");
+    s = rd.s;
+    EXPECT(raw_ask(&rd, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", &r, false) == 0 && r.status == 200,
+           "ka");
     raw_response_free(&r);
     EXPECT(raw_closed(s), "idle connection kept");
     close(s);
     /* A body that stalls: 408. */
-    s = raw_connect_port(f->port);
-    raw_reader_init(&rd, s);
-    raw_send_str(s, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc");
-    EXPECT(raw_read_response(&rd, &r, false, false) == 0 && r.status == 408, "body 408: %d",
-           r.status);
+    EXPECT(raw_open(&rd, f->port) == 0, "connect");
+    s = rd.s;
+    EXPECT(raw_ask(&rd, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc", &r,
+                   false) == 0 &&
+               r.status == 408,
+           "body 408: %d", r.status);
     raw_response_free(&r);
     close(s);
     return 0;
@@ -884,8 +876,8 @@ static int c_limit(fixture_t *f)
     raw_response_t r;
     static raw_reader_t rd;
     raw_reader_init(&rd, a);
-    raw_send_str(a, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
-    EXPECT(raw_read_response(&rd, &r, false, false) == 0 && r.status == 200, "admitted");
+    EXPECT(raw_ask(&rd, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", &r, false) == 0 && r.status == 200,
+           "admitted");
     raw_response_free(&r);
     close(a);
     close(b);
@@ -902,14 +894,14 @@ static int c_halfclose(fixture_t *f)
 {
     /* Requests, then shutdown(SHUT_WR) at once (as `printf ... | nc` does): every
      * complete request is answered, the awaiting one included, then the close. */
-    int s = raw_connect_port(f->port);
+    static raw_reader_t rd;
+    EXPECT(raw_open(&rd, f->port) == 0, "connect");
+    int s = rd.s;
     raw_send_str(s, "GET /items/1 HTTP/1.1\r\nHost: x\r\n\r\n"
                     "GET /sleep/2?s=0.05 HTTP/1.1\r\nHost: x\r\n\r\n"
                     "GET /items/3 HTTP/1.1\r\nHost: x\r\n\r\n"
                     "GET /items/4 HTTP/1.1\r\nHo");
     shutdown(s, SHUT_WR);
-    static raw_reader_t rd;
-    raw_reader_init(&rd, s);
     raw_response_t r;
     const char *want[] = {"{\"item_id\":\"1\"}", "/sleep/2", "{\"item_id\":\"3\"}"};
     for (int i = 0; i < 3; i++) {
@@ -943,9 +935,7 @@ static int h_hdr(acio_http_request_t *req, void *arg)
 static int c_hdr(fixture_t *f)
 {
     raw_response_t r;
-    int s = one(f, "GET /hdr HTTP/1.1\r\nHost: x\r\n\r\n", &r, false);
-    EXPECT(s >= 0, "hdr");
-    close(s);
+    EXPECT(ask(f, "GET /hdr HTTP/1.1\r\nHost: x\r\n\r\n", &r) == 0, "hdr");
     char v[64];
     EXPECT(r.status == 200 && raw_header(&r, "X-Ok", v, sizeof v) && strcmp(v, "fine") == 0 &&
                !strstr(r.head, "evil"),
@@ -966,8 +956,9 @@ Test(http_server, response_headers_refuse_injection)
  * running handler, so reading pauses, then resumes; every answer comes, in order. */
 static int c_flood(fixture_t *f)
 {
-    int s = raw_connect_port(f->port);
-    EXPECT(s >= 0, "connect");
+    static raw_reader_t rd;
+    EXPECT(raw_open(&rd, f->port) == 0, "connect");
+    int s = rd.s;
     enum { N = 2000 };
     size_t cap = 64 + N * 48;
     char *all = malloc(cap);
@@ -977,8 +968,6 @@ static int c_flood(fixture_t *f)
     int rc = raw_send(s, all, len);
     free(all);
     EXPECT(rc == 0, "send");
-    static raw_reader_t rd;
-    raw_reader_init(&rd, s);
     raw_response_t r;
     EXPECT(raw_read_response(&rd, &r, false, false) == 0 && strcmp(r.body, "/sleep/0") == 0,
            "first answer");

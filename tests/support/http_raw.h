@@ -283,4 +283,22 @@ __attribute__((unused)) static void raw_response_free(raw_response_t *resp)
     resp->body = NULL;
 }
 
+/* Connect r to 127.0.0.1:port (r->s is the socket, to close); -1 if that fails. */
+__attribute__((unused)) static int raw_open(raw_reader_t *r, int port)
+{
+    int s = raw_connect_port(port);
+    raw_reader_init(r, s);
+    return s < 0 ? -1 : 0;
+}
+
+/* Send req on r's connection and read one response (head_only: the answer to a HEAD,
+ * no body). Returns 0, or -1 if the send or the read failed. */
+__attribute__((unused)) static int raw_ask(raw_reader_t *r, const char *req, raw_response_t *resp,
+                                           bool head_only)
+{
+    if (raw_send_str(r->s, req) < 0)
+        return -1;
+    return raw_read_response(r, resp, head_only, false);
+}
+
 #endif
