@@ -16,6 +16,7 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -42,6 +43,21 @@ typedef struct {
 } sock_transport_t;
 
 static __thread char *tls_read_buf;
+/* Frees a thread's read buffer when the thread exits (a loop on a worker thread: the
+ * HTTP server's workers, a loop per thread); the main thread's lives until exit. */
+static pthread_key_t read_buf_key;
+static pthread_once_t read_buf_once = PTHREAD_ONCE_INIT;
+static bool read_buf_key_ok;
+
+static void read_buf_free(void *p)
+{
+    acio__free(p);
+}
+
+static void read_buf_key_make(void)
+{
+    read_buf_key_ok = pthread_key_create(&read_buf_key, read_buf_free) == 0;
+}
 
 static const acio__transport_ops_t sock_ops;
 
@@ -137,6 +153,9 @@ static void read_ready(int fd, int events, void *arg)
                 fatal(s, -ENOMEM);
                 return;
             }
+            pthread_once(&read_buf_once, read_buf_key_make);
+            if (read_buf_key_ok)
+                pthread_setspecific(read_buf_key, tls_read_buf);
         }
         buf = tls_read_buf;
         len = READ_BUF_SIZE;
