@@ -6,9 +6,12 @@
  * bodies both ways, Expect: 100-continue, gzip and a decompression bomb from the server,
  * large bodies, HEAD, 404/405, the server's 413/431/414/408 as the client sees them,
  * HTTPS on both sides, many concurrent requests with a random subset cancelled (no slot
- * or connection left on either side), and a graceful shutdown with requests in flight.
+ * or connection left on either side), a graceful shutdown with requests in flight, pool
+ * waiters served in FIFO order, and happy eyeballs past a silent first address.
  * Workers (SO_REUSEPORT processes) are in test_http_server_clients.c. */
 #include <criterion/criterion.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -932,7 +935,8 @@ static void *t_https(void *arg)
     o.body_cb = upload_cb;
     o.body_cb_data = &u;
     rc = fetch(s, "POST", "/upload", &o, &st, out, sizeof out);
-    CHECK(rc == 0 && !strcmp(out, "700000 ok chunked"), "https upload: %s %d '%s'", acio_err_name(rc), st, out);
+    CHECK(rc == 0 && !strcmp(out, "700000 ok chunked"), "https upload: %s %d '%s'",
+          acio_err_name(rc), st, out);
     rc = acio_http_get(s, url("/gen?n=900000&c=5000"), &r);
     const void *b;
     size_t len;
@@ -1134,4 +1138,138 @@ static void *t_shutdown(void *arg)
 Test(http_e2e, graceful_shutdown_with_requests_in_flight)
 {
     run_body(t_shutdown, false);
+}
+
+/* ---- the pool: waiters served in FIFO order ---- */
+
+typedef struct {
+    acio_http_session_t *s;
+    int id;
+    int *order, *n;
+    int rc;
+} waiter_t;
+
+static void *waiter_one(void *arg)
+{
+    waiter_t *w = arg;
+    char path[32], out[32];
+    snprintf(path, sizeof path, "/items/%d", w->id);
+    int st;
+    w->rc = fetch(w->s, "GET", path, NULL, &st, out, sizeof out);
+    if (w->rc == 0)
+        w->order[(*w->n)++] = atoi(out);
+    return NULL;
+}
+
+static void *t_fifo(void *arg)
+{
+    (void)arg;
+    acio_http_session_opts_t so = {0};
+    so.limit = 1;
+    acio_http_session_t *s = session(&so);
+    /* The only connection is held by a response whose body is not read yet. */
+    acio_http_response_t *held;
+    int rc = acio_http_get(s, url("/gen?n=100000&c=1000"), &held);
+    CHECK(rc == 0, "held: %s", acio_err_name(rc));
+    enum { W = 8 };
+    waiter_t w[W];
+    acio_task_t *t[W];
+    int order[W], n = 0;
+    for (int i = 0; i < W; i++) {
+        w[i] = (waiter_t){s, i, order, &n, 1};
+        CHECK(acio_create_task(&t[i], waiter_one, &w[i], NULL) == 0, "task");
+        CHECK(acio_sleep(0.005) == 0, "sleep"); /* each one queues before the next */
+    }
+    CHECK(n == 0, "a waiter got through while the slot was held");
+    const void *b;
+    size_t len;
+    CHECK(acio_http_response_read(held, &b, &len) == 0 && len == 100000, "held body");
+    acio_http_response_release(held);
+    for (int i = 0; i < W; i++) {
+        CHECK(acio_await(t[i], NULL) == 0 && w[i].rc == 0, "waiter %d: %s", i,
+              acio_err_name(w[i].rc));
+        acio_future_unref(t[i]);
+    }
+    for (int i = 0; i < W; i++)
+        CHECK(order[i] == i, "waiter %d served in place %d", order[i], i);
+    CHECK(server_connections() == 1, "one connection for all: %zu", server_connections());
+    acio_http_session_close(s);
+    return NULL;
+}
+
+Test(http_e2e, pool_waiters_served_in_fifo_order)
+{
+    run_body(t_fifo, false);
+}
+
+/* ---- happy eyeballs: a name with a silent address first ---- */
+
+static int silent_port;
+
+/* "two.test": 127.0.0.1 at a port whose accept queue is full (the SYN is dropped, the
+ * connect hangs), then 127.0.0.1 at the server's port. */
+static int two_addresses(void *data, const char *host, int port, struct addrinfo **res)
+{
+    (void)data;
+    (void)port;
+    if (strcmp(host, "two.test") != 0)
+        return -ENXIO;
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST};
+    char p1[16], p2[16];
+    snprintf(p1, sizeof p1, "%d", silent_port);
+    snprintf(p2, sizeof p2, "%d", fx.port);
+    struct addrinfo *a = NULL, *b = NULL;
+    int rc = acio_loop_getaddrinfo(NULL, "127.0.0.1", p1, &hints, &a, 0);
+    if (rc == 0)
+        rc = acio_loop_getaddrinfo(NULL, "127.0.0.1", p2, &hints, &b, 0);
+    if (rc < 0) {
+        if (a)
+            freeaddrinfo(a);
+        return rc;
+    }
+    a->ai_next = b; /* glibc's freeaddrinfo frees node by node */
+    *res = a;
+    return 0;
+}
+
+static void *t_eyeballs(void *arg)
+{
+    (void)arg;
+    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t al = sizeof a;
+    CHECK(bind(lfd, (struct sockaddr *)&a, sizeof a) == 0 && listen(lfd, 0) == 0, "listen");
+    CHECK(getsockname(lfd, (struct sockaddr *)&a, &al) == 0, "getsockname");
+    silent_port = ntohs(a.sin_port);
+    int fill[4];
+    for (int i = 0; i < 4; i++) {
+        fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (connect(fill[i], (struct sockaddr *)&a, sizeof a) < 0 && errno != EINPROGRESS)
+            return acio_raise(-errno, "fill");
+    }
+    CHECK(acio_sleep(0.05) == 0, "sleep");
+    acio_http_session_opts_t so = {0};
+    so.resolver = two_addresses;
+    so.timeout.sock_connect = 10;
+    acio_http_session_t *s = session(&so);
+    char u[64], out[32];
+    snprintf(u, sizeof u, "http://two.test:%d/items/42", fx.port);
+    acio_http_response_t *r;
+    int rc = acio_http_get(s, u, &r);
+    CHECK(rc == 0 && acio_http_response_status(r) == 200, "two.test: %s", acio_err_name(rc));
+    const void *b;
+    size_t len;
+    CHECK(acio_http_response_read(r, &b, &len) == 0 && len == 2 && !memcmp(b, "42", 2), "body");
+    acio_http_response_release(r);
+    (void)out;
+    acio_http_session_close(s);
+    for (int i = 0; i < 4; i++)
+        close(fill[i]);
+    close(lfd);
+    return NULL;
+}
+
+Test(http_e2e, happy_eyeballs_past_a_silent_address)
+{
+    run_body(t_eyeballs, false);
 }

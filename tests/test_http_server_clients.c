@@ -3,7 +3,8 @@
  * aiohttp client (Debian's /usr/bin/python3), a short wrk run, a slowloris crowd of
  * trickling clients while normal clients keep being served, graceful shutdown of a
  * server process with a request in flight (SIGTERM: the request finishes, exit 0), and
- * workers=2 on one port. */
+ * workers=2 on one port (raw clients, and acio's own client keeping connections alive
+ * to both workers). */
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -72,6 +73,18 @@ static int h_stream(acio_http_request_t *req, void *arg)
     return rc;
 }
 
+/* Which worker answered (its thread id), after a short sleep so that requests overlap. */
+static int h_worker(acio_http_request_t *req, void *arg)
+{
+    (void)arg;
+    int rc = acio_sleep(0.1);
+    if (rc < 0)
+        return rc;
+    char out[32];
+    snprintf(out, sizeof out, "%ld", (long)gettid());
+    return acio_http_respond_text(req, 200, out);
+}
+
 static acio_http_app_t *make_app(void)
 {
     acio_http_app_t *app;
@@ -81,6 +94,7 @@ static acio_http_app_t *make_app(void)
     acio_http_app_route(app, "POST", "/len", h_len, NULL);
     acio_http_app_route(app, "GET", "/slow", h_slow, NULL);
     acio_http_app_route(app, "GET", "/stream", h_stream, NULL);
+    acio_http_app_route(app, "GET", "/worker", h_worker, NULL);
     return app;
 }
 
@@ -536,4 +550,83 @@ Test(http_clients, two_workers_one_port)
     cr_assert_eq(waitpid(pid, &status, 0), pid);
     cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status %d", status);
     close(logfd);
+}
+
+/* acio's client against workers=2: 40 requests at once open 40 connections, which the
+ * kernel spreads over both workers; a second round reuses every one of them. */
+typedef struct {
+    acio_http_session_t *s;
+    const char *url;
+    int rc;
+    long tid;
+} wreq_t;
+
+static void *worker_get(void *arg)
+{
+    wreq_t *w = arg;
+    acio_http_response_t *r;
+    w->rc = acio_http_get(w->s, w->url, &r);
+    if (w->rc < 0)
+        return NULL;
+    const void *b;
+    size_t len;
+    w->rc = acio_http_response_read(r, &b, &len);
+    if (w->rc == 0 && acio_http_response_status(r) == 200)
+        w->tid = atol(b);
+    acio_http_response_release(r);
+    return NULL;
+}
+
+static void *acio_client_workers(void *arg)
+{
+    int port = *(int *)arg;
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/worker", port);
+    acio_http_session_opts_t so = {0};
+    so.limit = 40;
+    acio_http_session_t *s;
+    CHECK(acio_http_session_new(&s, &so) == 0, "session");
+    enum { N = 40 };
+    static wreq_t w[N];
+    acio_task_t *t[N];
+    long tids[2] = {0, 0};
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < N; i++) {
+            w[i] = (wreq_t){s, url, 1, 0};
+            CHECK(acio_create_task(&t[i], worker_get, &w[i], NULL) == 0, "task");
+        }
+        for (int i = 0; i < N; i++) {
+            CHECK(acio_await(t[i], NULL) == 0, "task %d", i);
+            acio_future_unref(t[i]);
+            CHECK(w[i].rc == 0 && w[i].tid > 0, "request %d: %s", i, acio_err_name(w[i].rc));
+            if (!tids[0] || tids[0] == w[i].tid)
+                tids[0] = w[i].tid;
+            else
+                tids[1] = w[i].tid;
+        }
+        size_t idle;
+        CHECK(acio_http_session_connections(s, &idle) == N && idle == N,
+              "round %d: %zu connections kept", round, idle);
+    }
+    /* 40 connections on one worker would be a 1 in 2^39 chance of the kernel's hash. */
+    CHECK(tids[0] && tids[1], "only one worker answered");
+    acio_http_session_close(s);
+    return NULL;
+}
+
+Test(http_clients, acio_client_across_two_workers)
+{
+    acio_http_app_free(fx.app);
+    fx.app = NULL;
+    int port, logfd;
+    pid_t pid = spawn_server(2, &port, &logfd);
+    char *msg = NULL;
+    int rc = acio_run_ex(acio_client_workers, &port, NULL, &msg);
+    kill(pid, SIGTERM);
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    close(logfd);
+    cr_assert_eq(rc, 0, "client: %s", msg ? msg : "");
+    free(msg);
+    cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status %d", status);
 }
