@@ -13,10 +13,10 @@ CMAKE_ARGS  ?=
 BUILD_DEPS := build-essential cmake pkg-config libcriterion-dev libssl-dev openssl python3 procps valgrind \
               zlib1g-dev libbrotli-dev libzstd-dev libjansson-dev libidn2-dev \
               liburiparser-dev libgumbo-dev redis-server libhttp-parser-dev python3-h11 clang \
-              postgresql libpq-dev \
+              postgresql libpq-dev mariadb-server libmariadb-dev \
               curl wrk python3-aiohttp nginx \
               gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
-BENCH_DEPS := golang-go libuv1-dev python3-uvloop time util-linux python3-redis python3-scrapy \
+BENCH_DEPS := golang-go libuv1-dev python3-uvloop time util-linux python3-redis python3-scrapy python3-aiomysql \
               nginx-light python3-uvicorn python3-httptools libcurl4-openssl-dev \
               python3-asyncpg python3-psycopg python3-psycopg-pool
 

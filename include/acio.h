@@ -27,6 +27,7 @@ extern "C" {
 #include "acio/stream.h"
 #include "acio/tls.h"
 #include "acio/url.h"
+#include "acio/mysql.h"
 #include "acio/pg.h"
 #include "acio/redis.h"
 #include "acio/html.h"

@@ -183,6 +183,20 @@
        "crawl: the --state journal is damaged or belongs to another crawl; use a new directory")  \
     XX(ECRAWL_STATUS, 607, "crawl: the server answered with an error status (4xx or 5xx)")
 
+/* The MariaDB/MySQL client's own codes (acio/mysql.h): offsets 440-459 of the DB range. */
+#define ACIO_MYSQL_ERRORS(XX)                                                                      \
+    XX(EMYSQL_CONNECT, 440,                                                                        \
+       "could not connect to the MariaDB/MySQL server (refused, access denied, unknown "           \
+       "database: see acio_mysql_connect_error())")                                                \
+    XX(EMYSQL_SERVER, 441,                                                                         \
+       "the MariaDB/MySQL server refused the statement (see acio_mysql_error_errno() and "         \
+       "acio_mysql_error_sqlstate()); the connection is still usable")                             \
+    XX(EMYSQL_CONNECTION, 442, "the MariaDB/MySQL connection is lost or was closed; open a new one") \
+    XX(EMYSQL_BUSY, 443,                                                                           \
+       "another query is in progress on this MariaDB/MySQL connection; use a pool")                \
+    XX(EMYSQL_TYPE, 444, "the MariaDB/MySQL value cannot be read as the type asked for")           \
+    XX(EMYSQL_NULL, 445, "the MariaDB/MySQL value is NULL")
+
 /* The HTTP client's own codes (acio/http_client.h): offsets 340-379 of the HTTP range. */
 #define ACIO_HTTP_CLIENT_ERRORS(XX)                                                                \
     XX(EHTTP_POOL_TIMEOUT, 340,                                                                    \
@@ -236,7 +250,7 @@
 #define ACIO_ALL_ERRORS(XX)                                                                        \
     ACIO_OWN_ERRORS(XX)                                                                            \
     ACIO_TLS_ERRORS(XX) ACIO_HTTP_ERRORS(XX) ACIO_DB_ERRORS(XX) ACIO_CRAWL_ERRORS(XX)              \
-    ACIO_CRAWL_REDIS_ERRORS(XX) ACIO_HTTP_CLIENT_ERRORS(XX)
+    ACIO_CRAWL_REDIS_ERRORS(XX) ACIO_HTTP_CLIENT_ERRORS(XX) ACIO_MYSQL_ERRORS(XX)
 
 typedef enum {
 #define ACIO_XX_(name, off, msg) ACIO_##name = ACIO_ERR_BASE - (off),
