@@ -370,7 +370,7 @@ Test(mysql, query_timeout_and_cancellation_keep_connection, .init = start, .fini
     run_ok(timeouts, NULL);
 }
 
-/* Cancel a task running a sequence of operations after k steps of 0.2 ms, for every k
+/* Cancel a task running a sequence of operations after k steps of 0.1 ms, for every k
  * until the sequence completes twice: the cancellation lands at each of its awaits in
  * turn (connecting, preparing, executing, storing, the next result set, commit, ping). Afterwards the
  * connection is either usable or closed, never busy or half-read. */
@@ -431,7 +431,7 @@ static void *cancel_every_await(void *arg)
         }
         acio_task_t *t;
         CHECK(acio_create_task(&t, sequence, c, NULL) == 0, "task");
-        CHECK(acio_sleep(0.0002 * k) == 0, "wait");
+        CHECK(acio_sleep(0.0001 * k) == 0, "wait");
         acio_task_cancel(t, NULL);
         void *res = NULL;
         int rc = acio_await(t, &res);
