@@ -372,8 +372,8 @@ Test(mysql, query_timeout_and_cancellation_keep_connection, .init = start, .fini
 
 /* Cancel a task running a sequence of operations after k steps of 0.1 ms, for every k
  * until the sequence completes twice: the cancellation lands at each of its awaits in
- * turn (connecting, preparing, executing, storing, the next result set, commit, ping). Afterwards the
- * connection is either usable or closed, never busy or half-read. */
+ * turn (connecting, preparing, executing, storing, the next result set, commit, ping). Afterwards
+ * the connection is either usable or closed, never busy or half-read. */
 static void *sequence(void *arg)
 {
     acio_mysql_t *c = arg;

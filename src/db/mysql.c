@@ -331,10 +331,7 @@ int acio__mysql_wait(acio_mysql_t *c, int status)
             if (c->killable) {
                 /* Interrupt it on the server, then read it to its end (bounded). */
                 c->deadline = 0;
-                int krc = kill_query(c);
-                if (getenv("ACIO_MYSQL_DEBUG"))
-                    fprintf(stderr, "kill_query: %s %s\n", acio_err_name(krc), connect_error);
-                if (krc == 0) {
+                if (kill_query(c) == 0) {
                     c->deadline = acio_loop_time(c->loop) + c->opts.drain_timeout;
                     continue;
                 }
