@@ -40,7 +40,7 @@ set -uo pipefail
 
 ALL_BENCHES="switch spawn timers idle_task_memory gather queue lock to_thread
     echo_protocol_64B echo_protocol_16KiB echo_streams_64B echo_streams_16KiB
-    idle_connection_memory redis_get_set pg_select html_links crawl_seen_memory http_parse
+    idle_connection_memory redis_get_set pg_select mysql_select html_links crawl_seen_memory http_parse
     http_hello_c100 http_hello_c1000 http_client_20k crawl_20k"
 
 if [ $# -lt 1 ] || [ ! -d "$1" ]; then
@@ -658,6 +658,74 @@ bench_pg_select() {
         compare "${name}_cpu" asyncpg psycopg
         target "$name" asyncpg '>=' 2 "throughput >= 2x asyncpg"
         target "${name}_cpu" asyncpg '<' 1 "client CPU/query < asyncpg"
+    done
+    kill "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    rm -rf "$dir"
+}
+
+# ---- mysql_select (issue 10) -----------------------------------------------------------
+
+# run_query_rate BENCH IMPL CMD...: run_rate's twin for queries: the run with the least
+# CPU per query is kept; BENCH in queries/s, BENCH_cpu in client CPU ns per query.
+run_query_rate() {
+    local bench=$1 impl=$2 v best="" best_line="" r
+    shift 2
+    for ((r = 0; r < REPEAT; r++)); do
+        run_impl "$bench" "$impl" "$@" || return 0
+        v=$(kv "$LINE" cpu_ns_per_op)
+        [ -n "$v" ] || { printf '  %-9s FAILED: %s\n' "$impl" "$LINE"; FAILURES=$((FAILURES + 1)); return 0; }
+        if [ -z "$best" ] || [ "$(calc "$v < $best")" = 1 ]; then best=$v best_line=$LINE; fi
+    done
+    record "$bench" "$impl" "$(kv "$best_line" ops_per_s)" queries/s "wall $(kv "$best_line" wall_s) s"
+    record "${bench}_cpu" "$impl" "$best" ns/query "client CPU per query"
+}
+
+# A mariadbd from Debian's mariadb-server on a free port, pinned to the load core, in a
+# temporary directory made by mariadb-install-db, with the table the workloads read:
+# bench.t (id INT PRIMARY KEY, name VARCHAR(32), value DOUBLE, created DATETIME), 1,000
+# rows. 10 tasks on a pool of 10 connections; acio runs prepared statements, aiomysql
+# (python3-aiomysql) its client-side escaped queries.
+bench_mysql_select() {
+    local queries=${ACIO_BENCH_MYSQL_QUERIES:-20000} port dir pid mode name q asroot=()
+    if ! command -v mariadbd >/dev/null && [ ! -x /usr/sbin/mariadbd ]; then
+        echo "mysql_select: mariadbd not installed (make bench-deps installs mariadb-server)" >&2
+        FAILURES=$((FAILURES + 1))
+        return
+    fi
+    [ "$(id -u)" = 0 ] && asroot=(--user=root)
+    port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    dir=$(mktemp -d)
+    mariadb-install-db --no-defaults --datadir="$dir/data" --auth-root-authentication-method=normal \
+        --skip-test-db --skip-log-bin "${asroot[@]}" >/dev/null 2>&1
+    cat >"$dir/init.sql" <<'SQL'
+CREATE DATABASE IF NOT EXISTS bench;
+CREATE USER IF NOT EXISTS 'bench'@'%' IDENTIFIED BY 'bench';
+GRANT ALL ON bench.* TO 'bench'@'%';
+CREATE TABLE IF NOT EXISTS bench.t (id INT PRIMARY KEY, name VARCHAR(32), value DOUBLE,
+    created DATETIME) ENGINE=InnoDB;
+INSERT IGNORE INTO bench.t SELECT seq, CONCAT('name-', seq), seq * 1.5,
+    '2024-01-01 00:00:00' + INTERVAL seq SECOND FROM seq_1_to_1000;
+SQL
+    taskset -c "$LOADCPU" /usr/sbin/mariadbd --no-defaults --datadir="$dir/data" --port="$port" \
+        --socket="$dir/sock" --pid-file="$dir/pid" --log-error="$dir/err.log" \
+        --init-file="$dir/init.sql" --bind-address=127.0.0.1 --skip-name-resolve --skip-log-bin \
+        --max-connections=100 "${asroot[@]}" 2>/dev/null &
+    pid=$!
+    for _ in $(seq 1 1000); do
+        mariadb --no-defaults -h 127.0.0.1 -P "$port" -u bench -pbench bench -e 'SELECT 1 FROM t LIMIT 1' \
+            >/dev/null 2>&1 && break
+        sleep 0.01
+    done
+    for mode in pk rows1000; do
+        name=mysql_select q=$queries
+        [ "$mode" = rows1000 ] && name=mysql_select_rows1000 q=$((queries / 20))
+        header "$name" "10 tasks, pool of 10, $q queries: $([ "$mode" = pk ] && echo 'one row by primary key' || echo 'all 1,000 rows'); mariadbd on core $LOADCPU, clients on core $CPU"
+        run_query_rate "$name" acio "$BIN/bench_mysql_select" "$port" "$q" "$mode"
+        run_query_rate "$name" aiomysql "$PY" "$HERE/mysql/aiomysql_select.py" "$port" "$((q / 5))" "$mode"
+        compare "$name" aiomysql
+        compare "${name}_cpu" aiomysql
+        target "$name" aiomysql '>=' 5 "throughput >= 5x aiomysql"
     done
     kill "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null

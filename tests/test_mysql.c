@@ -198,12 +198,65 @@ static void *basics(void *arg)
     rc = acio_mysql_connect(&c, &cfg, NULL);
     CHECK(rc == 0, "unix: %s (%s)", acio_err_name(rc), acio_mysql_connect_error());
     acio_mysql_close(c);
+
     return NULL;
 }
 
 Test(mysql, connect_parameters_and_typed_results, .init = start, .fini = stop)
 {
     run_ok(basics, NULL);
+}
+
+/* ---- the statement cache ---- */
+
+/* The server's count of prepared statements once it settles at want (a closed
+ * connection's statements go a moment after the close). */
+static int64_t prepared_count(acio_mysql_t *c, int64_t want)
+{
+    int64_t n = -1;
+    for (int tries = 0; tries < 300 && n != want; tries++) {
+        acio_mysql_result_t *r = NULL;
+        if (acio_mysql_query(c, "SHOW GLOBAL STATUS LIKE 'Prepared_stmt_count'", &r) != 0 ||
+            acio_mysql_result_int(r, 0, 1, &n) != 0)
+            n = -2;
+        acio_mysql_result_free(r);
+        if (n != want && acio_sleep(0.01) < 0)
+            break;
+    }
+    return n;
+}
+
+static void *stmt_cache(void *arg)
+{
+    (void)arg;
+    /* At most stmt_cache_size statements stay on the server (the least recently used are
+     * closed), and none when the cache is off; a cached one is reused. */
+    for (int size = 2; size >= -1; size -= 3) {
+        acio_mysql_t *c;
+        acio_mysql_opts_t o = {.stmt_cache_size = size};
+        CHECK(connect_url(&c, &o) == 0, "connect");
+        for (int k = 1; k <= 4; k++) {
+            char sql[32];
+            snprintf(sql, sizeof(sql), "SELECT %d + ?", k % 3);
+            acio_mysql_param_t one = acio_mysql_int(1);
+            acio_mysql_result_t *r = NULL;
+            int64_t v = 0;
+            CHECK(acio_mysql_execute(c, sql, &one, 1, &r) == 0 &&
+                      acio_mysql_result_int(r, 0, 0, &v) == 0 && v == k % 3 + 1,
+                  "execute %d", k);
+            acio_mysql_result_free(r);
+        }
+        int64_t want = size > 0 ? size : 0;
+        int64_t n = prepared_count(c, want);
+        CHECK(n == want, "cache %d keeps %lld", size, (long long)n);
+        acio_mysql_close(c);
+    }
+    return NULL;
+}
+
+Test(mysql, statement_cache_is_bounded, .init = start, .fini = stop)
+{
+    run_ok(stmt_cache, NULL);
 }
 
 /* ---- errors ---- */
