@@ -698,14 +698,14 @@ bench_mysql_select() {
     dir=$(mktemp -d)
     mariadb-install-db --no-defaults --datadir="$dir/data" --auth-root-authentication-method=normal \
         --skip-test-db --skip-log-bin "${asroot[@]}" >/dev/null 2>&1
+    # One statement per line: mariadbd's --init-file reads it line by line.
     cat >"$dir/init.sql" <<'SQL'
 CREATE DATABASE IF NOT EXISTS bench;
 CREATE USER IF NOT EXISTS 'bench'@'%' IDENTIFIED BY 'bench';
 GRANT ALL ON bench.* TO 'bench'@'%';
-CREATE TABLE IF NOT EXISTS bench.t (id INT PRIMARY KEY, name VARCHAR(32), value DOUBLE,
-    created DATETIME) ENGINE=InnoDB;
-INSERT IGNORE INTO bench.t SELECT seq, CONCAT('name-', seq), seq * 1.5,
-    '2024-01-01 00:00:00' + INTERVAL seq SECOND FROM seq_1_to_1000;
+CREATE TABLE IF NOT EXISTS bench.t (id INT PRIMARY KEY, name VARCHAR(32), value DOUBLE, created DATETIME) ENGINE=InnoDB;
+USE bench;
+INSERT IGNORE INTO t SELECT seq, CONCAT('name-', seq), seq * 1.5, '2024-01-01 00:00:00' + INTERVAL seq SECOND FROM seq_1_to_1000;
 SQL
     taskset -c "$LOADCPU" /usr/sbin/mariadbd --no-defaults --datadir="$dir/data" --port="$port" \
         --socket="$dir/sock" --pid-file="$dir/pid" --log-error="$dir/err.log" \
@@ -713,8 +713,8 @@ SQL
         --max-connections=100 "${asroot[@]}" 2>/dev/null &
     pid=$!
     for _ in $(seq 1 1000); do
-        mariadb --no-defaults -h 127.0.0.1 -P "$port" -u bench -pbench bench -e 'SELECT 1 FROM t LIMIT 1' \
-            >/dev/null 2>&1 && break
+        mariadb --no-defaults -h 127.0.0.1 -P "$port" -u bench -pbench bench -N \
+            -e 'SELECT COUNT(*) FROM t' 2>/dev/null | grep -qx 1000 && break
         sleep 0.01
     done
     for mode in pk rows1000; do
