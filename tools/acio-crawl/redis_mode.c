@@ -156,7 +156,8 @@ void redis_mode_finish(redis_mode_t *r, const acio__crawl_stats_t *st, bool quie
         return;
     acio__rfrontier_stats_t fs;
     acio__rfrontier_stats(rf, &fs);
-    fprintf(stderr, "redis crawl %s: ", acio__rfrontier_prefix(rf));
+    const char *prefix = acio__rfrontier_prefix(rf); /* "acio-crawl:{NAME}:" */
+    fprintf(stderr, "redis crawl %.*s: ", (int)strlen(prefix) - 1, prefix);
     if (fs.queued || fs.leased) {
         fprintf(stderr, "%zu URLs queued and %zu being fetched by other processes\n", fs.queued,
                 fs.leased);
