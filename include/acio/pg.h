@@ -204,6 +204,31 @@ ACIO_EXTERN const char *acio_pg_batch_error_message(const acio_pg_batch_t *b, in
 ACIO_EXTERN ACIO_NODISCARD int acio_pg_batch_result(acio_pg_batch_t *b, int i,
                                                     acio_pg_result_t **out);
 
+/* ---- COPY ---- */
+
+/* COPY ... FROM STDIN: start runs the statement and waits until the server accepts data;
+ * write sends a chunk (any split of the COPY text or binary stream), waiting whenever
+ * libpq's buffer is full; end finishes it and gives the rows copied (may be NULL); abort
+ * makes the server roll the COPY back (ACIO_EPG_SERVER, SQLSTATE 57014, is the expected
+ * outcome). While a COPY runs, other queries on c get ACIO_EPG_BUSY. Coroutines.
+ * Errors: start: as acio_pg_query_params, ACIO_EPG_UNSUPPORTED (not a COPY of that
+ * direction; the connection is closed); write/end: ACIO_EPG_SERVER (bad data: the COPY
+ * is over and rolled back), -ECANCELED / -ETIMEDOUT (the COPY is aborted, the
+ * connection stays usable), ACIO_EPG_CONNECTION, -EINVAL (no COPY in progress). */
+ACIO_EXTERN ACIO_NODISCARD int acio_pg_copy_in_start(acio_pg_t *c, const char *sql);
+ACIO_EXTERN ACIO_NODISCARD int acio_pg_copy_in_write(acio_pg_t *c, const void *data, size_t len);
+ACIO_EXTERN ACIO_NODISCARD int acio_pg_copy_in_end(acio_pg_t *c, long long *rows);
+ACIO_EXTERN int acio_pg_copy_in_abort(acio_pg_t *c);
+/* COPY ... TO STDOUT as an async iterator: next gives one row (text or binary COPY
+ * format, with its newline) in *chunk, freed with acio_pg_copy_free, then
+ * ACIO_ESTOPASYNCITERATION once the COPY is over. Cancelling next or its timeout cancels
+ * the COPY on the server and drains it (the connection stays usable); stop does the same
+ * on purpose. Coroutines. */
+ACIO_EXTERN ACIO_NODISCARD int acio_pg_copy_out_start(acio_pg_t *c, const char *sql);
+ACIO_EXTERN ACIO_NODISCARD int acio_pg_copy_out_next(acio_pg_t *c, char **chunk, size_t *len);
+ACIO_EXTERN int acio_pg_copy_out_stop(acio_pg_t *c);
+ACIO_EXTERN void acio_pg_copy_free(char *chunk);
+
 /* ---- LISTEN / NOTIFY ---- */
 
 /* A notification (asyncpg's listener callback arguments): valid until

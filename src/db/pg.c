@@ -261,7 +261,7 @@ void acio__pg_error_copy(acio__pg_err_t *e, const PGresult *r)
     copy_message(e->message, sizeof(e->message), m ? m : PQresultErrorMessage(r));
 }
 
-static void record_error(acio_pg_t *c, const PGresult *r)
+void acio__pg_record_error(acio_pg_t *c, const PGresult *r)
 {
     const char *m = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
     copy_message(c->err_message, sizeof(c->err_message), m ? m : PQresultErrorMessage(r));
@@ -323,7 +323,7 @@ static int collect(acio_pg_t *c, double deadline, acio__pg_sink_t *s)
         case PGRES_FATAL_ERROR:
             code = ACIO_EPG_SERVER;
             if (rc == 0 && cmd < s->nreport) {
-                record_error(c, r);
+                acio__pg_record_error(c, r);
                 rc = ACIO_EPG_SERVER;
             }
             if (cmd < s->ncmd && s->errors)
@@ -338,7 +338,7 @@ static int collect(acio_pg_t *c, double deadline, acio__pg_sink_t *s)
         case PGRES_COPY_OUT:
         case PGRES_COPY_BOTH:
             PQclear(r);
-            snprintf(c->err_message, sizeof(c->err_message), "COPY is not supported here");
+            snprintf(c->err_message, sizeof(c->err_message), "COPY runs through acio_pg_copy_in_start / acio_pg_copy_out_start");
             return ACIO_EPG_UNSUPPORTED;
         default:
             if (cmd < s->ncmd && s->res && (!s->codes || s->codes[cmd] == 0)) {

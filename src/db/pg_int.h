@@ -15,6 +15,7 @@ struct acio_pg_s {
     PGconn *conn; /* NULL once closed after a loss or a failed cancel */
     acio_pg_opts_t opts;
     bool busy; /* a query is in progress */
+    int copy;  /* a COPY in progress (pg_copy.c): 0 none, 1 in, 2 out */
     char err_message[512];
     char err_sqlstate[6];
     char err_detail[256];
@@ -61,6 +62,8 @@ void acio__pg_lose(acio_pg_t *c);
 /* Wait until libpq's socket is readable (rd) and/or writable (wr), or the loop time
  * reaches deadline (<= 0: none). Errors: -ETIMEDOUT, -ECANCELED, registration errors. */
 int acio__pg_wait(acio_pg_t *c, bool rd, bool wr, double deadline);
+/* Record r's error as the connection's last error. */
+void acio__pg_record_error(acio_pg_t *c, const PGresult *r);
 /* Copy r's SQLSTATE and primary message into e. */
 void acio__pg_error_copy(acio__pg_err_t *e, const PGresult *r);
 
