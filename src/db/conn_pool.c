@@ -108,11 +108,11 @@ int acio__conn_pool_acquire(acio__conn_pool_t *p, void **conn)
         return ACIO_ECLOSED;
     if (p->nidle > 0) {
         void *c = p->idle[--p->nidle];
-        if (p->ops->alive(c)) {
+        if (p->ops->alive(p, c)) {
             *conn = c;
             return 0;
         }
-        /* Lost while idle: its slot is ours to reopen. */
+        /* Lost (or retired) while idle: its slot is ours to reopen. */
         p->ops->close(p, c);
         return open_conn(p, conn);
     }

@@ -1,5 +1,5 @@
-/* Internal: the connection pool every database client shares (Redis, PostgreSQL, and
- * the MariaDB client may build on it): at most max connections, min opened up front,
+/* Internal: the connection pool every database client shares (Redis, PostgreSQL and
+ * MariaDB): at most max connections, min opened up front,
  * acquirers served first come first served with an optional timeout, released
  * connections reset by the client and handed to the oldest waiter, and a connection that
  * cannot be reset closed instead of reused. The pool knows nothing of the protocol: the
@@ -30,8 +30,9 @@ typedef struct {
     bool (*reset)(acio__conn_pool_t *p, void *conn);
     /* Close and free a connection. */
     void (*close)(acio__conn_pool_t *p, void *conn);
-    /* Whether an idle connection is still usable (checked when it is acquired). */
-    bool (*alive)(void *conn);
+    /* Whether an idle connection is still usable (checked when it is acquired; a
+     * client may also retire one idle too long, as MariaDB's recycle does). */
+    bool (*alive)(acio__conn_pool_t *p, void *conn);
     /* The pool was closed and its last connection is gone: free the client's object
      * that embeds it. */
     void (*destroy)(acio__conn_pool_t *p);

@@ -51,8 +51,9 @@ static void pool_close_conn(acio__conn_pool_t *b, void *conn)
     acio_pg_close(conn);
 }
 
-static bool pool_alive(void *conn)
+static bool pool_alive(acio__conn_pool_t *b, void *conn)
 {
+    (void)b;
     return acio_pg_is_connected(conn);
 }
 

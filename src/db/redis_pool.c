@@ -44,8 +44,9 @@ static void pool_close_conn(acio__conn_pool_t *b, void *conn)
     acio_redis_close(c);
 }
 
-static bool pool_alive(void *conn)
+static bool pool_alive(acio__conn_pool_t *b, void *conn)
 {
+    (void)b;
     return acio_redis_is_connected(conn);
 }
 
