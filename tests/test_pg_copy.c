@@ -1,9 +1,9 @@
 /* PostgreSQL COPY against a real server: COPY FROM STDIN fed in chunks split anywhere
  * (and one large write that overflows libpq's buffer), bad data and an explicit abort
  * rolling the COPY back, queries refused during a COPY, COPY TO STDOUT as an iterator of
- * rows and stopped early (cancelled and drained), the backend killed mid-COPY FROM,
- * and a
- * statement that is not a COPY. */
+ * rows and stopped early (cancelled and drained), a stalled COPY TO timing out and a
+ * COPY FROM's end cancelled (both leave the connection usable), the backend killed
+ * mid-COPY FROM, and a statement that is not a COPY. */
 #include <criterion/criterion.h>
 #include <string.h>
 
@@ -173,4 +173,91 @@ static void *copy_out(void *arg)
 Test(pg_copy, copy_out_rows_and_early_stop, .init = start, .fini = stop)
 {
     run_ok(copy_out, NULL);
+}
+
+/* A COPY TO whose rows stop coming (the server sleeps on row 3000, after more than its
+ * 8 KB send buffer of rows went out): the timeout of next, which waits on the socket,
+ * cancels the COPY on the server and drains it, and the connection is usable. Task
+ * cancellation takes the same path (copy_cancel_in below cancels a task). */
+static void *copy_out_timeout(void *arg)
+{
+    (void)arg;
+    acio_pg_t *c;
+    CHECK(acio_pg_connect(&c, srv.conninfo, NULL) == 0, "connect");
+    int rc = acio_pg_copy_out_start(c, "COPY (SELECT i, CASE WHEN i = 3000 THEN pg_sleep(30) END "
+                                       "FROM generate_series(1, 4000) i) TO STDOUT");
+    CHECK(rc == 0, "start: %s %s", acio_err_name(rc), acio_pg_error_message(c));
+    acio_pg_set_query_timeout(c, 0.5);
+    int n = 0;
+    char *chunk;
+    size_t len;
+    while ((rc = acio_pg_copy_out_next(c, &chunk, &len)) == 0) {
+        n++;
+        acio_pg_copy_free(chunk);
+    }
+    CHECK(rc == -ETIMEDOUT, "a stalled COPY TO times out: %s after %d rows", acio_err_name(rc), n);
+    CHECK(n > 0 && n < 3000, "rows before the stall: %d", n);
+    CHECK(acio_pg_is_connected(c) && !acio_pg_is_busy(c), "drained, still connected");
+    acio_pg_set_query_timeout(c, 0);
+    acio_pg_result_t *r = NULL;
+    CHECK(acio_pg_query(c, "SELECT 7", 0, NULL, &r) == 0 && acio_pg_result_nrows(r) == 1,
+          "usable: %s", acio_pg_error_message(c));
+    acio_pg_result_free(r);
+    acio_pg_close(c);
+    return NULL;
+}
+
+Test(pg_copy, copy_out_timeout_cancels_and_drains, .init = start, .fini = stop)
+{
+    run_ok(copy_out_timeout, NULL);
+}
+
+/* A COPY FROM whose end waits on the server (a trigger sleeps on one row): cancelling
+ * the task waiting in end aborts the COPY, nothing is copied, and the connection is
+ * usable for the next query. */
+static void *copy_in_end_waits(void *arg)
+{
+    acio_pg_t *c = arg;
+    int rc = acio_pg_copy_in_start(c, "COPY cp FROM STDIN");
+    if (rc != 0)
+        return acio_raise(rc, "start: %s", acio_pg_error_message(c));
+    static const char rows[] = "1\ta\n2\tb\n3\tslow\n4\td\n";
+    rc = acio_pg_copy_in_write(c, rows, sizeof(rows) - 1);
+    if (rc != 0)
+        return acio_raise(rc, "write");
+    long long n = 0;
+    rc = acio_pg_copy_in_end(c, &n);
+    return acio_raise(rc == 0 ? -EPROTO : rc, "end returned %s", acio_err_name(rc));
+}
+
+static void *copy_cancel_in(void *arg)
+{
+    (void)arg;
+    acio_pg_t *c;
+    CHECK(acio_pg_connect(&c, srv.conninfo, NULL) == 0, "connect");
+    CHECK(acio_pg_execute(c, "CREATE TABLE cp (k int, v text);"
+                             "CREATE FUNCTION slow_row() RETURNS trigger LANGUAGE plpgsql AS $$"
+                             " BEGIN IF NEW.v = 'slow' THEN PERFORM pg_sleep(30); END IF;"
+                             " RETURN NEW; END $$;"
+                             "CREATE TRIGGER slow BEFORE INSERT ON cp"
+                             " FOR EACH ROW EXECUTE FUNCTION slow_row()") == 0,
+          "setup: %s", acio_pg_error_message(c));
+    acio_task_t *t;
+    CHECK(acio_create_task(&t, copy_in_end_waits, c, NULL) == 0, "task");
+    CHECK(acio_sleep(0.5) == 0, "sleep");
+    CHECK(!acio_future_done(t), "end is still waiting on the sleeping trigger");
+    CHECK(acio_task_cancel(t, NULL) == 1, "cancel");
+    void *res;
+    int rc = acio_await(t, &res);
+    acio_future_unref(t);
+    CHECK(rc == -ECANCELED, "cancelled end: %s", acio_err_name(rc));
+    CHECK(acio_pg_is_connected(c) && !acio_pg_is_busy(c), "still connected, idle");
+    CHECK(count(c) == 0, "nothing copied");
+    acio_pg_close(c);
+    return NULL;
+}
+
+Test(pg_copy, copy_in_end_cancelled, .init = start, .fini = stop)
+{
+    run_ok(copy_cancel_in, NULL);
 }
