@@ -285,7 +285,7 @@ int acio__rfrontier_add(acio__rfrontier_t *f, const char *url, size_t len, const
         has_separator(host, strlen(host)) || depth < 0 || hops < 0)
         return -EINVAL;
     uint64_t fp = acio_seen_fingerprint(url, len);
-    char bucket[16], fps[24], done_only[2] = {flags & ACIO__RFRONTIER_ADD_DONE ? '1' : '0'};
+    char bucket[24], fps[24], done_only[2] = {flags & ACIO__RFRONTIER_ADD_DONE ? '1' : '0'};
     snprintf(bucket, sizeof bucket, "%llu",
              (unsigned long long)(fp & (((uint64_t)1 << f->bits) - 1)));
     snprintf(fps, sizeof fps, "%lld", (long long)(int64_t)fp);
