@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "port.h"
+#include "server_proc.h"
 
 #define MYSQL_SERVER_TEMPLATE "/tmp/acio-mysql-template-10.11"
 #define MYSQL_SERVER_USER     "acio"
@@ -219,26 +220,8 @@ static inline int mysql_server_start(mysql_server_t *s)
 /* SIGTERM (a clean shutdown), then SIGKILL if it takes over 10 s; remove the directory. */
 static inline void mysql_server_stop(mysql_server_t *s)
 {
-    if (s->pid > 0) {
-        kill(s->pid, SIGTERM);
-        int i;
-        for (i = 0; i < 1000 && waitpid(s->pid, NULL, WNOHANG) == 0; i++) {
-            struct timespec ts = {0, 10 * 1000 * 1000};
-            nanosleep(&ts, NULL);
-        }
-        if (i == 1000) {
-            kill(s->pid, SIGKILL);
-            waitpid(s->pid, NULL, 0);
-        }
-        s->pid = 0;
-    }
-    if (s->dir[0]) {
-        char cmd[128];
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", s->dir);
-        if (system(cmd) != 0)
-            fprintf(stderr, "could not remove %s\n", s->dir);
-        s->dir[0] = '\0';
-    }
+    server_proc_stop(&s->pid, SIGTERM);
+    server_dir_remove(s->dir);
 }
 
 #endif

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "port.h"
+#include "server_proc.h"
 
 #define PG_SERVER_BIN      "/usr/lib/postgresql/15/bin"
 #define PG_SERVER_TEMPLATE "/tmp/acio-pg-template-15"
@@ -170,26 +171,8 @@ static inline int pg_server_start(pg_server_t *s)
 /* Fast shutdown (SIGINT), then SIGKILL if it takes over 10 s. */
 static inline void pg_server_stop(pg_server_t *s)
 {
-    if (s->pid > 0) {
-        kill(s->pid, SIGINT);
-        int i;
-        for (i = 0; i < 1000 && waitpid(s->pid, NULL, WNOHANG) == 0; i++) {
-            struct timespec ts = {0, 10 * 1000 * 1000};
-            nanosleep(&ts, NULL);
-        }
-        if (i == 1000) {
-            kill(s->pid, SIGKILL);
-            waitpid(s->pid, NULL, 0);
-        }
-        s->pid = 0;
-    }
-    if (s->dir[0]) {
-        char cmd[128];
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", s->dir);
-        if (system(cmd) != 0)
-            fprintf(stderr, "could not remove %s\n", s->dir);
-        s->dir[0] = '\0';
-    }
+    server_proc_stop(&s->pid, SIGINT);
+    server_dir_remove(s->dir);
 }
 
 #endif
